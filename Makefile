@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper over CMake. `make run` and `make test` set up everything they
+# need (Debian packages) on a fresh machine.
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
+DEB_PKGS   := cmake pkg-config liburcu-dev libcmocka-dev gcc make
+
+.PHONY: all deps configure build run test asan tsan bench install clean
+
+all: build
+
+deps:
+	@sh tools/install-deps.sh $(DEB_PKGS)
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/zonedev run examples/tour.zds
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZD_SANITIZE=address $(CMAKE_ARGS)
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+# The concurrency tests under ThreadSanitizer (clang when present).
+tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZD_SANITIZE=thread \
+		$$(command -v clang >/dev/null && echo -DCMAKE_C_COMPILER=clang) $(CMAKE_ARGS)
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tools/tsan.supp" \
+		ctest --output-on-failure -L concurrency
+
+bench: build
+	@for b in $(BUILD)/bench/bench_*; do $$b || exit 1; done
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan
