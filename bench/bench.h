@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench/bench.h - timing helpers shared by the benchmarks.
+ *
+ * Every benchmark measures a figure and its baseline in the same run,
+ * interleaved, and keeps the best (minimum) of several repetitions so that
+ * a scheduler hiccup or a frequency change only ever makes a figure look
+ * worse, never better. Each figure ends in one machine-readable line:
+ *
+ *   BENCH <name> value=<v> unit=<u> baseline=<b> ratio=<value/baseline>
+ *
+ * preceded by a line for humans. Benchmarks never gate CI.
+ */
+#ifndef ZD_BENCH_H
+#define ZD_BENCH_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zonedev/zonedev.h>
+
+#define BENCH_REPS		7		/* repetitions; the minimum is kept */
+#define BENCH_TARGET_NS		20000000ull	/* one repetition lasts >= 20 ms */
+#define BENCH_MAX_ITERS		(1ull << 30)
+
+/* Keeps the compiler from caching memory across it or dropping a loop body. */
+#define bench_barrier()		__asm__ __volatile__("" ::: "memory")
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A measured loop: run @n iterations and return the elapsed nanoseconds
+ * (the function times itself, so that thread start-up can be left out).
+ */
+typedef uint64_t (*bench_fn)(void *ctx, uint64_t n);
+
+/* The smallest power-of-two iteration count whose run lasts BENCH_TARGET_NS. */
+static inline uint64_t bench_calibrate(bench_fn fn, void *ctx)
+{
+	uint64_t n = 64;
+
+	while (n < BENCH_MAX_ITERS && fn(ctx, n) < BENCH_TARGET_NS)
+		n *= 2;
+	return n;
+}
+
+/*
+ * bench_pair - best ns per iteration of @fn and of its @base, interleaved
+ * over BENCH_REPS repetitions. Each is calibrated on its own, so a slow
+ * figure against a fast baseline still gets a long enough run.
+ */
+static inline void bench_pair(bench_fn fn, void *ctx, bench_fn base, void *base_ctx,
+			      double *value, double *baseline)
+{
+	uint64_t n = bench_calibrate(fn, ctx);
+	uint64_t nb = bench_calibrate(base, base_ctx);
+	double best = 0, best_b = 0;
+	int r;
+
+	for (r = 0; r < BENCH_REPS; r++) {
+		double t = (double)fn(ctx, n) / (double)n;
+		double tb = (double)base(base_ctx, nb) / (double)nb;
+
+		if (r == 0 || t < best)
+			best = t;
+		if (r == 0 || tb < best_b)
+			best_b = tb;
+	}
+	*value = best;
+	*baseline = best_b;
+}
+
+/* Best ns per iteration of one loop (a baseline shared by several figures). */
+static inline double bench_best(bench_fn fn, void *ctx)
+{
+	uint64_t n = bench_calibrate(fn, ctx);
+	double best = 0;
+	int r;
+
+	for (r = 0; r < BENCH_REPS; r++) {
+		double t = (double)fn(ctx, n) / (double)n;
+
+		if (r == 0 || t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* The human line, then the BENCH line. */
+static inline void bench_report(const char *name, const char *what, double value,
+				const char *unit, const char *base_what, double baseline)
+{
+	double ratio = baseline > 0 ? value / baseline : 0;
+
+	printf("%-34s %10.2f %-16s (%s: %.2f, %.2fx)\n", what, value, unit, base_what,
+	       baseline, ratio);
+	printf("BENCH %s value=%.2f unit=%s baseline=%.2f ratio=%.3f\n", name, value, unit,
+	       baseline, ratio);
+	fflush(stdout);
+}
+
+/*
+ * Misuse reports: a benchmark is not a test, but a report means the
+ * figures are of a broken run, so print it and fail at the end.
+ */
+static unsigned long bench_nr_reports;
+
+static inline void bench_report_fn(void *ctx, const struct zd_report *r)
+{
+	(void)ctx;
+	if (bench_nr_reports++ < 4)
+		fprintf(stderr, "bench: misuse report %s (%s): %s\n%s\n",
+			zd_misuse_name(r->kind), r->rule, r->what, r->dump);
+}
+
+static inline void bench_die(const char *what, int err)
+{
+	fprintf(stderr, "bench: %s failed: %d (%s)\n", what, err, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static inline struct zd_system *bench_system(enum zd_scheme scheme, enum zd_check_level check,
+					     struct zd_trace_sink *trace)
+{
+	struct zd_system_options o;
+	struct zd_system *sys;
+	int err;
+
+	zd_system_options_init(&o);
+	o.scheme = scheme;
+	o.check = check;
+	o.trace = trace;
+	o.report = bench_report_fn;
+	err = zd_system_create(&o, &sys);
+	if (err)
+		bench_die("zd_system_create", err);
+	return sys;
+}
+
+static inline struct zd_folio *bench_ram_folio(struct zd_system *sys)
+{
+	struct zd_folio *f = zd_folio_alloc(sys, 0, 0);
+
+	if (!f)
+		bench_die("zd_folio_alloc", -ENOMEM);
+	return f;
+}
+
+/* Exit status of a benchmark: 1 if the library reported anything. */
+static inline int bench_exit_status(void)
+{
+	if (bench_nr_reports) {
+		fprintf(stderr, "bench: %lu misuse report(s): figures are not valid\n",
+			bench_nr_reports);
+		return 1;
+	}
+	return 0;
+}
+
+#endif /* ZD_BENCH_H */
