@@ -139,24 +139,29 @@ unsigned long zd_pgmap_nr_pages(const struct zd_dev_pagemap *pgmap);
 unsigned long zd_pgmap_range_pfn(const struct zd_dev_pagemap *pgmap, int i);
 
 /*
- * zd_zone_device_folio_init - hand a free device folio out
- * (zone_device_folio_init / zone_device_page_init with an order).
+ * zd_zone_device_folio_init - hand a free device folio of @pgmap out
+ * (zone_device_folio_init; zone_device_page_init(page, pgmap, order) in
+ * the newest kernels, whose pgmap argument lets every page be
+ * re-initialised even if it was last a tail of another folio, bug B9).
  * Zero scheme: every page of the folio must be at refcount 0 (R3.3,
- * reported as ZD_MISUSE_INIT_IN_USE otherwise; bug B8), the pages are
- * re-initialised (B9), the head gets refcount 1, is locked, and
- * 1 << order pgmap references are taken (R3.4).
- * Legacy scheme (L5): the page must be at 1; it goes to 2 and is locked.
- * Returns 0, -EINVAL (misuse reported, nothing changed) or -ENODEV if the
- * pgmap is being torn down (R3.4 only warns; we refuse and report).
+ * reported as ZD_MISUSE_INIT_IN_USE otherwise; bug B8); the pages are
+ * re-initialised, the head gets refcount 1 and is locked, and 1 << order
+ * pgmap references are taken (R3.4). Legacy scheme (L5): order 0 only
+ * (large device-private folios did not exist then); the page must be at
+ * 1; it goes to 2 and is locked. Returns 0; -EINVAL (misuse reported,
+ * nothing changed: wrong pgmap or type, page in use, misaligned or
+ * oversized folio); -ENODEV if the pgmap is being torn down (Linux only
+ * warns, R3.4; we refuse and report).
  */
-int zd_zone_device_folio_init(struct zd_folio *folio, unsigned int order);
-static inline int zd_zone_device_page_init(struct zd_page *page)
+int zd_zone_device_folio_init(struct zd_folio *folio, struct zd_dev_pagemap *pgmap,
+			      unsigned int order);
+static inline int zd_zone_device_page_init(struct zd_page *page, struct zd_dev_pagemap *pgmap)
 {
-	return zd_zone_device_folio_init((struct zd_folio *)page, 0);
+	return zd_zone_device_folio_init((struct zd_folio *)page, pgmap, 0);
 }
 
 /*
- * zd_dax_folio_activate - the non-driver types' way to hand a free page
+ * zd_device_folio_activate - the other types' way to hand a free folio
  * out: FS_DAX (the file system associates a block: 0 -> 1, dax_folio_init),
  * P2PDMA (p2pmem_alloc_mmap: 0 -> 1 plus one pgmap reference per page),
  * GENERIC (device-dax: a mapping takes a reference on the idle page: 1 -> 2).

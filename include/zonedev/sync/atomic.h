@@ -40,6 +40,9 @@
 #define zd_atomic_cmpxchg_acquire(p, expected, newv) \
 	atomic_compare_exchange_weak_explicit((p), (expected), (newv), \
 		memory_order_acquire, memory_order_relaxed)
+#define zd_atomic_cmpxchg_strong_acq_rel(p, expected, newv) \
+	atomic_compare_exchange_strong_explicit((p), (expected), (newv), \
+		memory_order_acq_rel, memory_order_relaxed)
 #define zd_atomic_cmpxchg_relaxed(p, expected, newv) \
 	atomic_compare_exchange_weak_explicit((p), (expected), (newv), \
 		memory_order_relaxed, memory_order_relaxed)

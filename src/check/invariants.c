@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/check/invariants.c - invariants checked at quiescent points.
+ *
+ * Models the checks of mm/debug_vm_pgtable.c and the bad-page tests of
+ * mm/page_alloc.c, applied to the semantics document's §12.1: refcount vs
+ * mapcount and pins (R12.1), free states (R12.2), pgmap reference balance
+ * (R12.4), no device folio on an LRU (R12.5), buddy and LRU bookkeeping,
+ * and at the full level the shadow refcount of every page.
+ */
+#include "core/internal.h"
+
+struct ctx {
+	struct zd_system *sys;
+	int found;
+};
+
+#define FAIL(c, page, rule, ...) do { \
+	(c)->found++; \
+	_zd_report_page((c)->sys, ZD_MISUSE_INVARIANT, rule, page, __VA_ARGS__); \
+} while (0)
+
+static int pin_weight(struct zd_folio *folio)
+{
+	return zd_folio_test_large(folio) ? zd_folio_pincount(folio) : 0;
+}
+
+static void check_shadow(struct ctx *c, struct zd_page *head)
+{
+	_Atomic int *s = _zd_shadow_slot(head);
+	int want = zd_page_ref_count(head);
+
+	if (s && zd_atomic_load_relaxed(s) != want)
+		FAIL(c, head, "R12.1", "shadow refcount %d differs from refcount %d "
+		     "(a reference changed outside the folio API)", zd_atomic_load_relaxed(s), want);
+}
+
+static void check_ram(struct ctx *c)
+{
+	struct zd_system *sys = c->sys;
+	unsigned long free = 0, on_lru = 0;
+
+	for (unsigned long pfn = 0; pfn < sys->ram_pages;) {
+		struct zd_page *p = &sys->ram_memmap[pfn];
+		struct zd_folio *folio = (struct zd_folio *)p;
+		unsigned long nr;
+
+		if (zd_page_test_flag(p, ZD_PG_buddy)) {
+			nr = 1ul << p->private;
+			free += nr;
+			if (zd_page_ref_count(p) || zd_page_test_flag(p, ZD_PG_lru))
+				FAIL(c, p, "R12.2", "free RAM page with refcount %d or on an LRU",
+				     zd_page_ref_count(p));
+			pfn += nr;
+			continue;
+		}
+		if (zd_page_is_tail(p)) {
+			FAIL(c, p, "R12.1", "tail page outside any folio");
+			pfn++;
+			continue;
+		}
+		nr = zd_folio_nr_pages(folio);
+		if (zd_folio_ref_count(folio) <= 0)
+			FAIL(c, p, "R12.1", "allocated RAM folio with refcount %d",
+			     zd_folio_ref_count(folio));
+		else if (zd_folio_ref_count(folio) < zd_page_mapcount(p) + pin_weight(folio))
+			FAIL(c, p, "R12.1", "refcount below mapcount + pins");
+		if (zd_folio_test_flag(folio, ZD_PG_lru))
+			on_lru += 1;
+		for (unsigned long i = 1; i < nr; i++)
+			if (zd_page_ref_count(p + i) || zd_page_folio(p + i) != folio)
+				FAIL(c, p + i, "R12.1", "bad tail page");
+		check_shadow(c, p);
+		pfn += nr;
+	}
+	zd_spin_lock(&sys->zone_lock);
+	if (free != sys->free_pages)
+		FAIL(c, NULL, "", "buddy lists hold %lu pages, counter says %lu", free,
+		     sys->free_pages);
+	zd_spin_unlock(&sys->zone_lock);
+	zd_spin_lock(&sys->lru_lock);
+	if (on_lru != sys->lru_count[0] + sys->lru_count[1])
+		FAIL(c, NULL, "R12.5", "%lu folios flagged PG_lru, LRU lists hold %lu", on_lru,
+		     sys->lru_count[0] + sys->lru_count[1]);
+	zd_spin_unlock(&sys->lru_lock);
+}
+
+static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
+{
+	int free_ref = zd_pgmap_free_refcount(pgmap);
+	bool legacy = c->sys->opts.scheme == ZD_SCHEME_ONE;
+	long busy_pages = 0, busy_folios = 0, folios = 0, want;
+
+	for (int i = 0; i < pgmap->nr_range; i++) {
+		struct _zd_pgmap_range *rs = pgmap->rs[i];
+
+		for (unsigned long idx = 0; idx < rs->nr_pages;) {
+			struct zd_page *p = &rs->memmap[idx];
+			struct zd_folio *folio = (struct zd_folio *)p;
+			unsigned long nr;
+			int ref;
+
+			if (zd_page_is_tail(p)) {	/* left over from a freed large folio */
+				if (zd_page_ref_count(p))
+					FAIL(c, p, "R12.13", "device tail page with refcount %d",
+					     zd_page_ref_count(p));
+				idx++;
+				continue;
+			}
+			nr = zd_folio_nr_pages(folio);
+			ref = zd_folio_ref_count(folio);
+			folios++;
+			if (zd_folio_test_flag(folio, ZD_PG_lru))
+				FAIL(c, p, "R12.5", "device folio on an LRU");
+			if (zd_folio_pgmap(folio) != pgmap)
+				FAIL(c, p, "R12.13", "device page with a foreign pgmap");
+			if (ref < 0 || ref < free_ref)
+				FAIL(c, p, "R12.1", "device folio below its free refcount %d", free_ref);
+			else if (ref == free_ref) {
+				if (zd_page_mapcount(p) || pin_weight(folio) ||
+				    zd_folio_test_locked(folio) ||
+				    (pgmap->type != ZD_MEMORY_DEVICE_FS_DAX &&
+				     pgmap->type != ZD_MEMORY_DEVICE_GENERIC && p->mapping) ||
+				    zd_folio_test_flag(folio, ZD_PG_anon_exclusive))
+					FAIL(c, p, "R12.2", "free device folio not in the free state");
+			} else {
+				busy_pages += (long)nr;
+				busy_folios++;
+				if (ref - free_ref < zd_page_mapcount(p) + pin_weight(folio))
+					FAIL(c, p, "R12.1", "refcount below mapcount + pins");
+			}
+			check_shadow(c, p);
+			idx += nr;
+		}
+	}
+	/* R12.4: outstanding pgmap references, beyond the base one. */
+	if (pgmap->killed)
+		return;
+	if (legacy)
+		want = folios;
+	else if (pgmap->type == ZD_MEMORY_DEVICE_PRIVATE || pgmap->type == ZD_MEMORY_DEVICE_COHERENT)
+		want = busy_pages;
+	else if (pgmap->type == ZD_MEMORY_DEVICE_PCI_P2PDMA)
+		want = folios + busy_pages;
+	else
+		want = folios;
+	if (zd_pgmap_ref_count(pgmap) - 1 != want)
+		FAIL(c, pgmap->rs[0]->memmap, "R12.4",
+		     "%s pgmap holds %ld references, expected %ld (%ld busy folios)",
+		     zd_memory_type_name((int)pgmap->type), zd_pgmap_ref_count(pgmap) - 1, want,
+		     busy_folios);
+}
+
+int zd_check_invariants(struct zd_system *sys)
+{
+	struct ctx c = { .sys = sys, .found = 0 };
+
+	if (sys->opts.check == ZD_CHECK_OFF)
+		return 0;
+	check_ram(&c);
+	zd_spin_lock(&sys->pgmap_lock);
+	for (struct zd_dev_pagemap *pgmap = sys->pgmaps; pgmap; pgmap = pgmap->next)
+		check_pgmap(&c, pgmap);
+	zd_spin_unlock(&sys->pgmap_lock);
+	return c.found;
+}
+
+int zd_shadow_refcount(struct zd_folio *folio)
+{
+	_Atomic int *s = _zd_shadow_slot(&folio->page);
+
+	return s ? zd_atomic_load_relaxed(s) : -1;
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/core/folio.c - folio refcounts, the free path and the folio lock.
+ *
+ * Models include/linux/page_ref.h and mm/swap.c (__folio_put,
+ * folios_put_refs) and the folio lock of mm/filemap.c. The inline halves
+ * are in include/zonedev/page.h; here are the out-of-line ones: the last
+ * put, misuse, and the slow path taken by ZONE_DEVICE folios and by RAM
+ * folios while tracing or full checking is on.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+static void shadow_add(struct zd_folio *folio, int delta)
+{
+	_Atomic int *s = _zd_shadow_slot(&folio->page);
+
+	if (s)
+		zd_atomic_fetch_add_relaxed(s, delta);
+}
+
+void _zd_folio_get_bad(struct zd_folio *folio, int old)
+{
+	_zd_report_page(zd_page_system(&folio->page), ZD_MISUSE_GET_FREE, "R12.17", &folio->page,
+			"folio_get on a folio with refcount %d (use a try-get)", old);
+}
+
+/* A put took the count from @old to old - refs <= 0. */
+void _zd_folio_put_last(struct zd_folio *folio, int refs, int old)
+{
+	struct zd_system *sys = zd_page_system(&folio->page);
+
+	if (zd_unlikely(old < refs)) {
+		/* Undo so the folio stays recognisably free, then report. */
+		zd_atomic_fetch_add_relaxed(&folio->page._refcount, refs);
+		_zd_report_page(sys, ZD_MISUSE_PUT_FREE, "R12.1", &folio->page,
+				"put of %d reference(s) on a folio with refcount %d", refs, old);
+		return;
+	}
+	/*
+	 * Acquire pairs with every putter's release fetch_sub, so all their
+	 * accesses to the folio happen before it is freed (a load, not a
+	 * fence, so TSan sees it).
+	 */
+	(void)zd_atomic_load_acquire(&folio->page._refcount);
+	if (zd_folio_is_zone_device(folio))
+		_zd_free_zone_device_folio(folio);
+	else
+		_zd_free_ram_folio(sys, folio);
+}
+
+void _zd_folio_get_slow(struct zd_folio *folio, int refs)
+{
+	struct zd_system *sys;
+	int old = zd_atomic_fetch_add_relaxed(&folio->page._refcount, refs);
+
+	if (zd_unlikely(old <= 0))
+		_zd_folio_get_bad(folio, old);
+	sys = zd_page_system(&folio->page);
+	if (_zd_check_full(sys))
+		shadow_add(folio, refs);
+	if (_zd_tracing(sys))
+		_zd_emit(sys, ZD_EV_GET, folio, refs);
+}
+
+bool _zd_folio_try_get_slow(struct zd_folio *folio, int refs)
+{
+	struct zd_system *sys;
+	int c = zd_atomic_load_relaxed(&folio->page._refcount);
+
+	do {
+		if (c <= 0)
+			return false;
+	} while (!zd_atomic_cmpxchg_acquire(&folio->page._refcount, &c, c + refs));
+	sys = zd_page_system(&folio->page);
+	if (_zd_check_full(sys))
+		shadow_add(folio, refs);
+	if (_zd_tracing(sys))
+		_zd_emit(sys, ZD_EV_GET, folio, refs);
+	return true;
+}
+
+void _zd_folio_put_slow(struct zd_folio *folio, int refs)
+{
+	struct zd_system *sys = zd_page_system(&folio->page);
+	int old;
+
+	if (_zd_check_full(sys))
+		shadow_add(folio, -refs);
+	if (_zd_tracing(sys))
+		_zd_emit(sys, ZD_EV_PUT, folio, -refs);
+	if (zd_folio_is_zone_device(folio)) {
+		_zd_put_zone_device(folio, refs);
+		return;
+	}
+	old = zd_atomic_fetch_sub_release(&folio->page._refcount, refs);
+	if (zd_unlikely(old <= refs)) {
+		if (old < refs && _zd_check_full(sys))
+			shadow_add(folio, refs);	/* the put is undone */
+		_zd_folio_put_last(folio, refs, old);
+	}
+}
+
+void zd_folios_put_refs(struct zd_folio **folios, const int *refs, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		if (folios[i])
+			zd_folio_put_refs(folios[i], refs ? refs[i] : 1);
+	}
+}
+
+/* ---- folio lock ---- */
+
+bool zd_folio_trylock(struct zd_folio *folio)
+{
+	unsigned long old = zd_atomic_fetch_or_acq_rel(&folio->page.flags, ZD_PG_BIT(ZD_PG_locked));
+
+	return !(old & ZD_PG_BIT(ZD_PG_locked));
+}
+
+static bool folio_unlocked(const void *var, void *arg)
+{
+	(void)arg;
+	return !(zd_atomic_load_acquire((_Atomic unsigned long *)var) & ZD_PG_BIT(ZD_PG_locked));
+}
+
+void zd_folio_lock(struct zd_folio *folio)
+{
+	struct zd_system *sys = zd_page_system(&folio->page);
+
+	while (!zd_folio_trylock(folio))
+		zd_wait_var_event(sys->waits, &folio->page.flags, folio_unlocked, NULL, 0);
+}
+
+void zd_folio_unlock(struct zd_folio *folio)
+{
+	struct zd_system *sys = zd_page_system(&folio->page);
+
+	/* Release pairs with the acquire of the next locker. */
+	zd_atomic_fetch_and_release(&folio->page.flags, ~ZD_PG_BIT(ZD_PG_locked));
+	zd_wake_up_var(sys->waits, &folio->page.flags);
+}
+
+/* ---- dump_page ---- */
+
+static const char *const flag_names[ZD_PG_NR_FLAGS] = {
+	"locked", "referenced", "uptodate", "dirty", "lru", "active", "head", "reserved",
+	"anon_exclusive", "buddy", "waiters", "swapbacked", "zone_device", "unevictable",
+	"large_rmappable", "dev_free",
+};
+
+int zd_dump_page(const struct zd_page *page, char *buf, size_t len)
+{
+	struct zd_folio *folio = zd_page_folio(page);
+	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+	unsigned long flags = zd_atomic_load_relaxed(&((struct zd_page *)page)->flags);
+	int n;
+
+	n = snprintf(buf, len,
+		     "page pfn=%#lx type=%s refcount=%d mapcount=%d pincount=%d order=%u "
+		     "head_pfn=%#lx pgmap=%p mapping=%p index=%#lx flags=%#lx(",
+		     zd_page_to_pfn(page), zd_memory_type_name(pgmap ? (int)pgmap->type : 0),
+		     zd_page_count(page), zd_page_mapcount(page), zd_folio_pincount(folio),
+		     zd_folio_order(folio), zd_page_to_pfn(&folio->page), (void *)pgmap,
+		     page->mapping, page->index, flags);
+	for (int b = 0; b < ZD_PG_NR_FLAGS && n > 0 && (size_t)n < len; b++) {
+		if (flags & ZD_PG_BIT(b))
+			n += snprintf(buf + n, len - (size_t)n, "%s%s",
+				      buf[n - 1] == '(' ? "" : "|", flag_names[b]);
+	}
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ")");
+	return n;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/core/internal.h - struct zd_system and what the core files share.
+ *
+ * Models the kernel's per-node and per-zone state (struct pglist_data,
+ * struct zone), the sparse memory section table (mem_section) and the
+ * pgmap xarray of mm/memremap.c, all inside one machine object.
+ */
+#ifndef ZD_CORE_INTERNAL_H
+#define ZD_CORE_INTERNAL_H
+
+#include <zonedev/zonedev.h>
+#include "sync/sync.h"
+
+/* ---- lists ---- */
+
+static inline void zd_list_init(struct zd_list_head *h) { h->next = h->prev = h; }
+static inline bool zd_list_empty(const struct zd_list_head *h) { return h->next == h; }
+static inline void zd_list_add(struct zd_list_head *n, struct zd_list_head *h)
+{
+	n->next = h->next;
+	n->prev = h;
+	h->next->prev = n;
+	h->next = n;
+}
+static inline void zd_list_del(struct zd_list_head *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = NULL;
+}
+
+/* ---- pfn space: 2 MiB subsections in a two-level table ---- */
+
+#define ZD_SUBSECTION_SHIFT	9	/* pages per subsection: 512 */
+#define ZD_SECTION_LEAF_BITS	13
+#define ZD_SECTION_TOP_BITS	12	/* 2^25 subsections: 64 TiB of pfn space */
+#define ZD_PFN_LIMIT		(1ul << (ZD_SUBSECTION_SHIFT + ZD_SECTION_LEAF_BITS + ZD_SECTION_TOP_BITS))
+
+/* One registered range of a pgmap: its memmap, bytes and shadow counts. */
+struct _zd_pgmap_range {
+	struct zd_dev_pagemap *pgmap;
+	unsigned long pfn_start, nr_pages;
+	struct zd_page *memmap;
+	unsigned char *data;		/* NULL with data=none */
+	_Atomic int *shadow;		/* full checking only */
+	struct zd_rcu_head rcu;
+};
+
+struct _zd_section_leaf {
+	struct _zd_pgmap_range *_Atomic slot[1u << ZD_SECTION_LEAF_BITS];
+};
+
+struct _zd_mem_region {
+	uint64_t start, size;
+	struct _zd_mem_region *next;
+};
+
+struct zd_system {
+	struct zd_system_options opts;
+
+	/* RAM: memmap (after its header), bytes, buddy free areas */
+	struct _zd_memmap_hdr *ram_hdr;
+	size_t ram_map_len;
+	struct zd_page *ram_memmap;
+	unsigned long ram_pages;
+	unsigned char *ram_data;
+	_Atomic int *ram_shadow;
+	struct zd_spinlock zone_lock;
+	struct zd_list_head free_area[ZD_MAX_PAGE_ORDER + 1];
+	unsigned long nr_free_area[ZD_MAX_PAGE_ORDER + 1];
+	unsigned long free_pages;
+	struct zd_folio *zero_folio;
+
+	/* LRU */
+	struct zd_spinlock lru_lock;
+	struct zd_list_head lru[ZD_NR_LRU_LISTS];
+	unsigned long lru_count[ZD_NR_LRU_LISTS];
+
+	/* device pfn space and pgmaps */
+	struct zd_spinlock pgmap_lock;
+	struct _zd_section_leaf *_Atomic sections[1u << ZD_SECTION_TOP_BITS];
+	struct zd_dev_pagemap *pgmaps;
+	struct _zd_mem_region *regions;
+	_Atomic int devmap_managed_key;	/* legacy: managed pgmaps registered */
+
+	struct zd_wait_table *waits;
+
+	/* events and reports */
+	struct zd_spinlock trace_lock;
+	struct zd_trace_sink *_Atomic trace;
+	uint64_t t0;
+	struct zd_spinlock report_lock;
+
+	/* fault injection */
+	struct zd_spinlock fault_lock;
+	uint64_t fault_rng[ZD_FAULT_NR_SITES];
+	unsigned long fault_calls[ZD_FAULT_NR_SITES];
+	long fault_times_left[ZD_FAULT_NR_SITES];
+
+	/* counters */
+	_Atomic uint64_t st_folio_allocs, st_folio_frees, st_device_inits, st_device_frees,
+		st_fsdax_wakeups, st_generic_resets, st_reports, st_faults, st_events;
+};
+
+/* memmap.c */
+int _zd_memmap_ram_init(struct zd_system *sys);
+void _zd_memmap_ram_exit(struct zd_system *sys);
+struct _zd_pgmap_range *_zd_pfn_range(struct zd_system *sys, unsigned long pfn);
+int _zd_section_install(struct zd_system *sys, struct _zd_pgmap_range *rs);
+void _zd_section_clear(struct zd_system *sys, struct _zd_pgmap_range *rs);
+void _zd_sections_free(struct zd_system *sys);
+struct _zd_pgmap_range *_zd_page_range(const struct zd_page *page);
+_Atomic int *_zd_shadow_slot(const struct zd_page *page);
+void _zd_update_slow(struct zd_system *sys);
+
+/* page_alloc.c */
+int _zd_buddy_init(struct zd_system *sys);
+void _zd_free_ram_folio(struct zd_system *sys, struct zd_folio *folio);
+
+/* lru.c */
+void _zd_lru_del_on_free(struct zd_system *sys, struct zd_folio *folio);
+
+/* memremap.c */
+void _zd_free_zone_device_folio(struct zd_folio *folio);
+void _zd_put_zone_device(struct zd_folio *folio, int refs);
+void _zd_pgmap_put_refs(struct zd_dev_pagemap *pgmap, long refs);
+void _zd_pgmaps_force_teardown(struct zd_system *sys);
+void _zd_regions_free(struct zd_system *sys);
+
+/* check/ */
+void _zd_emit(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,
+	      int delta);
+void _zd_emit_pgmap(struct zd_system *sys, enum zd_event_type type,
+		    const struct zd_dev_pagemap *pgmap);
+static inline bool _zd_tracing(struct zd_system *sys)
+{
+	return zd_atomic_load_relaxed(&sys->trace) != NULL;
+}
+void _zd_report_page(struct zd_system *sys, enum zd_misuse kind, const char *rule,
+		     const struct zd_page *page, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+bool _zd_should_fail(struct zd_system *sys, enum zd_fault_site site);
+void _zd_faultinj_init(struct zd_system *sys);
+static inline bool _zd_check_full(const struct zd_system *sys)
+{
+	return sys->opts.check == ZD_CHECK_FULL;
+}
+unsigned long _zd_thread_id(void);
+
+#endif /* ZD_CORE_INTERNAL_H */

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/drivers/devmem_pool.c - a minimal device-memory allocator.
+ *
+ * Models the allocator half of a ZONE_DEVICE driver: lib/test_hmm.c's
+ * dmirror_devmem_alloc_page / dmirror_devmem_free (a free list refilled
+ * by page_free), drivers/pci/p2pdma.c's genpool, and a DAX file system's
+ * block allocator (a block is reusable once its folio is idle). A bitmap
+ * of handed-out pages under one lock; a search for an aligned free run.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+struct zd_devmem_pool {
+	struct zd_dev_pagemap pgmap;	/* first: container-of by cast */
+	struct zd_system *sys;
+	struct zd_spinlock lock;
+	unsigned long nr_pages;
+	unsigned long *busy;		/* one bit per base page handed out */
+	unsigned long allocated;
+	uint64_t start, size;
+	bool dying;
+};
+
+static struct zd_devmem_pool *to_pool(struct zd_dev_pagemap *pgmap)
+{
+	return (struct zd_devmem_pool *)pgmap;
+}
+
+#define BITS_PER_LONG (8 * sizeof(unsigned long))
+
+static bool test_bit(const unsigned long *m, unsigned long i)
+{
+	return m[i / BITS_PER_LONG] & (1ul << (i % BITS_PER_LONG));
+}
+
+static void assign_bits(unsigned long *m, unsigned long i, unsigned long n, bool v)
+{
+	for (unsigned long b = i; b < i + n; b++) {
+		if (v)
+			m[b / BITS_PER_LONG] |= 1ul << (b % BITS_PER_LONG);
+		else
+			m[b / BITS_PER_LONG] &= ~(1ul << (b % BITS_PER_LONG));
+	}
+}
+
+static struct zd_page *pool_page(struct zd_devmem_pool *pool, unsigned long idx)
+{
+	return &pool->pgmap.rs[0]->memmap[idx];
+}
+
+/* folio_free: the folio is back; its pages may be handed out again. */
+static void pool_folio_free(struct zd_folio *folio)
+{
+	struct zd_devmem_pool *pool = to_pool(folio->page.pgmap);
+	unsigned long idx = (unsigned long)(&folio->page - pool_page(pool, 0));
+	unsigned long nr = zd_folio_nr_pages(folio);
+
+	zd_spin_lock(&pool->lock);
+	assign_bits(pool->busy, idx, nr, false);
+	pool->allocated -= nr;
+	zd_spin_unlock(&pool->lock);
+	/* p2pdma's provider drops the page's pgmap reference itself (R11.2). */
+	if (pool->pgmap.type == ZD_MEMORY_DEVICE_PCI_P2PDMA &&
+	    pool->sys->opts.scheme == ZD_SCHEME_ZERO)
+		zd_put_dev_pagemap(&pool->pgmap);
+}
+
+static int pool_migrate_to_ram(struct zd_vm_fault *vmf)
+{
+	(void)vmf;
+	return -EOPNOTSUPP;	/* the pool has no copy engine; dmirror does */
+}
+
+static const struct zd_dev_pagemap_ops pool_ops = {
+	.folio_free = pool_folio_free,
+	.migrate_to_ram = pool_migrate_to_ram,
+};
+
+/* Types with no folio_free: a handed-out folio is back once it is idle again. */
+static bool reclaim_by_refcount(const struct zd_devmem_pool *pool)
+{
+	return pool->pgmap.type == ZD_MEMORY_DEVICE_FS_DAX ||
+	       pool->pgmap.type == ZD_MEMORY_DEVICE_GENERIC;
+}
+
+/* Context: pool lock held. */
+static void reclaim_idle(struct zd_devmem_pool *pool)
+{
+	int idle = zd_pgmap_free_refcount(&pool->pgmap);
+
+	if (!reclaim_by_refcount(pool))
+		return;
+	for (unsigned long i = 0; i < pool->nr_pages; i++) {
+		struct zd_page *p = pool_page(pool, i);
+
+		if (test_bit(pool->busy, i) && !zd_page_is_tail(p) && zd_page_ref_count(p) == idle) {
+			unsigned long nr = zd_folio_nr_pages((struct zd_folio *)p);
+
+			assign_bits(pool->busy, i, nr, false);
+			pool->allocated -= nr;
+		}
+	}
+}
+
+int zd_devmem_pool_create(struct zd_system *sys, enum zd_memory_type type, uint64_t size,
+			  unsigned int vmemmap_shift, struct zd_devmem_pool **out)
+{
+	struct zd_devmem_pool *pool;
+	uint64_t align = ZD_SUBSECTION_SIZE, fsize;
+	int err;
+
+	if (type < ZD_MEMORY_DEVICE_PRIVATE || type > ZD_MEMORY_DEVICE_PCI_P2PDMA ||
+	    vmemmap_shift > ZD_MAX_FOLIO_ORDER)
+		return -EINVAL;
+	fsize = ZD_PAGE_SIZE << vmemmap_shift;
+	if (fsize > align)
+		align = fsize;
+	if (!size || size % align)
+		return -EINVAL;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	pool->sys = sys;
+	pool->nr_pages = size >> ZD_PAGE_SHIFT;
+	pool->busy = calloc((pool->nr_pages + BITS_PER_LONG - 1) / BITS_PER_LONG,
+			    sizeof(unsigned long));
+	if (!pool->busy) {
+		free(pool);
+		return -ENOMEM;
+	}
+	zd_spin_lock_init(&pool->lock);
+	err = zd_request_free_mem_region(sys, size, align, &pool->start);
+	if (err)
+		goto fail;
+	pool->size = size;
+	pool->pgmap.type = type;
+	pool->pgmap.vmemmap_shift = vmemmap_shift;
+	pool->pgmap.ops = &pool_ops;
+	pool->pgmap.owner = pool;
+	pool->pgmap.nr_range = 1;
+	pool->pgmap.ranges[0].start = pool->start;
+	pool->pgmap.ranges[0].end = pool->start + size - 1;
+	err = zd_memremap_pages(sys, &pool->pgmap);
+	if (err) {
+		zd_release_mem_region(sys, pool->start, size);
+		goto fail;
+	}
+	*out = pool;
+	return 0;
+fail:
+	zd_spin_lock_destroy(&pool->lock);
+	free(pool->busy);
+	free(pool);
+	return err;
+}
+
+static long find_free_run(struct zd_devmem_pool *pool, unsigned long nr)
+{
+	for (unsigned long i = 0; i + nr <= pool->nr_pages; i += nr) {
+		unsigned long j;
+
+		for (j = 0; j < nr && !test_bit(pool->busy, i + j); j++)
+			;
+		if (j == nr)
+			return (long)i;
+	}
+	return -1;
+}
+
+int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order, struct zd_folio **out)
+{
+	enum zd_memory_type type = pool->pgmap.type;
+	unsigned long nr = 1ul << order;
+	struct zd_folio *folio;
+	long idx;
+	int err;
+
+	if (order > ZD_MAX_FOLIO_ORDER ||
+	    (pool->pgmap.vmemmap_shift && order != pool->pgmap.vmemmap_shift) ||
+	    (!pool->pgmap.vmemmap_shift && order &&
+	     (type != ZD_MEMORY_DEVICE_PRIVATE && type != ZD_MEMORY_DEVICE_COHERENT)) ||
+	    (order && !pool->pgmap.vmemmap_shift && pool->sys->opts.scheme == ZD_SCHEME_ONE))
+		return -EINVAL;
+	zd_spin_lock(&pool->lock);
+	if (pool->dying) {
+		zd_spin_unlock(&pool->lock);
+		return -ENODEV;
+	}
+	idx = find_free_run(pool, nr);
+	if (idx < 0) {
+		reclaim_idle(pool);
+		idx = find_free_run(pool, nr);
+	}
+	if (idx < 0) {
+		zd_spin_unlock(&pool->lock);
+		return -ENOMEM;
+	}
+	assign_bits(pool->busy, (unsigned long)idx, nr, true);
+	pool->allocated += nr;
+	folio = (struct zd_folio *)pool_page(pool, (unsigned long)idx);
+	zd_spin_unlock(&pool->lock);
+
+	if (type == ZD_MEMORY_DEVICE_PRIVATE || type == ZD_MEMORY_DEVICE_COHERENT) {
+		err = zd_zone_device_folio_init(folio, &pool->pgmap, order);
+		if (!err)
+			zd_folio_unlock(folio);	/* the pool has no migration to finish */
+	} else {
+		err = zd_device_folio_activate(folio);
+	}
+	if (err) {
+		zd_spin_lock(&pool->lock);
+		assign_bits(pool->busy, (unsigned long)idx, nr, false);
+		pool->allocated -= nr;
+		zd_spin_unlock(&pool->lock);
+		return err;
+	}
+	*out = folio;
+	return 0;
+}
+
+void zd_devmem_pool_stats(struct zd_devmem_pool *pool, struct zd_devmem_stats *st)
+{
+	zd_spin_lock(&pool->lock);
+	reclaim_idle(pool);
+	st->nr_pages = pool->nr_pages;
+	st->allocated = pool->allocated;
+	st->free = pool->nr_pages - pool->allocated;
+	zd_spin_unlock(&pool->lock);
+	st->page_free = zd_atomic_load_relaxed(&pool->pgmap.nr_folio_free);
+	st->wakeups = zd_atomic_load_relaxed(&pool->pgmap.nr_wakeups);
+}
+
+struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool)
+{
+	return &pool->pgmap;
+}
+
+int zd_devmem_pool_destroy(struct zd_devmem_pool *pool, uint64_t timeout_ns)
+{
+	int err;
+
+	zd_spin_lock(&pool->lock);
+	pool->dying = true;
+	zd_spin_unlock(&pool->lock);
+	err = zd_memunmap_pages_timeout(&pool->pgmap, timeout_ns);
+	if (err)
+		return err;
+	zd_release_mem_region(pool->sys, pool->start, pool->size);
+	zd_spin_lock_destroy(&pool->lock);
+	free(pool->busy);
+	free(pool);
+	return 0;
+}
