@@ -9,6 +9,7 @@
 #ifndef ZD_CORE_INTERNAL_H
 #define ZD_CORE_INTERNAL_H
 
+#include <stddef.h>
 #include <zonedev/zonedev.h>
 #include "sync/sync.h"
 
@@ -28,6 +29,13 @@ static inline void zd_list_del(struct zd_list_head *n)
 	n->prev->next = n->next;
 	n->next->prev = n->prev;
 	n->next = n->prev = NULL;
+}
+
+#define zd_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+static inline struct zd_page *zd_lru_to_page(struct zd_list_head *l)
+{
+	return zd_container_of(l, struct zd_page, lru);
 }
 
 /* ---- pfn space: 2 MiB subsections in a two-level table ---- */

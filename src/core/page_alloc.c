@@ -107,7 +107,7 @@ struct zd_folio *zd_folio_alloc(struct zd_system *sys, unsigned int gfp, unsigne
 	zd_spin_lock(&sys->zone_lock);
 	for (o = order; o <= ZD_MAX_PAGE_ORDER; o++) {
 		if (!zd_list_empty(&sys->free_area[o])) {
-			page = (struct zd_page *)(void *)sys->free_area[o].next;
+			page = zd_lru_to_page(sys->free_area[o].next);
 			break;
 		}
 	}
