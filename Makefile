@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 PREFIX     ?= /usr/local
 DEB_PKGS   := cmake pkg-config liburcu-dev libcmocka-dev gcc make
 
-.PHONY: all deps configure build run test asan tsan bench install clean
+.PHONY: all deps configure build run test asan tsan bench install clean docs
 
 all: build
 
@@ -53,3 +53,8 @@ install: build
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
+
+# Lifecycle figures (Graphviz).
+docs:
+	@sh tools/install-deps.sh graphviz
+	for f in docs/figures/*.dot; do dot -Tsvg "$$f" -o "$${f%.dot}.svg"; done
