@@ -31,7 +31,7 @@ int zd_devmem_pool_create(struct zd_system *sys, enum zd_memory_type type, uint6
  * type's path (zone_device_folio_init for PRIVATE/COHERENT, activation for
  * the others); the caller owns the one allocation reference. For a
  * compound pgmap @order must equal its vmemmap_shift. -ENOMEM when no
- * suitable free block, -EINVAL for a bad order, -ENODEV after unbind began.
+ * suitable free block or the "device_alloc" fault site fired, -EINVAL for a bad order, -ENODEV after unbind began.
  * Context: takes the pool lock; never sleeps.
  */
 int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order,

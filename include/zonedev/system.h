@@ -46,8 +46,12 @@ enum zd_data_mode {
 enum zd_fault_site {
 	ZD_FAULT_PAGE_ALLOC = 0,	/* RAM folio allocation */
 	ZD_FAULT_PGMAP_SETUP,		/* memremap_pages memmap/range setup */
+	ZD_FAULT_DEVICE_ALLOC,		/* a driver's device folio allocation */
 	ZD_FAULT_NR_SITES,
 };
+
+/* "page_alloc", "pgmap_setup", "device_alloc". */
+const char *zd_fault_site_name(enum zd_fault_site site);
 
 /*
  * struct zd_fault_attr - when a site fails, like the kernel's fault_attr:
@@ -60,6 +64,13 @@ struct zd_fault_attr {
 	unsigned int interval;
 	long times;
 };
+
+/*
+ * zd_fault_attr_parse - parse "SITE[:probability=P][,interval=N][,times=K]"
+ * (also "SITE" alone: every call fails). Returns 0 and fills *site and
+ * *attr, or -EINVAL for an unknown site, key or value.
+ */
+int zd_fault_attr_parse(const char *spec, enum zd_fault_site *site, struct zd_fault_attr *attr);
 
 /*
  * Misuse reports and invariant failures go to @report; NULL means print

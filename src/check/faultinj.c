@@ -6,6 +6,10 @@
  * times). Draws come from a per-site splitmix64 stream seeded from the
  * system seed, so a run with the same seed fails at the same calls.
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/internal.h"
 
 static uint64_t splitmix64(uint64_t *s)
@@ -46,4 +50,62 @@ bool _zd_should_fail(struct zd_system *sys, enum zd_fault_site site)
 	if (fail)
 		zd_atomic_fetch_add_relaxed(&sys->st_faults, 1);
 	return fail;
+}
+
+static const char *const site_names[ZD_FAULT_NR_SITES] = {
+	[ZD_FAULT_PAGE_ALLOC] = "page_alloc",
+	[ZD_FAULT_PGMAP_SETUP] = "pgmap_setup",
+	[ZD_FAULT_DEVICE_ALLOC] = "device_alloc",
+};
+
+const char *zd_fault_site_name(enum zd_fault_site site)
+{
+	return (unsigned)site < ZD_FAULT_NR_SITES ? site_names[site] : "?";
+}
+
+static int parse_num(const char *s, size_t len, long *out)
+{
+	char buf[32], *end;
+
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	*out = strtol(buf, &end, 0);
+	return *end ? -EINVAL : 0;
+}
+
+int zd_fault_attr_parse(const char *spec, enum zd_fault_site *site, struct zd_fault_attr *attr)
+{
+	const char *colon = strchr(spec, ':'), *p;
+	size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
+	int s;
+
+	for (s = 0; s < ZD_FAULT_NR_SITES; s++)
+		if (strlen(site_names[s]) == nlen && !strncmp(spec, site_names[s], nlen))
+			break;
+	if (s == ZD_FAULT_NR_SITES)
+		return -EINVAL;
+	*site = (enum zd_fault_site)s;
+	attr->probability = 100;
+	attr->interval = 1;
+	attr->times = -1;
+	for (p = colon ? colon + 1 : NULL; p && *p;) {
+		const char *comma = strchr(p, ','), *eq = strchr(p, '=');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		long v;
+
+		if (!eq || eq > p + len || parse_num(eq + 1, (size_t)(p + len - eq - 1), &v))
+			return -EINVAL;
+		if ((size_t)(eq - p) == 11 && !strncmp(p, "probability", 11) && v >= 0 && v <= 100)
+			attr->probability = (unsigned int)v;
+		else if ((size_t)(eq - p) == 8 && !strncmp(p, "interval", 8) && v >= 0)
+			attr->interval = (unsigned int)v;
+		else if ((size_t)(eq - p) == 5 && !strncmp(p, "times", 5) && v >= -1)
+			attr->times = v;
+		else
+			return -EINVAL;
+		p = comma ? comma + 1 : NULL;
+	}
+	return 0;
 }

@@ -185,6 +185,8 @@ int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order, struct
 	     (type != ZD_MEMORY_DEVICE_PRIVATE && type != ZD_MEMORY_DEVICE_COHERENT)) ||
 	    (order && !pool->pgmap.vmemmap_shift && pool->sys->opts.scheme == ZD_SCHEME_ONE))
 		return -EINVAL;
+	if (_zd_should_fail(pool->sys, ZD_FAULT_DEVICE_ALLOC))
+		return -ENOMEM;
 	zd_spin_lock(&pool->lock);
 	if (pool->dying) {
 		zd_spin_unlock(&pool->lock);
