@@ -241,6 +241,49 @@ struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool)
 	return &pool->pgmap;
 }
 
+struct idle_arg {
+	int idle;
+};
+
+static bool folio_idle(const void *var, void *arg)
+{
+	return zd_folio_ref_count(var) == ((struct idle_arg *)arg)->idle;
+}
+
+/*
+ * For FS_DAX and GENERIC the core does not wait for pages (R1.13): the
+ * file system (its eviction-time break-layouts wait, R10.9) or the dax
+ * driver must. Sleep on each busy folio; fs-dax frees wake us, device-dax
+ * resets do not, so sleep in slices and look again.
+ */
+static int wait_idle(struct zd_devmem_pool *pool, uint64_t timeout_ns)
+{
+	uint64_t deadline = timeout_ns ? zd_monotonic_ns() + timeout_ns : 0;
+	struct idle_arg arg = { .idle = zd_pgmap_free_refcount(&pool->pgmap) };
+
+	if (!reclaim_by_refcount(pool))
+		return 0;
+	for (;;) {
+		struct zd_folio *busy = NULL;
+		uint64_t now, slice = 10 * 1000 * 1000;
+
+		zd_spin_lock(&pool->lock);
+		reclaim_idle(pool);
+		for (unsigned long i = 0; i < pool->nr_pages && !busy; i++)
+			if (test_bit(pool->busy, i))
+				busy = (struct zd_folio *)pool_page(pool, i);
+		zd_spin_unlock(&pool->lock);
+		if (!busy)
+			return 0;
+		now = zd_monotonic_ns();
+		if (deadline && now >= deadline)
+			return -ETIMEDOUT;
+		if (deadline && deadline - now < slice)
+			slice = deadline - now;
+		zd_wait_var_event(pool->sys->waits, busy, folio_idle, &arg, slice);
+	}
+}
+
 int zd_devmem_pool_destroy(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 {
 	int err;
@@ -248,7 +291,9 @@ int zd_devmem_pool_destroy(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 	zd_spin_lock(&pool->lock);
 	pool->dying = true;
 	zd_spin_unlock(&pool->lock);
-	err = zd_memunmap_pages_timeout(&pool->pgmap, timeout_ns);
+	err = wait_idle(pool, timeout_ns);
+	if (!err)
+		err = zd_memunmap_pages_timeout(&pool->pgmap, timeout_ns);
 	if (err)
 		return err;
 	zd_release_mem_region(pool->sys, pool->start, pool->size);
