@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/*
+ * expect.c - expectations: the result of the previous command (`expect
+ * ok`, `expect error E`), the state of every folio a set holds (`expect
+ * set`: memory type, refcount, mapcount, pins, LRU, order), a device's
+ * counters (`expect device`) and the invariant checker (`check`). A
+ * failed one prints "FILE:LINE: expected ..., found ..." and a page dump.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+
+static const char *err_name(int rc)
+{
+	const char *e = zr_errno_name(rc);
+
+	return e ? e : "an unknown error";
+}
+
+static const char *prev_desc(struct zr_ctx *ctx, char *buf, size_t len)
+{
+	if (!ctx->last)
+		return "";
+	snprintf(buf, len, " from '%s' (line %d)", ctx->last->src, ctx->last->line);
+	return buf;
+}
+
+int zr_exec_expect_ok(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	char buf[300];
+
+	if (ctx->last_rc < 0)
+		zr_fail(ctx, cmd->line, "expected ok, found %s%s", err_name(ctx->last_rc),
+			prev_desc(ctx, buf, sizeof(buf)));
+	return 0;
+}
+
+int zr_exec_expect_error(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	const char *want = zr_errno_name(cmd->u.error.err);
+	char buf[300];
+
+	if (ctx->last_rc == -cmd->u.error.err)
+		return 0;
+	if (ctx->last_rc >= 0)
+		zr_fail(ctx, cmd->line, "expected error %s, found ok%s", want,
+			prev_desc(ctx, buf, sizeof(buf)));
+	else
+		zr_fail(ctx, cmd->line, "expected error %s, found %s%s", want,
+			err_name(ctx->last_rc), prev_desc(ctx, buf, sizeof(buf)));
+	return 0;
+}
+
+/* ---- expect set ---- */
+
+/* folio_mapcount(): the entire mapping plus every page's own. */
+static unsigned long folio_mapcount(struct zd_folio *folio)
+{
+	unsigned long n = 0, nr = zd_folio_nr_pages(folio);
+
+	if (!zd_folio_test_large(folio))
+		return (unsigned long)zd_page_mapcount(&folio->page);
+	n = (unsigned long)(zd_atomic_load_relaxed(&folio->page._entire_mapcount) + 1);
+	for (unsigned long i = 0; i < nr; i++)
+		n += (unsigned long)zd_page_mapcount(zd_folio_page(folio, i));
+	return n;
+}
+
+/* The scenario's name for a folio's memory: "ram" or a device type. */
+static const char *folio_mem(struct zr_run *run, struct zd_folio *folio, int dev)
+{
+	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+
+	if (!pgmap)
+		return "ram";
+	if (dev >= 0 && zr_devtype_memtype(run->prog->devices[dev].type) == pgmap->type)
+		return zr_devtype_names[run->prog->devices[dev].type];
+	return zd_memory_type_name(pgmap->type);
+}
+
+static bool mem_matches(struct zr_run *run, struct zd_folio *folio, int dev, int want)
+{
+	const char *found = folio_mem(run, folio, dev);
+
+	if (want == -1)
+		return !strcmp(found, "ram");
+	if (!strcmp(found, zr_devtype_names[want]))
+		return true;
+	/* A GENERIC page of unknown origin may be called devdax or generic. */
+	return dev < 0 && zd_folio_pgmap(folio) &&
+	       zd_folio_pgmap(folio)->type == ZD_MEMORY_DEVICE_GENERIC &&
+	       (want == ZR_DEV_DEVDAX || want == ZR_DEV_GENERIC);
+}
+
+/* "mem=private ref=2 ..." of what @w asks, into @buf. */
+static void want_str(const struct zr_folio_expect *w, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+#define ADD(...) do { if (o < len) o += (size_t)snprintf(buf + o, len - o, __VA_ARGS__); } while (0)
+	if (w->have & ZR_EXP_COUNT)
+		ADD(" count=%llu", (unsigned long long)w->count);
+	if (w->have & ZR_EXP_MEM)
+		ADD(" mem=%s", w->mem == -1 ? "ram" : zr_devtype_names[w->mem]);
+	if (w->have & ZR_EXP_REF)
+		ADD(" ref=%llu", (unsigned long long)w->ref);
+	if (w->have & ZR_EXP_MAP)
+		ADD(" map=%llu", (unsigned long long)w->map);
+	if (w->have & ZR_EXP_PINNED)
+		ADD(" pinned=%s", w->pinned ? "yes" : "no");
+	if (w->have & ZR_EXP_LRU)
+		ADD(" lru=%s", w->lru ? "yes" : "no");
+	if (w->have & ZR_EXP_ORDER)
+		ADD(" order=%llu", (unsigned long long)w->order);
+#undef ADD
+}
+
+/* What differs on @folio, as "ref=1 order=0", or "" if it all holds. */
+static void folio_diff(struct zr_run *run, struct zd_folio *folio, int dev,
+		       const struct zr_folio_expect *w, char *buf, size_t len)
+{
+	size_t o = 0;
+	long ref = zd_folio_ref_count(folio);
+	unsigned long map = folio_mapcount(folio);
+	bool pinned = zd_folio_maybe_dma_pinned(folio);
+	bool lru = zd_folio_test_flag(folio, ZD_PG_lru);
+	unsigned int order = zd_folio_order(folio);
+
+	buf[0] = '\0';
+#define ADD(...) do { if (o < len) o += (size_t)snprintf(buf + o, len - o, __VA_ARGS__); } while (0)
+	if ((w->have & ZR_EXP_MEM) && !mem_matches(run, folio, dev, w->mem))
+		ADD(" mem=%s", folio_mem(run, folio, dev));
+	if ((w->have & ZR_EXP_REF) && (ref < 0 || (uint64_t)ref != w->ref))
+		ADD(" ref=%ld", ref);
+	if ((w->have & ZR_EXP_MAP) && map != w->map)
+		ADD(" map=%lu", map);
+	if ((w->have & ZR_EXP_PINNED) && pinned != w->pinned)
+		ADD(" pinned=%s", pinned ? "yes" : "no");
+	if ((w->have & ZR_EXP_LRU) && lru != w->lru)
+		ADD(" lru=%s", lru ? "yes" : "no");
+	if ((w->have & ZR_EXP_ORDER) && order != w->order)
+		ADD(" order=%u", order);
+#undef ADD
+}
+
+int zr_exec_expect_set(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	struct zr_run *run = ctx->run;
+	const struct zr_folio_expect *w = &cmd->u.expect_folio.want;
+	const char *name = run->prog->names[ZR_SET].v[cmd->u.expect_folio.set].name;
+	struct zr_set_rt *s = &run->sets[cmd->u.expect_folio.set];
+	char want[200], found[200];
+	struct zr_set_entry *v = NULL;
+	size_t n;
+
+	/*
+	 * Copy the set under run->lock; its folios stay referenced while we
+	 * look since only this thread uses the set (the runner's convention).
+	 */
+	zd_mutex_lock(run->lock);
+	n = s->n;
+	if (n) {
+		v = malloc(n * sizeof(*v));
+		if (v)
+			memcpy(v, s->v, n * sizeof(*v));
+	}
+	zd_mutex_unlock(run->lock);
+	if (n && !v) {
+		zr_fail(ctx, cmd->line, "expected to read set %s, found no memory", name);
+		return 0;
+	}
+
+	want_str(w, want, sizeof(want));
+	if ((w->have & ZR_EXP_COUNT) && n != w->count) {
+		zr_fail(ctx, cmd->line, "expected set %s%s, found count=%zu", name, want, n);
+	} else if ((w->have & ~ZR_EXP_COUNT) && !n) {
+		zr_fail(ctx, cmd->line, "expected set %s%s, found an empty set", name, want);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			folio_diff(run, v[i].folio, v[i].dev, w, found, sizeof(found));
+			if (!found[0])
+				continue;
+			zr_fail(ctx, cmd->line, "expected set %s%s, found%s on folio %zu of %zu (pfn %#lx)",
+				name, want, found, i, n, zd_folio_pfn(v[i].folio));
+			zr_dump_folio(v[i].folio);
+			break;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/* ---- expect device ---- */
+
+int zr_exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	struct zr_run *run = ctx->run;
+	int dev = cmd->u.expect_dev.dev;
+	const char *name = run->prog->names[ZR_DEVICE].v[dev].name;
+	unsigned int have = cmd->u.expect_dev.have;
+	struct zd_devmem_stats st;
+	enum zr_dev_state state;
+	char want[200], found[200];
+	size_t w = 0, f = 0;
+
+	zd_mutex_lock(run->lock);
+	state = run->devs[dev].state;
+	if (state == ZR_DS_BOUND || state == ZR_DS_DYING)
+		zd_devmem_pool_stats(run->devs[dev].pool, &st);
+	zd_mutex_unlock(run->lock);
+	if (state != ZR_DS_BOUND && state != ZR_DS_DYING) {
+		zr_fail(ctx, cmd->line, "expected device %s bound, found it %s", name,
+			state == ZR_DS_ABSENT ? "not created (its 'device' command failed)" :
+			state == ZR_DS_UNBINDING ? "being unbound" : "unbound");
+		return 0;
+	}
+
+	want[0] = found[0] = '\0';
+#define CMP(bit, key, val) do { \
+	if ((have & (bit)) && (uint64_t)(val) != cmd->u.expect_dev.key) { \
+		w += (size_t)snprintf(want + w, sizeof(want) - w, " " #key "=%llu", \
+				      (unsigned long long)cmd->u.expect_dev.key); \
+		f += (size_t)snprintf(found + f, sizeof(found) - f, " " #key "=%lu", \
+				      (unsigned long)(val)); \
+	} } while (0)
+	CMP(ZR_DEVEXP_ALLOCATED, allocated, st.allocated);
+	CMP(ZR_DEVEXP_FREE, free, st.free);
+	CMP(ZR_DEVEXP_PAGE_FREE, page_free, st.page_free);
+#undef CMP
+	if (found[0])
+		zr_fail(ctx, cmd->line, "expected device %s%s, found%s", name, want, found);
+	return 0;
+}
+
+/* ---- check ---- */
+
+int zr_exec_check(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	int n = zd_check_invariants(ctx->run->sys);
+
+	if (n > 0)
+		zr_fail(ctx, cmd->line, "expected every invariant to hold, found %d failure%s", n,
+			n == 1 ? "" : "s");
+	return 0;
+}

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/*
+ * parse.c - whole-file parse of a scenario into a program: lines into
+ * commands through the verb table, thread blocks, name resolution and the
+ * checks that need the whole file (system first, expect after a command,
+ * check only when no thread runs). Nothing runs until every line parsed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+
+/* ---- program-owned memory ---- */
+
+struct zr_alloc {
+	struct zr_alloc *next;
+	max_align_t data[];
+};
+
+void *zr_palloc(struct zr_parser *p, size_t size)
+{
+	struct zr_alloc *a = calloc(1, sizeof(*a) + size);
+
+	if (!a)
+		return NULL;
+	a->next = p->prog->allocs;
+	p->prog->allocs = a;
+	return a->data;
+}
+
+char *zr_pstrdup(struct zr_parser *p, const char *s, size_t len)
+{
+	char *d = zr_palloc(p, len + 1);
+
+	if (d)
+		memcpy(d, s, len);
+	return d;
+}
+
+void zr_program_free(struct zr_program *prog)
+{
+	if (!prog)
+		return;
+	while (prog->allocs) {
+		struct zr_alloc *a = prog->allocs;
+
+		prog->allocs = a->next;
+		free(a);
+	}
+	for (int k = 0; k < ZR_NR_KINDS; k++) {
+		for (int i = 0; i < prog->names[k].n; i++)
+			free(prog->names[k].v[i].name);
+		free(prog->names[k].v);
+	}
+	for (int i = 0; i < prog->names[ZR_THREAD].n; i++)
+		if (prog->bodies[i])
+			free(prog->bodies[i]->v);
+	free(prog->bodies);
+	free(prog->devices);
+	free(prog->main.v);
+	free(prog);
+}
+
+/* ---- errors ---- */
+
+int zr_perr(struct zr_parser *p, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->nerrors++;
+	if (p->nerrors > ZR_MAX_ERRORS)
+		return -EINVAL;
+	fprintf(p->err, "%s:%d:%d: ", p->prog->file, p->line, col);
+	va_start(ap, fmt);
+	vfprintf(p->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->err);
+	return -EINVAL;
+}
+
+/* ---- names ---- */
+
+static const char *const kind_names[ZR_NR_KINDS] = {
+	[ZR_PROCESS] = "process",
+	[ZR_REGION] = "region",
+	[ZR_DEVICE] = "device",
+	[ZR_FILE] = "file",
+	[ZR_SET] = "reference set",
+	[ZR_THREAD] = "thread",
+};
+
+static const char *const kind_definers[ZR_NR_KINDS] = {
+	[ZR_PROCESS] = "'process' or 'fork'",
+	[ZR_REGION] = "'mmap' or 'mremap'",
+	[ZR_DEVICE] = "'device'",
+	[ZR_FILE] = "'file'",
+	[ZR_SET] = "'devalloc', 'gup' or 'pin'",
+	[ZR_THREAD] = "'thread'",
+};
+
+int zr_lookup(const struct zr_program *prog, enum zr_kind kind, int owner, const char *name)
+{
+	const struct zr_names *ns = &prog->names[kind];
+
+	for (int i = 0; i < ns->n; i++)
+		if (ns->v[i].owner == owner && !strcmp(ns->v[i].name, name))
+			return i;
+	return -1;
+}
+
+static int names_add(struct zr_parser *p, enum zr_kind kind, int owner, const char *name)
+{
+	struct zr_names *ns = &p->prog->names[kind];
+	struct zr_name *n;
+
+	if (ns->n == ns->cap) {
+		int cap = ns->cap ? ns->cap * 2 : 8;
+		struct zr_name *v = realloc(ns->v, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	n = &ns->v[ns->n];
+	n->name = strdup(name);
+	if (!n->name)
+		return -ENOMEM;
+	n->owner = owner;
+	n->line = p->line;
+	return ns->n++;
+}
+
+int zr_define(struct zr_parser *p, enum zr_kind kind, int owner, const struct zr_token *t,
+	      int *idx)
+{
+	int i = zr_lookup(p->prog, kind, owner, t->text);
+
+	if (i >= 0)
+		return zr_perr(p, t->col, "expected a new %s name, found '%s' (defined at line %d)",
+			       kind_names[kind], t->text, p->prog->names[kind].v[i].line);
+	i = names_add(p, kind, owner, t->text);
+	if (i < 0)
+		return i;
+	*idx = i;
+	return 0;
+}
+
+int zr_define_or_get(struct zr_parser *p, enum zr_kind kind, int owner,
+		     const struct zr_token *t, int *idx)
+{
+	int i = zr_lookup(p->prog, kind, owner, t->text);
+
+	if (i < 0)
+		return zr_define(p, kind, owner, t, idx);
+	*idx = i;
+	return 0;
+}
+
+int zr_resolve(struct zr_parser *p, enum zr_kind kind, int owner, const struct zr_token *t,
+	       int *idx)
+{
+	int i = zr_lookup(p->prog, kind, owner, t->text);
+
+	if (i >= 0) {
+		*idx = i;
+		return 0;
+	}
+	if (kind == ZR_REGION)
+		return zr_perr(p, t->col, "expected a region of process '%s' (defined by %s), found '%s'",
+			       p->prog->names[ZR_PROCESS].v[owner].name, kind_definers[kind],
+			       t->text);
+	return zr_perr(p, t->col, "expected a %s name defined by %s, found '%s'",
+		       kind_names[kind], kind_definers[kind], t->text);
+}
+
+int zr_declare_device(struct zr_parser *p, const struct zr_token *t,
+		      const struct zr_device_decl *decl, int *idx)
+{
+	struct zr_program *prog = p->prog;
+	struct zr_device_decl *v;
+	int ret = zr_define(p, ZR_DEVICE, -1, t, idx);
+
+	if (ret)
+		return ret;
+	v = realloc(prog->devices, (size_t)(*idx + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	prog->devices = v;
+	prog->devices[*idx] = *decl;
+	prog->ndevices = *idx + 1;
+	return 0;
+}
+
+int zr_fork_regions(struct zr_parser *p, int child, int parent)
+{
+	struct zr_names *ns = &p->prog->names[ZR_REGION];
+	int n = ns->n;
+
+	for (int i = 0; i < n; i++) {
+		if (ns->v[i].owner != parent || zr_lookup(p->prog, ZR_REGION, child, ns->v[i].name) >= 0)
+			continue;
+		/* names_add may move ns->v: copy the name first. */
+		char *name = strdup(ns->v[i].name);
+		int ret;
+
+		if (!name)
+			return -ENOMEM;
+		ret = names_add(p, ZR_REGION, child, name);
+		free(name);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- thread blocks ---- */
+
+int zr_open_thread(struct zr_parser *p, const struct zr_token *t, struct zr_cmd *cmd)
+{
+	struct zr_program *prog = p->prog;
+	struct zr_block *body, **bodies;
+	bool *running;
+	int *started, idx, ret;
+
+	ret = zr_define(p, ZR_THREAD, -1, t, &idx);
+	if (ret)
+		return ret;
+	bodies = realloc(prog->bodies, (size_t)(idx + 1) * sizeof(*bodies));
+	if (!bodies)
+		return -ENOMEM;
+	prog->bodies = bodies;
+	bodies[idx] = NULL;
+	running = realloc(p->running, (size_t)(idx + 1) * sizeof(*running));
+	if (!running)
+		return -ENOMEM;
+	p->running = running;
+	running[idx] = false;
+	started = realloc(p->started_line, (size_t)(idx + 1) * sizeof(*started));
+	if (!started)
+		return -ENOMEM;
+	p->started_line = started;
+	started[idx] = 0;
+	body = zr_palloc(p, sizeof(*body));
+	if (!body)
+		return -ENOMEM;
+	bodies[idx] = body;
+	cmd->u.thread.thread = idx;
+	cmd->u.thread.body = body;
+	p->block = body;
+	p->thread = idx;
+	p->thread_line = p->line;
+	return 0;
+}
+
+static int close_thread(struct zr_parser *p, const struct zr_token *t)
+{
+	if (p->thread < 0)
+		return zr_perr(p, t->col, "expected a command, found '}' outside a thread block");
+	if (p->ntok > 1) {
+		p->pos = 1;
+		return zr_perr_here(p, "the end of the line after '}'");
+	}
+	p->running[p->thread] = true;
+	p->started_line[p->thread] = p->line;
+	p->thread = -1;
+	p->block = &p->prog->main;
+	return 0;
+}
+
+int zr_join_thread(struct zr_parser *p, const struct zr_token *t, int *idx)
+{
+	int ret = zr_resolve(p, ZR_THREAD, -1, t, idx);
+
+	if (ret)
+		return ret;
+	if (!p->running[*idx])
+		return zr_perr(p, t->col, "expected a running thread, found '%s' (%s)", t->text,
+			       p->started_line[*idx] ? "already joined" : "not started yet");
+	p->running[*idx] = false;
+	return 0;
+}
+
+void zr_join_all(struct zr_parser *p)
+{
+	for (int i = 0; i < p->prog->names[ZR_THREAD].n; i++)
+		p->running[i] = false;
+}
+
+/* ---- lines ---- */
+
+static int block_add(struct zr_block *b, struct zr_cmd *cmd)
+{
+	if (b->n == b->cap) {
+		int cap = b->cap ? b->cap * 2 : 16;
+		struct zr_cmd **v = realloc(b->v, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = cmd;
+	return 0;
+}
+
+/* The verb starting the line: one word, or "expect WORD". */
+static const struct zr_verb *find_verb(struct zr_parser *p)
+{
+	struct zr_token *t = &p->tok[0], *t1;
+	const struct zr_verb *v;
+	char name[64];
+	bool has_eq, is_moved;
+	size_t klen;
+
+	if (t->kind != ZR_TOK_WORD) {
+		zr_perr_here(p, "a command");
+		return NULL;
+	}
+	if (strcmp(t->text, "expect")) {
+		v = zr_verb_lookup(t->text);
+		if (!v)
+			zr_perr_here(p, "a command");
+		else
+			p->pos = 1;
+		return v;
+	}
+	/* expect ok | error E | moved=N | page ... | device ... | set ... */
+	p->pos = 1;
+	t1 = zr_peek(p);
+	if (!t1 || t1->kind != ZR_TOK_WORD) {
+		zr_perr_here(p, "an expectation (ok, error, moved=N, page, device or set)");
+		return NULL;
+	}
+	klen = strcspn(t1->text, "=");
+	has_eq = t1->text[klen] == '=';
+	is_moved = klen == 5 && !strncmp(t1->text, "moved", 5);
+	if (klen + 8 > sizeof(name) || has_eq != is_moved)
+		v = NULL;
+	else {
+		snprintf(name, sizeof(name), "expect %.*s", (int)klen, t1->text);
+		v = zr_verb_lookup(name);
+	}
+	if (!v) {
+		zr_perr_here(p, "an expectation (ok, error, moved=N, page, device or set)");
+		return NULL;
+	}
+	if (t1->text[klen] != '=')
+		p->pos = 2;	/* expect moved=N: the parser reads the word itself */
+	return v;
+}
+
+static const char *running_thread(struct zr_parser *p, int *line)
+{
+	for (int i = 0; i < p->prog->names[ZR_THREAD].n; i++) {
+		if (p->running[i]) {
+			*line = p->started_line[i];
+			return p->prog->names[ZR_THREAD].v[i].name;
+		}
+	}
+	return NULL;
+}
+
+static int parse_command(struct zr_parser *p)
+{
+	struct zr_block *block = p->block;
+	const struct zr_verb *verb;
+	struct zr_cmd *cmd, *prev;
+	const char *tname;
+	int ret, tline;
+
+	if (p->tok[0].kind == ZR_TOK_RBRACE)
+		return close_thread(p, &p->tok[0]);
+	verb = find_verb(p);
+	if (!verb)
+		return -EINVAL;
+	if (!p->have_system && strcmp(verb->name, "system")) {
+		if (p->said_system)
+			return -EINVAL;
+		p->said_system = true;
+		return zr_perr(p, p->tok[0].col,
+			       "expected 'system ram=SIZE' as the first command, found '%s'",
+			       verb->name);
+	}
+	if (!strcmp(verb->name, "system") && p->said_system)
+		return -EINVAL;		/* already reported */
+	if (!strcmp(verb->name, "system") && p->have_system)
+		return zr_perr(p, p->tok[0].col,
+			       "expected one 'system' per file, found a second one (the first is at line %d)",
+			       p->system_line);
+	if ((verb->flags & ZR_VERB_MAIN_ONLY) && p->thread >= 0)
+		return zr_perr(p, p->tok[0].col,
+			       "expected a command allowed in a thread block, found '%s' (inside thread '%s' from line %d)",
+			       verb->name, p->prog->names[ZR_THREAD].v[p->thread].name,
+			       p->thread_line);
+	if (verb->flags & ZR_VERB_QUIESCENT) {
+		if (p->thread >= 0)
+			return zr_perr(p, p->tok[0].col,
+				       "expected a quiescent system for '%s', found it inside thread '%s'",
+				       verb->name, p->prog->names[ZR_THREAD].v[p->thread].name);
+		tname = running_thread(p, &tline);
+		if (tname)
+			return zr_perr(p, p->tok[0].col,
+				       "expected a quiescent system for '%s', found thread '%s' (started at line %d) still running: join it first",
+				       verb->name, tname, tline);
+	}
+
+	cmd = zr_palloc(p, sizeof(*cmd));
+	if (!cmd)
+		return -ENOMEM;
+	cmd->verb = verb;
+	cmd->line = p->line;
+	cmd->col = p->tok[0].col;
+	cmd->src = zr_pstrdup(p, p->src, strlen(p->src));
+	if (!cmd->src)
+		return -ENOMEM;
+	ret = verb->parse(p, cmd);
+	if (ret)
+		return ret;
+	ret = zr_expect_end(p);
+	if (ret)
+		return ret;
+	if (!verb->exec)
+		return zr_perr(p, cmd->col, "'%s' needs the %s subsystem, which this build does not have yet",
+			       verb->name, verb->subsys);
+	if (!strcmp(verb->name, "system")) {
+		p->have_system = true;
+		p->system_line = p->line;
+	}
+	if (verb->flags & ZR_VERB_RESULT) {
+		prev = block->n ? block->v[block->n - 1] : NULL;
+		if (!prev || (prev->verb->flags & ZR_VERB_EXPECTATION))
+			return zr_perr(p, cmd->col,
+				       "expected '%s' right after the command it checks, found it after %s",
+				       verb->name, prev ? "an expectation" : "no command");
+		prev->checked = true;
+	}
+	return block_add(block, cmd);
+}
+
+/* Strip blanks at both ends (and a CR) into a NUL-terminated copy. */
+static char *trimmed(const char *s, size_t len)
+{
+	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	return strndup(s, len);
+}
+
+int zr_parse(const char *file, const char *text, size_t len, FILE *err,
+	     struct zr_program **out)
+{
+	struct zr_parser p = { .err = err, .thread = -1 };
+	size_t off = 0;
+	int ret = 0;
+
+	p.prog = calloc(1, sizeof(*p.prog));
+	if (!p.prog)
+		return -ENOMEM;
+	p.prog->file = file;
+	p.block = &p.prog->main;
+
+	while (off < len && p.nerrors <= ZR_MAX_ERRORS) {
+		const char *start = text + off;
+		const char *nl = memchr(start, '\n', len - off);
+		size_t llen = nl ? (size_t)(nl - start) : len - off;
+		char *line = trimmed(start, llen);
+		const char *lead;
+
+		off += llen + (nl ? 1 : 0);
+		p.line++;
+		if (!line) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (memchr(start, '\0', llen)) {
+			zr_perr(&p, 1, "expected text, found a NUL byte");
+			free(line);
+			continue;
+		}
+		lead = line + strspn(line, " \t");
+		p.src = lead;
+		p.indent = (int)(lead - line);
+		ret = zr_lex_line(&p, line, strlen(line), &p.tok, &p.ntok);
+		if (ret == -ENOMEM) {
+			free(line);
+			break;
+		}
+		if (!ret && p.ntok) {
+			p.pos = 0;
+			/* Columns are counted in the untrimmed line; src for -v is trimmed. */
+			ret = parse_command(&p);
+		}
+		if (!ret || ret == -EINVAL)
+			ret = 0;
+		zr_tokens_free(p.tok, p.ntok);
+		p.tok = NULL;
+		p.ntok = 0;
+		free(line);
+		if (ret)
+			break;
+	}
+	if (!ret && p.thread >= 0 && p.nerrors <= ZR_MAX_ERRORS) {
+		p.line = p.thread_line;
+		zr_perr(&p, 1, "expected '}' closing thread '%s', found the end of the file",
+			p.prog->names[ZR_THREAD].v[p.thread].name);
+	}
+	if (!ret && !p.have_system && !p.nerrors) {
+		p.line = p.line ? p.line : 1;
+		zr_perr(&p, 1, "expected 'system ram=SIZE' as the first command, found the end of the file");
+	}
+	if (p.nerrors > ZR_MAX_ERRORS)
+		fprintf(err, "%s: too many errors, giving up\n", file);
+	free(p.running);
+	free(p.started_line);
+	if (!ret && p.nerrors)
+		ret = -EINVAL;
+	if (ret) {
+		zr_program_free(p.prog);
+		return ret;
+	}
+	*out = p.prog;
+	return 0;
+}
