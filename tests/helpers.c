@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/helpers.c - shared test machinery: report capture, machines with
+ * a leak check, fixture variants, a counting driver (struct zt_dev),
+ * a barrier and sanitizer-aware iteration counts. See helpers.h.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "helpers.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ZT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ZT_SANITIZED 1
+#endif
+#endif
+
+/* ---- reports ---- */
+
+void zt_report_cb(void *ctx, const struct zd_report *r)
+{
+	struct zt_reports *log = ctx;
+
+	/* Called under the system's report lock: one report at a time. */
+	if (log->nr < ZT_MAX_REPORTS)
+		log->r[log->nr] = *r;
+	log->nr++;
+}
+
+void zt_reports_clear(struct zt_reports *log)
+{
+	memset(log, 0, sizeof(*log));
+}
+
+int zt_reports_count(const struct zt_reports *log, enum zd_misuse kind)
+{
+	int n = 0;
+
+	for (int i = 0; i < log->nr && i < ZT_MAX_REPORTS; i++)
+		if (log->r[i].kind == kind)
+			n++;
+	return n;
+}
+
+void zt_reports_print(const struct zt_reports *log)
+{
+	print_message("%d report(s):\n", log->nr);
+	for (int i = 0; i < log->nr && i < ZT_MAX_REPORTS; i++) {
+		const struct zd_report *r = &log->r[i];
+
+		print_message("  [%d] %s (%s): %s\n      %s\n", i, zd_misuse_name(r->kind),
+			      r->rule ? r->rule : "", r->what, r->dump);
+	}
+}
+
+const struct zd_report *zt_expect_report(const struct zt_reports *log, enum zd_misuse kind,
+					 unsigned long pfn, int mem_type)
+{
+	const struct zd_report *r = &log->r[0];
+
+	if (log->nr != 1 || r->kind != kind || r->pfn != pfn || r->mem_type != mem_type) {
+		zt_reports_print(log);
+		fail_msg("expected exactly one report \"%s\" for pfn %#lx type %s",
+			 zd_misuse_name(kind), pfn, zd_memory_type_name(mem_type));
+	}
+	if (!strstr(r->dump, "pfn=") || !r->what[0])
+		fail_msg("report without a page dump or description: \"%s\" \"%s\"", r->what,
+			 r->dump);
+	return r;
+}
+
+void zt_expect_no_reports(const struct zt_reports *log)
+{
+	if (log->nr) {
+		zt_reports_print(log);
+		fail_msg("expected no reports, got %d", log->nr);
+	}
+}
+
+/* ---- machines ---- */
+
+void zt_options(struct zd_system_options *o, struct zt_reports *log, enum zd_scheme scheme,
+		enum zd_check_level check)
+{
+	zd_system_options_init(o);
+	o->scheme = scheme;
+	o->check = check;
+	o->report = zt_report_cb;
+	o->report_ctx = log;
+}
+
+struct zd_system *zt_system_create_opts(const struct zd_system_options *o)
+{
+	struct zd_system *sys = NULL;
+
+	ZT_EQ(zd_system_create(o, &sys), 0);
+	ZT_TRUE(sys != NULL);
+	return sys;
+}
+
+struct zd_system *zt_system_create(struct zt_reports *log, enum zd_scheme scheme,
+				   enum zd_check_level check, uint64_t ram_size)
+{
+	struct zd_system_options o;
+
+	zt_options(&o, log, scheme, check);
+	if (ram_size)
+		o.ram_size = ram_size;
+	return zt_system_create_opts(&o);
+}
+
+void zt_system_destroy_clean(struct zd_system *sys, struct zt_reports *log)
+{
+	int leaks = zd_system_leak_check(sys);
+
+	if (leaks || log->nr) {
+		zt_reports_print(log);
+		zd_system_destroy(sys);
+		fail_msg("leak check: %d leak(s), %d report(s)", leaks, log->nr);
+	}
+	zd_system_destroy(sys);
+	zt_expect_no_reports(log);
+}
+
+/* ---- variants ---- */
+
+#define ZT_DEF_VARIANT(name, t, s) \
+	const struct zt_variant zt_variant_##name = { .type = ZD_MEMORY_DEVICE_##t, \
+						       .scheme = ZD_SCHEME_##s }
+ZT_DEF_VARIANT(private_zero, PRIVATE, ZERO);
+ZT_DEF_VARIANT(coherent_zero, COHERENT, ZERO);
+ZT_DEF_VARIANT(fsdax_zero, FS_DAX, ZERO);
+ZT_DEF_VARIANT(generic_zero, GENERIC, ZERO);
+ZT_DEF_VARIANT(p2pdma_zero, PCI_P2PDMA, ZERO);
+ZT_DEF_VARIANT(private_one, PRIVATE, ONE);
+ZT_DEF_VARIANT(coherent_one, COHERENT, ONE);
+ZT_DEF_VARIANT(fsdax_one, FS_DAX, ONE);
+ZT_DEF_VARIANT(generic_one, GENERIC, ONE);
+ZT_DEF_VARIANT(p2pdma_one, PCI_P2PDMA, ONE);
+
+int zt_free_ref(enum zd_memory_type type, enum zd_scheme scheme)
+{
+	if (scheme == ZD_SCHEME_ONE)
+		return 1;			/* L1 */
+	return type == ZD_MEMORY_DEVICE_GENERIC ? 1 : 0;	/* R3.2, R11.4 */
+}
+
+bool zt_type_inits(enum zd_memory_type type)
+{
+	return type == ZD_MEMORY_DEVICE_PRIVATE || type == ZD_MEMORY_DEVICE_COHERENT;
+}
+
+bool zt_type_has_folio_free(enum zd_memory_type type)
+{
+	return type == ZD_MEMORY_DEVICE_PRIVATE || type == ZD_MEMORY_DEVICE_COHERENT ||
+	       type == ZD_MEMORY_DEVICE_PCI_P2PDMA;
+}
+
+/* ---- the counting driver ---- */
+
+static void zt_record_free(struct zd_folio *folio)
+{
+	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+	struct zt_dev *d = (struct zt_dev *)pgmap;
+	unsigned long pfn = zd_folio_pfn(folio), nr = zd_folio_nr_pages(folio);
+
+	zd_atomic_store_relaxed(&d->last_free, folio);
+	zd_atomic_store_relaxed(&d->ref_at_free, zd_pgmap_ref_count(pgmap));
+	zd_atomic_store_relaxed(&d->count_at_free, zd_folio_ref_count(folio));
+	if (d->page_frees && pfn >= zt_dev_pfn(d, 0) && pfn - zt_dev_pfn(d, 0) < d->nr_pages)
+		zd_atomic_fetch_add_relaxed(&d->page_frees[pfn - zt_dev_pfn(d, 0)], 1u);
+	/* Release: the counter is read after the folio's state by the test thread. */
+	zd_atomic_fetch_add_acq_rel(&d->nr_free, 1ul);
+	/* p2pdma's provider drops the pgmap reference of each page itself (R11.2). */
+	if (pgmap->type == ZD_MEMORY_DEVICE_PCI_P2PDMA &&
+	    zd_system_scheme(d->sys) == ZD_SCHEME_ZERO)
+		for (unsigned long i = 0; i < nr; i++)
+			zd_put_dev_pagemap(pgmap);
+}
+
+static void zt_folio_free(struct zd_folio *folio)
+{
+	zt_record_free(folio);
+}
+
+static void zt_page_free(struct zd_page *page)
+{
+	zt_record_free(zd_page_folio(page));
+}
+
+static int zt_migrate_to_ram(struct zd_vm_fault *vmf)
+{
+	(void)vmf;
+	return -EOPNOTSUPP;
+}
+
+const struct zd_dev_pagemap_ops zt_ops_folio_free = {
+	.folio_free = zt_folio_free,
+	.migrate_to_ram = zt_migrate_to_ram,
+};
+
+const struct zd_dev_pagemap_ops zt_ops_page_free = {
+	.page_free = zt_page_free,
+	.migrate_to_ram = zt_migrate_to_ram,
+};
+
+void zt_dev_prepare(struct zt_dev *d, struct zd_system *sys, enum zd_memory_type type,
+		    uint64_t size, unsigned int shift)
+{
+	uint64_t align = ZD_SUBSECTION_SIZE;
+
+	memset(d, 0, sizeof(*d));
+	if ((ZD_PAGE_SIZE << shift) > align)
+		align = ZD_PAGE_SIZE << shift;
+	d->sys = sys;
+	d->size = size;
+	ZT_EQ(zd_request_free_mem_region(sys, size, align, &d->start), 0);
+	d->region = true;
+	d->nr_pages = size >> ZD_PAGE_SHIFT;
+	d->page_frees = calloc(d->nr_pages, sizeof(*d->page_frees));
+	ZT_TRUE(d->page_frees != NULL);
+	d->pgmap.type = type;
+	d->pgmap.vmemmap_shift = shift;
+	d->pgmap.ops = &zt_ops_folio_free;
+	d->pgmap.owner = d;
+	d->pgmap.nr_range = 1;
+	d->pgmap.ranges[0].start = d->start;
+	d->pgmap.ranges[0].end = d->start + size - 1;
+}
+
+void zt_dev_create(struct zt_dev *d, struct zd_system *sys, enum zd_memory_type type,
+		   uint64_t size, unsigned int shift)
+{
+	zt_dev_prepare(d, sys, type, size, shift);
+	ZT_EQ(zd_memremap_pages(sys, &d->pgmap), 0);
+	d->registered = true;
+}
+
+void zt_dev_destroy(struct zt_dev *d)
+{
+	if (d->registered) {
+		d->registered = false;
+		zd_memunmap_pages(&d->pgmap);
+	}
+	if (d->region) {
+		d->region = false;
+		zd_release_mem_region(d->sys, d->start, d->size);
+	}
+	free((void *)d->page_frees);
+	d->page_frees = NULL;
+}
+
+unsigned long zt_dev_pfn(const struct zt_dev *d, unsigned long idx)
+{
+	return (unsigned long)(d->start >> ZD_PAGE_SHIFT) + idx;
+}
+
+struct zd_page *zt_dev_page(struct zt_dev *d, unsigned long idx)
+{
+	struct zd_page *p = zd_pfn_to_page(d->sys, zt_dev_pfn(d, idx));
+
+	if (!p)
+		fail_msg("no memmap for device pfn %#lx", zt_dev_pfn(d, idx));
+	return p;
+}
+
+int zt_dev_alloc(struct zt_dev *d, unsigned long idx, unsigned int order)
+{
+	struct zd_folio *folio = zt_dev_folio(d, idx);
+	int err;
+
+	if (!zt_type_inits(d->pgmap.type))
+		return zd_device_folio_activate(folio);
+	err = zd_zone_device_folio_init(folio, &d->pgmap, order);
+	if (!err)
+		zd_folio_unlock(folio);
+	return err;
+}
+
+/* ---- fixture ---- */
+
+int zt_setup(void **state)
+{
+	struct zt_fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	fx->v = *state;
+	fx->sys = zt_system_create(&fx->log, fx->v ? fx->v->scheme : ZD_SCHEME_ZERO,
+				   ZD_CHECK_FULL, 0);
+	*state = fx;
+	return 0;
+}
+
+int zt_teardown(void **state)
+{
+	struct zt_fixture *fx = *state;
+	struct zd_system *sys = fx->sys;
+	int stuck = 0;
+
+	/*
+	 * Devs a test left registered (normally only after a failed
+	 * assertion) are unmapped with a deadline, so a held page cannot
+	 * hang the suite; what stays registered is reported by the leak
+	 * check and torn down by zd_system_destroy.
+	 */
+	for (int i = 0; i < ZT_MAX_DEVS; i++) {
+		struct zt_dev *d = &fx->dev[i];
+
+		if (d->registered && zd_memunmap_pages_timeout(&d->pgmap, 2000000000ull))
+			stuck++;
+		else
+			d->registered = false;
+	}
+	fx->sys = NULL;
+	if (stuck) {
+		zt_reports_print(&fx->log);
+		zd_system_destroy(sys);
+		fail_msg("%d pgmap(s) still held at teardown", stuck);
+	}
+	for (int i = 0; i < ZT_MAX_DEVS; i++)
+		zt_dev_destroy(&fx->dev[i]);
+	zt_system_destroy_clean(sys, &fx->log);
+	free(fx);
+	return 0;
+}
+
+/* ---- threads and time ---- */
+
+void zt_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000l };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+void zt_barrier_init(struct zt_barrier *b, int n)
+{
+	zd_atomic_init(&b->arrived, 0);
+	zd_atomic_init(&b->generation, 0);
+	b->n = n;
+}
+
+void zt_barrier_wait(struct zt_barrier *b)
+{
+	int gen = zd_atomic_load_acquire(&b->generation);
+
+	/* acq_rel: the last arriver sees every thread's work before the barrier. */
+	if (zd_atomic_fetch_add_acq_rel(&b->arrived, 1) == b->n - 1) {
+		zd_atomic_store_relaxed(&b->arrived, 0);
+		/* Release pairs with the acquire loads of the waiters below. */
+		zd_atomic_store_release(&b->generation, gen + 1);
+		return;
+	}
+	while (zd_atomic_load_acquire(&b->generation) == gen)
+		sched_yield();
+}
+
+unsigned long zt_iters(unsigned long plain, unsigned long sanitizer_div)
+{
+	const char *s = getenv("ZD_TEST_SCALE");
+	unsigned long n = plain;
+
+#ifdef ZT_SANITIZED
+	n = sanitizer_div ? plain / sanitizer_div : plain;
+#else
+	(void)sanitizer_div;
+#endif
+	if (s && *s) {
+		unsigned long pct = strtoul(s, NULL, 10);
+
+		n = n * pct / 100;
+	}
+	return n ? n : 1;
+}
+
+char *zt_slurp(FILE *f, size_t *len)
+{
+	long n;
+	char *buf;
+
+	fflush(f);
+	n = ftell(f);
+	if (n < 0)
+		return NULL;
+	buf = malloc((size_t)n + 1);
+	if (!buf)
+		return NULL;
+	rewind(f);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = (size_t)n;
+	fseek(f, 0, SEEK_END);
+	return buf;
+}
