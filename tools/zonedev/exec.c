@@ -333,6 +333,7 @@ static void end_of_run(struct zr_ctx *ctx)
 {
 	struct zr_run *run = ctx->run;
 	const struct zr_program *prog = run->prog;
+	uint64_t deadline = run->opts->deadline_ns;
 	bool failed_before;
 	char header[300];
 	int n;
@@ -352,7 +353,9 @@ static void end_of_run(struct zr_ctx *ctx)
 
 		if (run->devs[d].state != ZR_DS_BOUND && run->devs[d].state != ZR_DS_DYING)
 			continue;
-		ret = zr_unbind_device(ctx, d, run->opts->deadline_ns, 0);
+		/* Every holder the runner knows is gone: after a failure, don't linger. */
+		ret = zr_unbind_device(ctx, d, failed_before && deadline > ZR_FAILED_DEADLINE_NS ?
+				       ZR_FAILED_DEADLINE_NS : deadline);
 		if (ret == -ETIMEDOUT) {
 			zr_fail(ctx, 0, "expected device '%s' to unbind at the end of the run, found pages still held after the deadline: a leak",
 				prog->names[ZR_DEVICE].v[d].name);

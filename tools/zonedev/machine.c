@@ -59,7 +59,7 @@ int zr_exec_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
  * unbind resumes the wait); -EBUSY if another thread is unbinding it,
  * -ENODEV if it is not bound.
  */
-int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns, int line)
+int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 {
 	struct zr_run *run = ctx->run;
 	struct zr_device_rt *d = &run->devs[dev];
@@ -67,7 +67,6 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns, int line
 	enum zr_dev_state st;
 	int ret;
 
-	(void)line;
 	if (!deadline_ns)
 		deadline_ns = run->opts->deadline_ns;
 	zd_mutex_lock(run->lock);
@@ -137,7 +136,7 @@ int zr_exec_unbind(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	int dev = cmd->u.unbind.dev;
 	uint64_t deadline = cmd->u.unbind.deadline_ns ? cmd->u.unbind.deadline_ns :
 			    run->opts->deadline_ns;
-	int ret = zr_unbind_device(ctx, dev, deadline, cmd->line);
+	int ret = zr_unbind_device(ctx, dev, deadline);
 
 	if (ret == -ETIMEDOUT && !cmd->checked) {
 		zr_fail(ctx, cmd->line, "expected unbind '%s' to finish within %.3gs, found pages still held (ETIMEDOUT):",

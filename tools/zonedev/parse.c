@@ -375,20 +375,25 @@ static int parse_command(struct zr_parser *p)
 	verb = find_verb(p);
 	if (!verb)
 		return -EINVAL;
-	if (!p->have_system && strcmp(verb->name, "system")) {
+	if (!p->have_system) {
+		/* Whatever comes first, check the rest as if a system existed. */
+		p->have_system = true;
+		p->system_line = p->line;
+		if (strcmp(verb->name, "system")) {
+			p->said_system = true;
+			return zr_perr(p, p->tok[0].col,
+				       "expected 'system ram=SIZE' as the first command, found '%s'",
+				       verb->name);
+		}
+	} else if (!strcmp(verb->name, "system")) {
 		if (p->said_system)
-			return -EINVAL;
-		p->said_system = true;
-		return zr_perr(p, p->tok[0].col,
-			       "expected 'system ram=SIZE' as the first command, found '%s'",
-			       verb->name);
-	}
-	if (!strcmp(verb->name, "system") && p->said_system)
-		return -EINVAL;		/* already reported */
-	if (!strcmp(verb->name, "system") && p->have_system)
+			return zr_perr(p, p->tok[0].col,
+				       "expected 'system' as the first command, found it at line %d",
+				       p->line);
 		return zr_perr(p, p->tok[0].col,
 			       "expected one 'system' per file, found a second one (the first is at line %d)",
 			       p->system_line);
+	}
 	if ((verb->flags & ZR_VERB_MAIN_ONLY) && p->thread >= 0)
 		return zr_perr(p, p->tok[0].col,
 			       "expected a command allowed in a thread block, found '%s' (inside thread '%s' from line %d)",
@@ -424,10 +429,6 @@ static int parse_command(struct zr_parser *p)
 	if (!verb->exec)
 		return zr_perr(p, cmd->col, "'%s' needs the %s subsystem, which this build does not have yet",
 			       verb->name, verb->subsys);
-	if (!strcmp(verb->name, "system")) {
-		p->have_system = true;
-		p->system_line = p->line;
-	}
 	if (verb->flags & ZR_VERB_RESULT) {
 		prev = block->n ? block->v[block->n - 1] : NULL;
 		if (!prev || (prev->verb->flags & ZR_VERB_EXPECTATION))

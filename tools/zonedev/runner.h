@@ -29,6 +29,7 @@
 
 #define ZR_MAX_ERRORS	20	/* parse errors printed before giving up */
 #define ZR_DEFAULT_DEADLINE_NS (10ull * 1000 * 1000 * 1000)
+#define ZR_FAILED_DEADLINE_NS (1ull * 1000 * 1000 * 1000)	/* end of a failed run */
 
 /* ---- command-line options of `zonedev run` ---- */
 
@@ -490,7 +491,7 @@ int zr_exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd);
 int zr_exec_check(struct zr_ctx *ctx, const struct zr_cmd *cmd);
 
 /* Machine helpers (machine.c, refs.c) used by the end of the run. */
-int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns, int line);
+int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns);
 void zr_release_all_sets(struct zr_run *run);
 void zr_print_holders(struct zr_run *run, int dev);
 
