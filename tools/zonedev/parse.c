@@ -42,6 +42,10 @@ void zr_program_free(struct zr_program *prog)
 {
 	if (!prog)
 		return;
+	/* Thread bodies are program-owned; their command arrays are not. */
+	for (int i = 0; i < prog->names[ZR_THREAD].n; i++)
+		if (prog->bodies && prog->bodies[i])
+			free(prog->bodies[i]->v);
 	while (prog->allocs) {
 		struct zr_alloc *a = prog->allocs;
 
@@ -53,9 +57,6 @@ void zr_program_free(struct zr_program *prog)
 			free(prog->names[k].v[i].name);
 		free(prog->names[k].v);
 	}
-	for (int i = 0; i < prog->names[ZR_THREAD].n; i++)
-		if (prog->bodies[i])
-			free(prog->bodies[i]->v);
 	free(prog->bodies);
 	free(prog->devices);
 	free(prog->main.v);
@@ -179,15 +180,15 @@ int zr_declare_device(struct zr_parser *p, const struct zr_token *t,
 		      const struct zr_device_decl *decl, int *idx)
 {
 	struct zr_program *prog = p->prog;
-	struct zr_device_decl *v;
-	int ret = zr_define(p, ZR_DEVICE, -1, t, idx);
+	int n = prog->names[ZR_DEVICE].n, ret;
+	struct zr_device_decl *v = realloc(prog->devices, (size_t)(n + 1) * sizeof(*v));
 
-	if (ret)
-		return ret;
-	v = realloc(prog->devices, (size_t)(*idx + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	prog->devices = v;
+	ret = zr_define(p, ZR_DEVICE, -1, t, idx);
+	if (ret)
+		return ret;
 	prog->devices[*idx] = *decl;
 	prog->ndevices = *idx + 1;
 	return 0;
@@ -222,30 +223,30 @@ int zr_open_thread(struct zr_parser *p, const struct zr_token *t, struct zr_cmd 
 	struct zr_program *prog = p->prog;
 	struct zr_block *body, **bodies;
 	bool *running;
-	int *started, idx, ret;
+	int *started, idx = prog->names[ZR_THREAD].n, ret;
 
-	ret = zr_define(p, ZR_THREAD, -1, t, &idx);
-	if (ret)
-		return ret;
+	/* Grow the per-thread arrays first: names[ZR_THREAD].n never exceeds them. */
 	bodies = realloc(prog->bodies, (size_t)(idx + 1) * sizeof(*bodies));
 	if (!bodies)
 		return -ENOMEM;
 	prog->bodies = bodies;
-	bodies[idx] = NULL;
 	running = realloc(p->running, (size_t)(idx + 1) * sizeof(*running));
 	if (!running)
 		return -ENOMEM;
 	p->running = running;
-	running[idx] = false;
 	started = realloc(p->started_line, (size_t)(idx + 1) * sizeof(*started));
 	if (!started)
 		return -ENOMEM;
 	p->started_line = started;
-	started[idx] = 0;
 	body = zr_palloc(p, sizeof(*body));
 	if (!body)
 		return -ENOMEM;
 	bodies[idx] = body;
+	running[idx] = false;
+	started[idx] = 0;
+	ret = zr_define(p, ZR_THREAD, -1, t, &idx);
+	if (ret)
+		return ret;
 	cmd->u.thread.thread = idx;
 	cmd->u.thread.body = body;
 	p->block = body;
