@@ -121,6 +121,8 @@ int zd_memunmap_pages_timeout(struct zd_dev_pagemap *pgmap, uint64_t timeout_ns)
  */
 struct zd_dev_pagemap *zd_get_dev_pagemap(struct zd_system *sys, unsigned long pfn);
 void zd_put_dev_pagemap(struct zd_dev_pagemap *pgmap);
+/* Drop @nr references at once (percpu_ref_put_many), e.g. a p2p folio's. */
+void zd_put_dev_pagemap_many(struct zd_dev_pagemap *pgmap, unsigned long nr);
 
 /* pgmap_pfn_valid(): @pfn lies in one of @pgmap's ranges. */
 bool zd_pgmap_pfn_valid(const struct zd_dev_pagemap *pgmap, unsigned long pfn);

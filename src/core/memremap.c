@@ -496,6 +496,12 @@ void zd_put_dev_pagemap(struct zd_dev_pagemap *pgmap)
 		_zd_pgmap_put_refs(pgmap, 1);
 }
 
+void zd_put_dev_pagemap_many(struct zd_dev_pagemap *pgmap, unsigned long nr)
+{
+	if (pgmap && nr)
+		_zd_pgmap_put_refs(pgmap, (long)nr);
+}
+
 bool zd_pgmap_pfn_valid(const struct zd_dev_pagemap *pgmap, unsigned long pfn)
 {
 	for (int i = 0; i < pgmap->nr_range; i++) {

@@ -198,8 +198,12 @@ int zd_device_folio_activate(struct zd_folio *folio)
 
 /* ---- the free path ---- */
 
-/* Hand a driver-owned folio back through folio_free (or the older page_free). */
-static void call_folio_free(struct zd_dev_pagemap *pgmap, struct zd_folio *folio)
+/*
+ * Hand a driver-owned folio back through folio_free (or the older
+ * page_free). false if it could not be (no op, or already handed back:
+ * then the caller must not drop the folio's pgmap references again).
+ */
+static bool call_folio_free(struct zd_dev_pagemap *pgmap, struct zd_folio *folio)
 {
 	struct zd_system *sys = pgmap->sys;
 	unsigned long old;
@@ -207,13 +211,13 @@ static void call_folio_free(struct zd_dev_pagemap *pgmap, struct zd_folio *folio
 	if (!pgmap->ops || !(pgmap->ops->folio_free || pgmap->ops->page_free)) {
 		_zd_report_page(sys, ZD_MISUSE_BAD_STATE, "R3.4", &folio->page,
 				"no folio_free for a %s folio", zd_memory_type_name((int)pgmap->type));
-		return;
+		return false;
 	}
 	old = zd_atomic_fetch_or_acq_rel(&folio->page.flags, ZD_PG_BIT(ZD_PG_dev_free));
 	if (old & ZD_PG_BIT(ZD_PG_dev_free)) {
 		_zd_report_page(sys, ZD_MISUSE_DOUBLE_FREE, "R3.10", &folio->page,
 				"page_free of a folio the driver already has back");
-		return;
+		return false;
 	}
 	zd_atomic_fetch_add_relaxed(&pgmap->nr_folio_free, 1);
 	zd_atomic_fetch_add_relaxed(&sys->st_device_frees, 1);
@@ -223,6 +227,7 @@ static void call_folio_free(struct zd_dev_pagemap *pgmap, struct zd_folio *folio
 		pgmap->ops->folio_free(folio);
 	else
 		pgmap->ops->page_free(&folio->page);
+	return true;
 }
 
 static void wake_fsdax(struct zd_dev_pagemap *pgmap, struct zd_folio *folio)
@@ -260,9 +265,9 @@ void _zd_free_zone_device_folio(struct zd_folio *folio)
 	switch (pgmap->type) {
 	case ZD_MEMORY_DEVICE_PRIVATE:
 	case ZD_MEMORY_DEVICE_COHERENT:
-		call_folio_free(pgmap, folio);
 		/* R3.8: the pgmap references go only after the driver is done. */
-		_zd_pgmap_put_refs(pgmap, (long)nr);
+		if (call_folio_free(pgmap, folio))
+			_zd_pgmap_put_refs(pgmap, (long)nr);
 		break;
 	case ZD_MEMORY_DEVICE_PCI_P2PDMA:
 		/* The provider returns the chunk and drops its pgmap reference itself. */

@@ -66,7 +66,7 @@ static void pool_folio_free(struct zd_folio *folio)
 	/* p2pdma's provider drops the page's pgmap reference itself (R11.2). */
 	if (pool->pgmap.type == ZD_MEMORY_DEVICE_PCI_P2PDMA &&
 	    pool->sys->opts.scheme == ZD_SCHEME_ZERO)
-		zd_put_dev_pagemap(&pool->pgmap);
+		zd_put_dev_pagemap_many(&pool->pgmap, nr);
 }
 
 static int pool_migrate_to_ram(struct zd_vm_fault *vmf)
