@@ -320,12 +320,20 @@ static const struct zr_verb *find_verb(struct zr_parser *p)
 		return NULL;
 	}
 	if (strcmp(t->text, "expect")) {
+		const char *hint;
+
 		v = zr_verb_lookup(t->text);
-		if (!v)
-			zr_perr_here(p, "a command");
-		else
+		if (v) {
 			p->pos = 1;
-		return v;
+			return v;
+		}
+		hint = zr_verb_suggest(t->text);
+		if (hint)
+			zr_perr(p, t->col, "expected a command, found '%s' (did you mean '%s'?)",
+				t->text, hint);
+		else
+			zr_perr_here(p, "a command");
+		return NULL;
 	}
 	/* expect ok | error E | moved=N | page ... | device ... | set ... */
 	p->pos = 1;

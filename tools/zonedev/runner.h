@@ -267,6 +267,8 @@ struct zr_verb {
 };
 
 const struct zr_verb *zr_verb_lookup(const char *name);
+/* The verb closest to a misspelt @name (two edits at most), or NULL. */
+const char *zr_verb_suggest(const char *name);
 
 /* ---- the program (parse.c) ---- */
 

@@ -826,3 +826,50 @@ const struct zr_verb *zr_verb_lookup(const char *name)
 			return &verbs[i];
 	return NULL;
 }
+
+/* Edit distance of two short words (Levenshtein, rows of at most 32). */
+static unsigned int distance(const char *a, const char *b)
+{
+	unsigned int row[33], n = (unsigned int)strlen(b);
+
+	if (strlen(a) > 32 || n > 32)
+		return 99;
+	for (unsigned int j = 0; j <= n; j++)
+		row[j] = j;
+	for (unsigned int i = 1; *a; a++, i++) {
+		unsigned int diag = row[0];
+
+		row[0] = i;
+		for (unsigned int j = 1; j <= n; j++) {
+			unsigned int up = row[j];
+			unsigned int best = diag + (*a != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[n];
+}
+
+const char *zr_verb_suggest(const char *name)
+{
+	const char *best = NULL;
+	unsigned int bestd = 3;	/* suggest within two edits */
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		unsigned int d;
+
+		if (strchr(verbs[i].name, ' '))
+			continue;
+		d = distance(name, verbs[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = verbs[i].name;
+		}
+	}
+	return best;
+}
