@@ -20,11 +20,14 @@ $(BUILD)/CMakeCache.txt: | deps
 
 configure: $(BUILD)/CMakeCache.txt
 
+# The inner make runs without our MAKEFLAGS, so its output stays quiet.
+CMAKE_BUILD = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build
+
 build: deps configure
-	cmake --build $(BUILD) -j $(JOBS)
+	$(CMAKE_BUILD) $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/zonedev run examples/tour.zds
+	$(BUILD)/zonedev run -v --stats examples/tour.zds
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -32,7 +35,7 @@ test: build
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZD_SANITIZE=address $(CMAKE_ARGS)
-	cmake --build build-asan -j $(JOBS)
+	$(CMAKE_BUILD) build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
@@ -41,7 +44,7 @@ asan: deps
 tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZD_SANITIZE=thread \
 		$$(command -v clang >/dev/null && echo -DCMAKE_C_COMPILER=clang) $(CMAKE_ARGS)
-	cmake --build build-tsan -j $(JOBS)
+	$(CMAKE_BUILD) build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tools/tsan.supp" \
 		ctest --output-on-failure -L concurrency
 

@@ -169,6 +169,8 @@ int zd_device_folio_activate(struct zd_folio *folio)
 			return -EINVAL;
 		}
 		zd_page_clear_flag(head, ZD_PG_dev_free);
+		zd_atomic_fetch_add_relaxed(&pgmap->nr_inits, 1);
+		zd_atomic_fetch_add_relaxed(&sys->st_device_inits, 1);
 		if (_zd_tracing(sys))
 			_zd_emit(sys, ZD_EV_INIT, folio, 1);
 		return 0;
