@@ -324,22 +324,39 @@ static void put_legacy(struct zd_dev_pagemap *pgmap, struct zd_folio *folio, int
 	call_folio_free(pgmap, folio);
 }
 
+/*
+ * FS_DAX and GENERIC folios hold no pgmap reference of their own while in
+ * use, and their owner may tear the pgmap down as soon as it sees the
+ * folio idle: a put holds a transient reference across its free path so
+ * that memunmap_pages cannot free the memmap under it (the kernel relies
+ * on the file system or dax driver being long gone instead).
+ */
+static bool put_needs_transient_ref(const struct zd_dev_pagemap *pgmap)
+{
+	return pgmap->type == ZD_MEMORY_DEVICE_FS_DAX || pgmap->type == ZD_MEMORY_DEVICE_GENERIC;
+}
+
 void _zd_put_zone_device(struct zd_folio *folio, int refs)
 {
 	struct zd_dev_pagemap *pgmap = folio->page.pgmap;
+	bool transient = put_needs_transient_ref(pgmap);
 	int old;
 
+	if (transient)
+		zd_atomic_fetch_add_relaxed(&pgmap->ref, 1);
 	if (legacy(pgmap)) {
 		put_legacy(pgmap, folio, refs);
-		return;
+	} else {
+		/* Release pairs with the acquire in _zd_folio_put_last(). */
+		old = zd_atomic_fetch_sub_release(&folio->page._refcount, refs);
+		if (old <= refs) {
+			if (old < refs && _zd_check_full(pgmap->sys))
+				shadow_set(&folio->page, old);
+			_zd_folio_put_last(folio, refs, old);
+		}
 	}
-	/* Release pairs with the acquire in _zd_folio_put_last(). */
-	old = zd_atomic_fetch_sub_release(&folio->page._refcount, refs);
-	if (old <= refs) {
-		if (old < refs && _zd_check_full(pgmap->sys))
-			shadow_set(&folio->page, old);
-		_zd_folio_put_last(folio, refs, old);
-	}
+	if (transient)
+		_zd_pgmap_put_refs(pgmap, 1);
 }
 
 /* ---- fs-dax idle wait ---- */
