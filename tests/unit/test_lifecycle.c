@@ -212,6 +212,35 @@ static void test_pool_lifecycle(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* A compound pool (vmemmap_shift=9): order-9 folios out and back, and unbind completes. */
+static void test_pool_compound(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	enum zd_memory_type type = fx->v->type;
+	struct zd_devmem_pool *pool = NULL;
+	struct zd_devmem_stats st;
+	struct zd_folio *a, *b, *c;
+
+	ZT_EQ(zd_devmem_pool_create(fx->sys, type, 4 * MiB, ZD_PMD_ORDER, &pool), 0);
+	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &c), -EINVAL);	/* order must be the shift */
+	ZT_EQ(zd_devmem_pool_alloc(pool, ZD_PMD_ORDER, &a), 0);
+	ZT_EQ(zd_devmem_pool_alloc(pool, ZD_PMD_ORDER, &b), 0);
+	ZT_EQ(zd_devmem_pool_alloc(pool, ZD_PMD_ORDER, &c), -ENOMEM);
+	ZT_TRUE(a != b);
+	ZT_EQ(zd_folio_order(a), ZD_PMD_ORDER);
+	ZT_EQ(zd_folio_ref_count(b), free_ref(fx) + 1);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zd_put_page(zd_folio_page(a, 17));
+	zd_folio_put(b);
+	zd_devmem_pool_stats(pool, &st);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQU(st.page_free, zt_type_has_folio_free(type) ? 2 : 0);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	/* Every folio is back: unbind must not wait (R12.4: references balanced). */
+	ZT_EQ(zd_devmem_pool_destroy(pool, 2000000000ull), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
 /* A vmemmap_shift=9 pgmap: gets and puts through tail pages, one free through the head. */
 static void test_compound_free_once(void **state)
 {
@@ -503,6 +532,7 @@ int main(void)
 		ZT_TEST_ALL(test_alloc_get_put_free),
 		ZT_TEST_ALL(test_pool_lifecycle),
 		ZT_TEST_ALL(test_compound_free_once),
+		ZT_TEST_ALL(test_pool_compound),
 		ZT_TEST_ALL(test_batched_put),
 		ZT_TEST_V(test_dynamic_order9_and_b9, private_zero),
 		ZT_TEST_V(test_dynamic_order9_and_b9, coherent_zero),
