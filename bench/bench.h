@@ -23,6 +23,12 @@
 #include <zonedev/zonedev.h>
 
 #define BENCH_REPS		7		/* repetitions; the minimum is kept */
+/*
+ * Multi-threaded figures swing with where the threads land and with any
+ * other load on the machine: more, independent repetitions (new threads
+ * each time) give the minimum more chances to be an undisturbed run.
+ */
+#define BENCH_REPS_MT		21
 #define BENCH_TARGET_NS		20000000ull	/* one repetition lasts >= 20 ms */
 #define BENCH_MAX_ITERS		(1ull << 30)
 
@@ -54,19 +60,19 @@ static inline uint64_t bench_calibrate(bench_fn fn, void *ctx)
 }
 
 /*
- * bench_pair - best ns per iteration of @fn and of its @base, interleaved
- * over BENCH_REPS repetitions. Each is calibrated on its own, so a slow
- * figure against a fast baseline still gets a long enough run.
+ * bench_pair_reps - best ns per iteration of @fn and of its @base,
+ * interleaved over @reps repetitions. Each is calibrated on its own, so a
+ * slow figure against a fast baseline still gets a long enough run.
  */
-static inline void bench_pair(bench_fn fn, void *ctx, bench_fn base, void *base_ctx,
-			      double *value, double *baseline)
+static inline void bench_pair_reps(bench_fn fn, void *ctx, bench_fn base, void *base_ctx,
+				   int reps, double *value, double *baseline)
 {
 	uint64_t n = bench_calibrate(fn, ctx);
 	uint64_t nb = bench_calibrate(base, base_ctx);
 	double best = 0, best_b = 0;
 	int r;
 
-	for (r = 0; r < BENCH_REPS; r++) {
+	for (r = 0; r < reps; r++) {
 		double t = (double)fn(ctx, n) / (double)n;
 		double tb = (double)base(base_ctx, nb) / (double)nb;
 
@@ -77,6 +83,12 @@ static inline void bench_pair(bench_fn fn, void *ctx, bench_fn base, void *base_
 	}
 	*value = best;
 	*baseline = best_b;
+}
+
+static inline void bench_pair(bench_fn fn, void *ctx, bench_fn base, void *base_ctx,
+			      double *value, double *baseline)
+{
+	bench_pair_reps(fn, ctx, base, base_ctx, BENCH_REPS, value, baseline);
 }
 
 /* Best ns per iteration of one loop (a baseline shared by several figures). */
