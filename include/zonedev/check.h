@@ -47,7 +47,7 @@ struct zd_event {
 	unsigned int order;
 	int refcount;			/* after the transition */
 	int delta;			/* references added (+) or dropped (-) */
-	unsigned long tid;		/* small per-system thread number */
+	unsigned long tid;		/* the OS thread id (gettid) */
 	uint64_t ts_ns;			/* monotonic, from the system's start */
 };
 

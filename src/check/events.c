@@ -6,9 +6,6 @@
  * pagemap.h): each transition becomes a struct zd_event handed to the
  * system's trace sink under the sink lock, so sinks need no locking.
  */
-#include <unistd.h>
-#include <sys/syscall.h>
-
 #include "core/internal.h"
 
 static const char *const event_names[ZD_EV_NR_TYPES] = {
@@ -40,16 +37,11 @@ const char *zd_event_name(enum zd_event_type t)
 	return (unsigned)t < ZD_EV_NR_TYPES && event_names[t] ? event_names[t] : "?";
 }
 
-unsigned long _zd_thread_id(void)
-{
-	return (unsigned long)syscall(SYS_gettid);
-}
-
 static void emit(struct zd_system *sys, struct zd_event *ev)
 {
 	struct zd_trace_sink *sink;
 
-	ev->tid = _zd_thread_id();
+	ev->tid = zd_thread_id();
 	ev->ts_ns = zd_monotonic_ns() - sys->t0;
 	zd_spin_lock(&sys->trace_lock);
 	sink = zd_atomic_load_relaxed(&sys->trace);
@@ -62,13 +54,19 @@ static void emit(struct zd_system *sys, struct zd_event *ev)
 void _zd_emit(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,
 	      int delta)
 {
+	_zd_emit_ref(sys, type, folio, delta, folio ? zd_folio_ref_count(folio) : 0);
+}
+
+void _zd_emit_ref(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,
+		  int delta, int refcount)
+{
 	struct zd_dev_pagemap *pgmap = folio ? zd_folio_pgmap(folio) : NULL;
 	struct zd_event ev = {
 		.type = type,
 		.pfn = folio ? zd_folio_pfn(folio) : 0,
 		.mem_type = pgmap ? (int)pgmap->type : 0,
 		.order = folio ? zd_folio_order(folio) : 0,
-		.refcount = folio ? zd_folio_ref_count(folio) : 0,
+		.refcount = refcount,
 		.delta = delta,
 	};
 

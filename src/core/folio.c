@@ -61,7 +61,7 @@ void _zd_folio_get_slow(struct zd_folio *folio, int refs)
 	if (_zd_check_full(sys))
 		shadow_add(folio, refs);
 	if (_zd_tracing(sys))
-		_zd_emit(sys, ZD_EV_GET, folio, refs);
+		_zd_emit_ref(sys, ZD_EV_GET, folio, refs, old + refs);
 }
 
 bool _zd_folio_try_get_slow(struct zd_folio *folio, int refs)
@@ -77,7 +77,7 @@ bool _zd_folio_try_get_slow(struct zd_folio *folio, int refs)
 	if (_zd_check_full(sys))
 		shadow_add(folio, refs);
 	if (_zd_tracing(sys))
-		_zd_emit(sys, ZD_EV_GET, folio, refs);
+		_zd_emit_ref(sys, ZD_EV_GET, folio, refs, c + refs);
 	return true;
 }
 
@@ -88,13 +88,13 @@ void _zd_folio_put_slow(struct zd_folio *folio, int refs)
 
 	if (_zd_check_full(sys))
 		shadow_add(folio, -refs);
-	if (_zd_tracing(sys))
-		_zd_emit(sys, ZD_EV_PUT, folio, -refs);
 	if (zd_folio_is_zone_device(folio)) {
 		_zd_put_zone_device(folio, refs);
 		return;
 	}
 	old = zd_atomic_fetch_sub_release(&folio->page._refcount, refs);
+	if (_zd_tracing(sys))
+		_zd_emit_ref(sys, ZD_EV_PUT, folio, -refs, old - refs);
 	if (zd_unlikely(old <= refs)) {
 		if (old < refs && _zd_check_full(sys))
 			shadow_add(folio, refs);	/* the put is undone */
@@ -125,21 +125,30 @@ static bool folio_unlocked(const void *var, void *arg)
 	return !(zd_atomic_load_acquire((_Atomic unsigned long *)var) & ZD_PG_BIT(ZD_PG_locked));
 }
 
+/*
+ * A sleeper sets PG_waiters before it checks the lock under the wait
+ * bucket's lock; the unlocker clears both bits in one RMW and wakes only
+ * if PG_waiters was set. Both RMWs hit the same word, so either the
+ * unlocker sees the bit or the sleeper sees the folio unlocked.
+ */
 void zd_folio_lock(struct zd_folio *folio)
 {
 	struct zd_system *sys = zd_page_system(&folio->page);
 
-	while (!zd_folio_trylock(folio))
+	while (!zd_folio_trylock(folio)) {
+		zd_atomic_fetch_or_acq_rel(&folio->page.flags, ZD_PG_BIT(ZD_PG_waiters));
 		zd_wait_var_event(sys->waits, &folio->page.flags, folio_unlocked, NULL, 0);
+	}
 }
 
 void zd_folio_unlock(struct zd_folio *folio)
 {
-	struct zd_system *sys = zd_page_system(&folio->page);
-
 	/* Release pairs with the acquire of the next locker. */
-	zd_atomic_fetch_and_release(&folio->page.flags, ~ZD_PG_BIT(ZD_PG_locked));
-	zd_wake_up_var(sys->waits, &folio->page.flags);
+	unsigned long old = zd_atomic_fetch_and_acq_rel(&folio->page.flags,
+			~(ZD_PG_BIT(ZD_PG_locked) | ZD_PG_BIT(ZD_PG_waiters)));
+
+	if (old & ZD_PG_BIT(ZD_PG_waiters))
+		zd_wake_up_var(zd_page_system(&folio->page)->waits, &folio->page.flags);
 }
 
 /* ---- dump_page ---- */

@@ -139,6 +139,9 @@ void _zd_regions_free(struct zd_system *sys);
 /* check/ */
 void _zd_emit(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,
 	      int delta);
+/* The same with the refcount after the transition given (exact under races). */
+void _zd_emit_ref(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,
+		  int delta, int refcount);
 void _zd_emit_pgmap(struct zd_system *sys, enum zd_event_type type,
 		    const struct zd_dev_pagemap *pgmap);
 static inline bool _zd_tracing(struct zd_system *sys)
@@ -154,6 +157,5 @@ static inline bool _zd_check_full(const struct zd_system *sys)
 {
 	return sys->opts.check == ZD_CHECK_FULL;
 }
-unsigned long _zd_thread_id(void);
 
 #endif /* ZD_CORE_INTERNAL_H */

@@ -90,6 +90,13 @@ int zd_zone_device_folio_init(struct zd_folio *folio, struct zd_dev_pagemap *pgm
 	if (legacy(pgmap)) {
 		int one = 1;
 
+		/* Teardown has put the base references: free pages read 0 now. */
+		if (pgmap_dying(pgmap)) {
+			_zd_report_page(sys, ZD_MISUSE_BAD_STATE, "R3.4", head,
+					"allocation from a pgmap being torn down");
+			return -ENODEV;
+		}
+
 		/* L5: a free page sits at 1; the driver's reference makes it 2. */
 		if (!zd_atomic_cmpxchg_strong_acq_rel(&head->_refcount, &one, 2)) {
 			_zd_report_page(sys, ZD_MISUSE_INIT_IN_USE, "L5", head,
@@ -296,6 +303,9 @@ static void put_legacy(struct zd_dev_pagemap *pgmap, struct zd_folio *folio, int
 	int old = zd_atomic_fetch_sub_acq_rel(&folio->page._refcount, refs);
 	int now = old - refs;
 
+	if (_zd_tracing(sys))
+		_zd_emit_ref(sys, ZD_EV_PUT, folio, -refs, now);
+
 	if (now < 0 || (now == 0 && !pgmap_dying(pgmap))) {
 		zd_atomic_fetch_add_relaxed(&folio->page._refcount, refs);
 		if (_zd_check_full(sys))
@@ -349,6 +359,8 @@ void _zd_put_zone_device(struct zd_folio *folio, int refs)
 	} else {
 		/* Release pairs with the acquire in _zd_folio_put_last(). */
 		old = zd_atomic_fetch_sub_release(&folio->page._refcount, refs);
+		if (_zd_tracing(pgmap->sys))
+			_zd_emit_ref(pgmap->sys, ZD_EV_PUT, folio, -refs, old - refs);
 		if (old <= refs) {
 			if (old < refs && _zd_check_full(pgmap->sys))
 				shadow_set(&folio->page, old);

@@ -21,6 +21,7 @@ struct zd_devmem_pool {
 	unsigned long nr_pages;
 	unsigned long *busy;		/* one bit per base page handed out */
 	unsigned long allocated;
+	unsigned long hint;		/* next-fit: where the last search ended */
 	uint64_t start, size;
 	bool dying;
 };
@@ -62,6 +63,7 @@ static void pool_folio_free(struct zd_folio *folio)
 	zd_spin_lock(&pool->lock);
 	assign_bits(pool->busy, idx, nr, false);
 	pool->allocated -= nr;
+	pool->hint = idx;	/* reuse it first, as test_hmm's LIFO free list does */
 	zd_spin_unlock(&pool->lock);
 	/* p2pdma's provider drops the page's pgmap reference itself (R11.2). */
 	if (pool->pgmap.type == ZD_MEMORY_DEVICE_PCI_P2PDMA &&
@@ -158,15 +160,22 @@ fail:
 	return err;
 }
 
+/* Next fit: search from where the last allocation ended, wrapping once. */
 static long find_free_run(struct zd_devmem_pool *pool, unsigned long nr)
 {
-	for (unsigned long i = 0; i + nr <= pool->nr_pages; i += nr) {
-		unsigned long j;
+	unsigned long start = pool->hint & ~(nr - 1), n = pool->nr_pages;
 
+	for (unsigned long k = 0; k < n; k += nr) {
+		unsigned long i = (start + k) % n, j;
+
+		if (i + nr > n)
+			continue;
 		for (j = 0; j < nr && !test_bit(pool->busy, i + j); j++)
 			;
-		if (j == nr)
+		if (j == nr) {
+			pool->hint = i + nr;
 			return (long)i;
+		}
 	}
 	return -1;
 }

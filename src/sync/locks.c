@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 #include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include <zonedev/sync/thread.h>
 #include "sync.h"
@@ -34,6 +36,15 @@ uint64_t zd_monotonic_ns(void)
 }
 
 void zd_cpu_relax(void) { sched_yield(); }
+
+unsigned long zd_thread_id(void)
+{
+	static _Thread_local unsigned long tid;
+
+	if (!tid)
+		tid = (unsigned long)syscall(SYS_gettid);
+	return tid;
+}
 
 static void cond_init_monotonic(pthread_cond_t *c)
 {

@@ -69,6 +69,12 @@ void zd_rcu_barrier(void);
 #define zd_rcu_dereference(p)         zd_atomic_load_acquire(&(p))
 #define zd_rcu_assign_pointer(p, v)   zd_atomic_store_release(&(p), (v))
 
+/*
+ * The calling thread's OS id (gettid), cached per thread: a fact about the
+ * thread, not model state. For trace events.
+ */
+unsigned long zd_thread_id(void);
+
 /* ---- time, for deadlines only (never for results) ---- */
 uint64_t zd_monotonic_ns(void);
 void zd_cpu_relax(void);

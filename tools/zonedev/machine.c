@@ -23,6 +23,7 @@ int zr_exec_system(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	o.check = (enum zd_check_level)cmd->u.system.check;
 	o.data = (enum zd_data_mode)cmd->u.system.data;
 	o.seed = cmd->u.system.seed;
+	memcpy(o.fault, run->opts->fault, sizeof(o.fault));
 	o.trace = run->trace;
 	o.report = zr_report_cb;
 	o.report_ctx = run;

@@ -13,7 +13,8 @@
 #include "runner.h"
 
 static const char usage_text[] =
-	"usage: zonedev run [-v] [--trace FILE] [--stats] [--deadline SECONDS] FILE|-\n"
+	"usage: zonedev run [-v] [--trace FILE] [--stats] [--deadline SECONDS]\n"
+	"                   [--fail SITE[:probability=P][,interval=N][,times=K]]... FILE|-\n"
 	"       zonedev --help\n"
 	"\n"
 	"Runs a ZONE_DEVICE scenario (.zds, see docs/scenario-language.md);\n"
@@ -23,6 +24,8 @@ static const char usage_text[] =
 	"  --trace FILE       write lifecycle events as Chrome trace JSON (Perfetto)\n"
 	"  --stats            print the machine's counters at the end\n"
 	"  --deadline SECONDS how long unbind waits for held pages (default 10)\n"
+	"  --fail SPEC        inject failures at a site: page_alloc, pgmap_setup,\n"
+	"                     device_alloc (seeded by the scenario's system seed=)\n"
 	"\n"
 	"Exit status: 0 all held, 1 an expectation, invariant or leak failed,\n"
 	"2 bad usage or a scenario that does not parse.\n";
@@ -84,6 +87,9 @@ static int parse_deadline(const char *s, uint64_t *ns)
 static int cmd_run(int argc, char **argv)
 {
 	struct zr_options opts = { .deadline_ns = ZR_DEFAULT_DEADLINE_NS };
+
+	for (int s = 0; s < ZD_FAULT_NR_SITES; s++)
+		opts.fault[s].times = -1;
 	struct zr_program *prog = NULL;
 	const char *path = NULL, *name;
 	size_t len;
@@ -98,6 +104,18 @@ static int cmd_run(int argc, char **argv)
 			opts.verbose = true;
 		} else if (!strcmp(a, "--stats")) {
 			opts.stats = true;
+		} else if (!strcmp(a, "--fail")) {
+			enum zd_fault_site site;
+			struct zd_fault_attr attr;
+
+			if (i + 1 >= argc || zd_fault_attr_parse(argv[i + 1], &site, &attr)) {
+				fprintf(stderr, "zonedev run: expected --fail SITE[:probability=P][,interval=N][,times=K] "
+					"with SITE page_alloc, pgmap_setup or device_alloc, found '%s'\n",
+					i + 1 < argc ? argv[i + 1] : "");
+				return usage(stderr, ZR_EXIT_USAGE);
+			}
+			opts.fault[site] = attr;
+			i++;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			return usage(stdout, ZR_EXIT_OK);
 		} else if (!strncmp(a, "--trace", 7) || !strncmp(a, "--deadline", 10)) {

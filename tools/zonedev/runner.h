@@ -38,6 +38,7 @@ struct zr_options {
 	bool stats;			/* --stats */
 	const char *trace_path;		/* --trace FILE */
 	uint64_t deadline_ns;		/* --deadline SECONDS */
+	struct zd_fault_attr fault[ZD_FAULT_NR_SITES];	/* --fail SITE:... */
 };
 
 /* ---- lexer (lexer.c) ---- */

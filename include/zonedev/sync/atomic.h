@@ -32,6 +32,7 @@
 #define zd_atomic_fetch_or_acq_rel(p, v)    atomic_fetch_or_explicit((p), (v), memory_order_acq_rel)
 #define zd_atomic_fetch_or_relaxed(p, v)    atomic_fetch_or_explicit((p), (v), memory_order_relaxed)
 #define zd_atomic_fetch_and_release(p, v)   atomic_fetch_and_explicit((p), (v), memory_order_release)
+#define zd_atomic_fetch_and_acq_rel(p, v)   atomic_fetch_and_explicit((p), (v), memory_order_acq_rel)
 #define zd_atomic_fetch_and_relaxed(p, v)   atomic_fetch_and_explicit((p), (v), memory_order_relaxed)
 /* Returns true and stores *newv if *p == *expected; else loads *p into *expected. */
 #define zd_atomic_cmpxchg_acq_rel(p, expected, newv) \
