@@ -93,6 +93,7 @@ static bool reclaim_by_refcount(const struct zd_devmem_pool *pool)
 static void reclaim_idle(struct zd_devmem_pool *pool)
 {
 	int idle = zd_pgmap_free_refcount(&pool->pgmap);
+	unsigned long reclaimed = 0;
 
 	if (!reclaim_by_refcount(pool))
 		return;
@@ -104,6 +105,8 @@ static void reclaim_idle(struct zd_devmem_pool *pool)
 
 			assign_bits(pool->busy, i, nr, false);
 			pool->allocated -= nr;
+			if (!reclaimed++)
+				pool->hint = i;
 		}
 	}
 }
