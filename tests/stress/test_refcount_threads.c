@@ -113,8 +113,8 @@ static void ram_hammer(enum zd_check_level check, unsigned long iters)
 static void test_ram_getput(void **state)
 {
 	(void)state;
-	ram_hammer(ZD_CHECK_CHEAP, zt_iters(1ul << 20, 16));
-	ram_hammer(ZD_CHECK_FULL, zt_iters(1ul << 18, 16));
+	ram_hammer(ZD_CHECK_CHEAP, zt_iters(1ul << 20, 8));
+	ram_hammer(ZD_CHECK_FULL, zt_iters(1ul << 18, 8));
 }
 
 /* Device folios of the variant's type and scheme. */
@@ -133,7 +133,7 @@ static void test_device_getput(void **state)
 		ZT_EQ(zt_dev_alloc(d, (unsigned long)i * 3, 0), 0);
 		f[i] = zt_dev_folio(d, (unsigned long)i * 3);
 	}
-	ZT_EQ(run_hammers(f, 4, zt_iters(1ul << 19, 32)), 0);
+	ZT_EQ(run_hammers(f, 4, zt_iters(1ul << 20, 8)), 0);
 	zt_expect_no_reports(&fx->log);
 	ZT_EQU(zt_dev_nr_free(d), 0);
 	for (int i = 0; i < 4; i++) {
@@ -187,7 +187,7 @@ static void test_last_put_race(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	enum zd_memory_type type = fx->v->type;
 	int free_ref = zt_free_ref(type, fx->v->scheme);
-	unsigned long rounds = zt_iters(2000, 8);
+	unsigned long rounds = zt_iters(2000, 4);
 	struct zt_dev *d = &fx->dev[0];
 	struct zd_thread *t[NR_THREADS];
 	struct zt_barrier barrier;
@@ -311,7 +311,7 @@ static void test_pool_churn(void **state)
 	for (int i = 0; i < NR_THREADS; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
 		c[i].pool = pool;
-		c[i].iters = zt_iters(1ul << 16, 8);
+		c[i].iters = zt_iters(1ul << 16, 4);
 		c[i].id = (unsigned long)i + 1;
 		c[i].start = &start;
 		c[i].free_ref = zt_free_ref(type, fx->v->scheme);
