@@ -215,7 +215,7 @@ static void *reader_fn(void *arg)
 	while (!zd_atomic_load_acquire(&r->stop)) {
 		unsigned long pfn, off;
 		struct zd_dev_pagemap *got;
-		struct zd_page *p;
+		struct zd_page *p, *p0;
 
 		x = x * 6364136223846793005ul + 1442695040888963407ul;
 		off = (x >> 33) % (r->nr_pages + 8);		/* a few beyond the end */
@@ -225,10 +225,16 @@ static void *reader_fn(void *arg)
 			zd_atomic_fetch_add_relaxed(&r->none, 1ul);
 			continue;
 		}
-		/* A live pgmap: its memmap stays until we put it (R1.11). */
+		/*
+		 * A live pgmap: its memmap stays until we put it (R1.11), so
+		 * reading it is safe (ASan fails the test otherwise). Only
+		 * atomic fields: main may be handing a page out meanwhile, and
+		 * we hold no page reference.
+		 */
 		p = zd_pfn_to_page(r->sys, pfn);
-		if (off >= r->nr_pages || got != r->pgmap || !p || zd_page_pgmap(p) != got ||
-		    !zd_pgmap_pfn_valid(got, pfn) || zd_page_to_pfn(p) != pfn ||
+		p0 = zd_pfn_to_page(r->sys, r->pfn0);
+		if (off >= r->nr_pages || got != r->pgmap || !p || !p0 || p != p0 + off ||
+		    !zd_pgmap_pfn_valid(got, pfn) || !zd_is_zone_device_page(p) ||
 		    zd_page_ref_count(p) < 0 || got->type != r->pgmap->type)
 			zd_atomic_fetch_add_relaxed(&r->wrong, 1ul);
 		zd_atomic_fetch_add_relaxed(&r->live, 1ul);
