@@ -134,7 +134,7 @@ extern const struct zt_variant zt_variant_private_zero, zt_variant_coherent_zero
 	ZT_TEST_V(fn, generic_one), ZT_TEST_V(fn, p2pdma_one)
 #define ZT_TEST_ALL(fn) ZT_TEST_TYPES_ZERO(fn), ZT_TEST_TYPES_ONE(fn)
 
-/* The fixture's variant, machine, report log and dev @i. */
+/* The struct zt_fixture of a test, from cmocka's state. */
 #define ZT_FX(state) ((struct zt_fixture *)*(state))
 
 /* ---- a driver of our own ---- */
@@ -154,7 +154,6 @@ struct zt_dev {
 	uint64_t start, size;
 	bool region, registered;
 	_Atomic unsigned long nr_free;
-	_Atomic unsigned long nr_migrate;
 	_Atomic(struct zd_folio *) last_free;
 	_Atomic long ref_at_free;	/* zd_pgmap_ref_count inside the last call */
 	_Atomic int count_at_free;	/* folio refcount inside the last call */
@@ -207,8 +206,10 @@ struct zt_fixture {
 
 /*
  * zt_setup: a 64 MiB machine of the variant's scheme (zero for plain
- * tests) at ZD_CHECK_FULL. zt_teardown: destroy registered devs, then
- * the leak check of zt_system_destroy_clean.
+ * tests) at ZD_CHECK_FULL. zt_teardown: unmap the devs a test left
+ * registered (with a deadline, so a held page fails the test instead of
+ * hanging it), then the leak check of zt_system_destroy_clean; it fails
+ * the test if anything was left behind.
  */
 int zt_setup(void **state);
 int zt_teardown(void **state);

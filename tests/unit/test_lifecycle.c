@@ -126,7 +126,8 @@ static void test_alloc_get_put_free(void **state)
 			ZT_EQU(d->page_frees[idx], round + 1);
 			ZT_PTR_EQ(zd_atomic_load_relaxed(&d->last_free), folio);
 			ZT_EQ(zd_atomic_load_relaxed(&d->count_at_free), free_ref(fx));
-			ZT_EQ(zd_atomic_load_relaxed(&d->ref_at_free), base + alloc_pgmap_refs(fx, 1));
+			ZT_EQ(zd_atomic_load_relaxed(&d->ref_at_free),
+			      base + alloc_pgmap_refs(fx, 1));
 			ZT_EQU(st.device_frees, round + 1);
 			ZT_PTR_EQ(folio->page.mapping, NULL);
 		} else {
