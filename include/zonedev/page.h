@@ -175,7 +175,12 @@ static inline struct zd_dev_pagemap *zd_page_pgmap(const struct zd_page *page)
 
 /* ---- pfn, system, data ---- */
 
-/* The system a page belongs to. Context: any; the page must be live. */
+/*
+ * The system a page belongs to. Context: any; the page must be live.
+ * zd_page_system, zd_page_to_pfn and zd_page_pgmap read plain page fields
+ * that zd_zone_device_folio_init rewrites: call them on a page you hold a
+ * reference to (or that nobody can hand out meanwhile).
+ */
 struct zd_system *zd_page_system(const struct zd_page *page);
 /* page_to_pfn(). */
 unsigned long zd_page_to_pfn(const struct zd_page *page);

@@ -135,6 +135,7 @@ void _zd_put_zone_device(struct zd_folio *folio, int refs);
 void _zd_pgmap_put_refs(struct zd_dev_pagemap *pgmap, long refs);
 void _zd_pgmaps_force_teardown(struct zd_system *sys);
 void _zd_regions_free(struct zd_system *sys);
+int _zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns);
 
 /* check/ */
 void _zd_emit(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,

@@ -371,13 +371,13 @@ void _zd_put_zone_device(struct zd_folio *folio, int refs)
 		_zd_pgmap_put_refs(pgmap, 1);
 }
 
-/* ---- fs-dax idle wait ---- */
+/* ---- idle waits ---- */
 
 struct idle_arg {
 	int idle;
 };
 
-static bool folio_idle(const void *var, void *arg)
+static bool folio_at(const void *var, void *arg)
 {
 	const struct zd_folio *folio = var;
 
@@ -385,13 +385,20 @@ static bool folio_idle(const void *var, void *arg)
 	       ((struct idle_arg *)arg)->idle;
 }
 
+/* Sleep until @folio's refcount reads @count; woken by wake_up_var on the folio. */
+int _zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns)
+{
+	struct idle_arg arg = { .idle = count };
+
+	return zd_wait_var_event(zd_page_system(&folio->page)->waits, folio, folio_at, &arg,
+				 timeout_ns);
+}
+
 int zd_wait_fsdax_idle(struct zd_folio *folio, uint64_t timeout_ns)
 {
 	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
-	struct idle_arg arg;
 
 	if (!pgmap || pgmap->type != ZD_MEMORY_DEVICE_FS_DAX)
 		return -EINVAL;
-	arg.idle = zd_pgmap_free_refcount(pgmap);
-	return zd_wait_var_event(pgmap->sys->waits, folio, folio_idle, &arg, timeout_ns);
+	return _zd_wait_folio_refcount(folio, zd_pgmap_free_refcount(pgmap), timeout_ns);
 }

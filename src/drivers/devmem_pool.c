@@ -253,15 +253,6 @@ struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool)
 	return &pool->pgmap;
 }
 
-struct idle_arg {
-	int idle;
-};
-
-static bool folio_idle(const void *var, void *arg)
-{
-	return zd_folio_ref_count(var) == ((struct idle_arg *)arg)->idle;
-}
-
 /*
  * For FS_DAX and GENERIC the core does not wait for pages (R1.13): the
  * file system (its eviction-time break-layouts wait, R10.9) or the dax
@@ -271,7 +262,7 @@ static bool folio_idle(const void *var, void *arg)
 static int wait_idle(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 {
 	uint64_t deadline = timeout_ns ? zd_monotonic_ns() + timeout_ns : 0;
-	struct idle_arg arg = { .idle = zd_pgmap_free_refcount(&pool->pgmap) };
+	int idle = zd_pgmap_free_refcount(&pool->pgmap);
 
 	if (!reclaim_by_refcount(pool))
 		return 0;
@@ -292,7 +283,7 @@ static int wait_idle(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 			return -ETIMEDOUT;
 		if (deadline && deadline - now < slice)
 			slice = deadline - now;
-		zd_wait_var_event(pool->sys->waits, busy, folio_idle, &arg, slice);
+		_zd_wait_folio_refcount(busy, idle, slice);
 	}
 }
 
