@@ -52,7 +52,7 @@ bench: build
 	@for b in $(BUILD)/bench/bench_*; do $$b || exit 1; done
 
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
