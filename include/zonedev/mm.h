@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zonedev/mm.h - address spaces: mm, VMAs, faults, CPU access.
+ *
+ * Models include/linux/mm_types.h (mm_struct, vm_area_struct),
+ * include/linux/mm.h (vm_operations_struct, vm_fault, VM_* flags,
+ * vm_normal_page, the vmf_insert_* helpers) and the syscalls of
+ * mm/mmap.c, mm/mprotect.c, mm/mremap.c and mm/madvise.c.
+ *
+ * Locking, as in Linux: mmap_lock (an rwsem per mm) is held for read by
+ * faults, CPU accesses and GUP, for write by mmap/munmap/mprotect/mremap/
+ * fork; PTE tables have their own lock (split PTLs); PMD and PUD entries
+ * change under the mm's page_table_lock. Page-table pages are freed after
+ * an RCU grace period, so GUP-fast may walk them locklessly.
+ */
+#ifndef ZONEDEV_MM_H
+#define ZONEDEV_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zonedev/page.h>
+#include <zonedev/pgtable.h>
+
+struct zd_mm;
+struct zd_vm_area_struct;
+struct zd_file;
+struct zd_address_space;
+struct zd_anon_vma;
+
+/* ---- vm_flags (include/linux/mm.h) ---- */
+#define ZD_VM_NONE		0x00000000ul
+#define ZD_VM_READ		0x00000001ul
+#define ZD_VM_WRITE		0x00000002ul
+#define ZD_VM_EXEC		0x00000004ul
+#define ZD_VM_SHARED		0x00000008ul
+#define ZD_VM_MAYREAD		0x00000010ul
+#define ZD_VM_MAYWRITE		0x00000020ul
+#define ZD_VM_MAYEXEC		0x00000040ul
+#define ZD_VM_MAYSHARE		0x00000080ul
+#define ZD_VM_PFNMAP		0x00000400ul
+#define ZD_VM_LOCKED		0x00002000ul
+#define ZD_VM_IO		0x00004000ul
+#define ZD_VM_DONTCOPY		0x00020000ul
+#define ZD_VM_DONTEXPAND	0x00040000ul
+#define ZD_VM_MIXEDMAP		0x10000000ul
+#define ZD_VM_HUGEPAGE		0x20000000ul
+#define ZD_VM_NOHUGEPAGE	0x40000000ul
+#define ZD_VM_MERGEABLE		0x80000000ul
+
+/* ---- mmap/mprotect/mremap/madvise arguments (uapi) ---- */
+#define ZD_PROT_NONE		0x0
+#define ZD_PROT_READ		0x1
+#define ZD_PROT_WRITE		0x2
+#define ZD_PROT_EXEC		0x4
+
+#define ZD_MAP_SHARED		0x01
+#define ZD_MAP_PRIVATE		0x02
+#define ZD_MAP_FIXED		0x10
+#define ZD_MAP_ANONYMOUS	0x20
+#define ZD_MAP_POPULATE		0x8000
+
+#define ZD_MREMAP_MAYMOVE	1
+#define ZD_MREMAP_FIXED		2
+#define ZD_MREMAP_DONTUNMAP	4
+
+enum zd_madvise {
+	ZD_MADV_DONTNEED = 4,
+	ZD_MADV_FREE = 8,
+	ZD_MADV_MERGEABLE = 12,
+	ZD_MADV_HUGEPAGE = 14,
+	ZD_MADV_NOHUGEPAGE = 15,
+	ZD_MADV_COLD = 20,
+	ZD_MADV_PAGEOUT = 21,
+	ZD_MADV_COLLAPSE = 25,
+};
+
+/* ---- faults (include/linux/mm_types.h vm_fault_t) ---- */
+typedef unsigned int zd_vm_fault_t;
+#define ZD_VM_FAULT_OOM		0x000001u
+#define ZD_VM_FAULT_SIGBUS	0x000002u
+#define ZD_VM_FAULT_MAJOR	0x000004u
+#define ZD_VM_FAULT_HWPOISON	0x000010u
+#define ZD_VM_FAULT_SIGSEGV	0x000040u
+#define ZD_VM_FAULT_NOPAGE	0x000100u
+#define ZD_VM_FAULT_LOCKED	0x000200u
+#define ZD_VM_FAULT_RETRY	0x000400u
+#define ZD_VM_FAULT_FALLBACK	0x000800u
+#define ZD_VM_FAULT_DONE_COW	0x001000u
+#define ZD_VM_FAULT_COMPLETED	0x004000u
+#define ZD_VM_FAULT_ERROR	(ZD_VM_FAULT_OOM | ZD_VM_FAULT_SIGBUS | ZD_VM_FAULT_SIGSEGV | \
+				 ZD_VM_FAULT_HWPOISON)
+
+/* enum fault_flag */
+#define ZD_FAULT_FLAG_WRITE		0x01u
+#define ZD_FAULT_FLAG_REMOTE		0x80u	/* on behalf of GUP or a device */
+#define ZD_FAULT_FLAG_UNSHARE		0x400u
+#define ZD_FAULT_FLAG_ORIG_PTE_VALID	0x800u
+
+/*
+ * struct zd_vm_fault - one fault being handled (struct vm_fault).
+ * @pmd/@pte point at the entries for @address once they exist; @orig_pte
+ * is the PTE value the fault started from.
+ */
+struct zd_vm_fault {
+	struct zd_vm_area_struct *vma;
+	unsigned long address;		/* page aligned */
+	unsigned long real_address;
+	unsigned long pgoff;		/* in the VMA's file (or anon index) */
+	unsigned int flags;		/* ZD_FAULT_FLAG_* */
+	_Atomic zd_pte_t *pud;
+	_Atomic zd_pte_t *pmd;
+	_Atomic zd_pte_t *pte;
+	zd_pte_t orig_pte;
+	struct zd_page *page;		/* the page a ->fault returns, or device-private page */
+	struct zd_folio *cow_folio;
+	void *ptl;			/* the lock held on @pte (internal) */
+};
+
+/*
+ * struct zd_vm_operations_struct - a driver's or file system's mapping
+ * callbacks. Every callback is optional.
+ * @fault: PTE-level fault; return a page in vmf->page with a reference
+ *	(the core maps it) or map it yourself and return ZD_VM_FAULT_NOPAGE.
+ * @huge_fault: fault of order ZD_PMD_ORDER or ZD_PUD_ORDER; FALLBACK to
+ *	try smaller.
+ * @page_mkwrite: a write fault on a shared page that was mapped read-only.
+ * @pfn_mkwrite: the same for a special (pfn) mapping.
+ * @may_split: refuse a split at @addr (-EINVAL).
+ * @pagesize: the mapping's page size (the device-DAX alignment).
+ */
+struct zd_vm_operations_struct {
+	void (*open)(struct zd_vm_area_struct *vma);
+	void (*close)(struct zd_vm_area_struct *vma);
+	zd_vm_fault_t (*fault)(struct zd_vm_fault *vmf);
+	zd_vm_fault_t (*huge_fault)(struct zd_vm_fault *vmf, unsigned int order);
+	zd_vm_fault_t (*page_mkwrite)(struct zd_vm_fault *vmf);
+	zd_vm_fault_t (*pfn_mkwrite)(struct zd_vm_fault *vmf);
+	int (*may_split)(struct zd_vm_area_struct *vma, unsigned long addr);
+	unsigned long (*pagesize)(struct zd_vm_area_struct *vma);
+	const char *name;
+};
+
+/* struct vm_area_struct: [vm_start, vm_end). */
+struct zd_vm_area_struct {
+	struct zd_mm *vm_mm;
+	unsigned long vm_start, vm_end;
+	unsigned long vm_flags;
+	unsigned long vm_pgoff;		/* file offset in pages; anon: vm_start >> 12 at creation */
+	struct zd_file *vm_file;
+	const struct zd_vm_operations_struct *vm_ops;
+	void *vm_private_data;
+	struct zd_anon_vma *anon_vma;
+	/* core-private */
+	struct zd_vm_area_struct *anon_next;	/* anon_vma's list */
+	struct zd_vm_area_struct *file_next;	/* address_space i_mmap list */
+};
+
+/* ---- files (struct file / address_space) ---- */
+
+/* mmap of a file: set vm_ops (and flags); 0 or -errno (include/linux/fs.h). */
+struct zd_file_operations {
+	int (*mmap)(struct zd_file *file, struct zd_vm_area_struct *vma);
+	unsigned long (*get_unmapped_area_align)(struct zd_file *file);
+	const char *name;
+};
+
+#define ZD_AS_DAX	(1u << 0)	/* IS_DAX(inode) */
+#define ZD_AS_SHMEM	(1u << 1)	/* tmpfs / shared anonymous memory */
+
+struct zd_file {
+	const struct zd_file_operations *f_op;
+	struct zd_address_space *f_mapping;
+	void *private_data;
+	_Atomic long f_count;
+	void (*release)(struct zd_file *file);	/* at the last fput */
+};
+
+/* zd_get_file/zd_fput - file references (mappings hold one each). */
+void zd_get_file(struct zd_file *file);
+void zd_fput(struct zd_file *file);
+
+/* ---- mm lifecycle ---- */
+
+/*
+ * zd_mm_create - a new, empty address space (mm_alloc). 0 or -ENOMEM.
+ * zd_mm_destroy - exit_mmap: unmap every VMA (dropping exactly the
+ * references and mapcounts the mappings took), free the page tables after
+ * an RCU grace period, free the mm. Context: no other user of @mm.
+ */
+int zd_mm_create(struct zd_system *sys, struct zd_mm **out);
+void zd_mm_destroy(struct zd_mm *mm);
+struct zd_system *zd_mm_system(const struct zd_mm *mm);
+
+/*
+ * zd_fork - dup_mm: a child with a copy of every VMA (VM_DONTCOPY ones
+ * left out) and the kernel's page-table copy rules: anonymous COW
+ * (both sides write-protected), pages that may be DMA-pinned copied
+ * eagerly, shared mappings shared, device-private entries made read-only
+ * on both sides (R6.4). 0 or -ENOMEM. Context: takes @parent's mmap_lock
+ * for write.
+ */
+int zd_fork(struct zd_mm *parent, struct zd_mm **child);
+
+void zd_mmap_read_lock(struct zd_mm *mm);
+void zd_mmap_read_unlock(struct zd_mm *mm);
+void zd_mmap_write_lock(struct zd_mm *mm);
+void zd_mmap_write_unlock(struct zd_mm *mm);
+
+/* ---- the mapping syscalls (kernel errors) ---- */
+
+/*
+ * zd_mmap - do_mmap: map [addr, addr + len) (len rounded up to pages).
+ * Without ZD_MAP_FIXED @addr is a hint and the result goes to *out.
+ * @align (0 or a power of two >= 4 KiB) aligns the chosen address, as the
+ * THP and DAX get_unmapped_area do. ZD_MAP_SHARED|ZD_MAP_ANONYMOUS maps
+ * shmem; with @file the file's ->mmap decides. Errors: -EINVAL (len 0,
+ * unaligned FIXED addr, neither SHARED nor PRIVATE, bad align), -ENOMEM
+ * (no room), -EACCES, what ->mmap returns. Context: takes mmap_lock.
+ */
+int zd_mmap(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
+	    struct zd_file *file, unsigned long pgoff, unsigned long align, unsigned long *out);
+
+/* munmap: 0 (also for an unmapped range), -EINVAL (unaligned or len 0). */
+int zd_munmap(struct zd_mm *mm, unsigned long addr, unsigned long len);
+
+/*
+ * mprotect: -EINVAL (unaligned), -ENOMEM (a hole in the range), -EACCES
+ * (write on a mapping that may not be written).
+ */
+int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot);
+
+/*
+ * mremap: move or resize [old, old + old_len) to new_len. MAYMOVE,
+ * FIXED (at @new_addr), DONTUNMAP (old range left mapped, empty; anonymous
+ * private only). The result goes to *out. -EINVAL, -ENOMEM (not mapped,
+ * cannot grow in place without MAYMOVE), -EFAULT.
+ */
+int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
+	      unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out);
+
+/* madvise: -EINVAL (bad advice, unaligned), -ENOMEM (a hole). */
+int zd_madvise(struct zd_mm *mm, unsigned long addr, unsigned long len, int advice);
+
+/* ---- VMAs ---- */
+
+/* find_vma: the first VMA ending above @addr, or NULL. Context: mmap_lock held. */
+struct zd_vm_area_struct *zd_find_vma(struct zd_mm *mm, unsigned long addr);
+/* vma_lookup: the VMA containing @addr, or NULL. Context: mmap_lock held. */
+struct zd_vm_area_struct *zd_vma_lookup(struct zd_mm *mm, unsigned long addr);
+/* Number of VMAs, for tests. Context: mmap_lock held. */
+unsigned long zd_mm_nr_vmas(struct zd_mm *mm);
+/* vma_is_anonymous(): no file, no vm_ops. */
+static inline bool zd_vma_is_anonymous(const struct zd_vm_area_struct *vma)
+{
+	return !vma->vm_ops && !vma->vm_file;
+}
+bool zd_vma_is_dax(const struct zd_vm_area_struct *vma);
+bool zd_vma_is_fsdax(const struct zd_vm_area_struct *vma);
+
+/* ---- faults and CPU access ---- */
+
+/*
+ * zd_handle_mm_fault - resolve a fault at @address (handle_mm_fault):
+ * anonymous read -> the shared zero page; anonymous write -> a new zeroed
+ * page (a huge one in a VM_HUGEPAGE region when it fits); a write on a
+ * read-only anonymous page -> COW, reusing an exclusive page; file and
+ * driver mappings through vm_ops; device-private entries through
+ * migrate_to_ram; access beyond the VMA's permissions -> SIGSEGV.
+ * Returns 0 or ZD_VM_FAULT_* bits. Context: mmap_lock held for read.
+ */
+zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long address,
+				 unsigned int flags);
+
+/*
+ * zd_cpu_read / zd_cpu_write - the MMU: walk the page table, fault as
+ * needed, copy under the page-table lock. 0, -EFAULT (no mapping or no
+ * permission: SIGSEGV), -EIO (SIGBUS), -ENOMEM (OOM), -EOPNOTSUPP
+ * (data=none). Context: takes mmap_lock for read.
+ */
+int zd_cpu_read(struct zd_mm *mm, unsigned long addr, void *buf, size_t len);
+int zd_cpu_write(struct zd_mm *mm, unsigned long addr, const void *buf, size_t len);
+/* touch: fault every page of the range in (a read, or a write of nothing). */
+int zd_cpu_touch(struct zd_mm *mm, unsigned long addr, size_t len, bool write);
+/* An atomic add on a naturally aligned 64-bit word; returns the old value in *old. */
+int zd_cpu_atomic_add(struct zd_mm *mm, unsigned long addr, uint64_t val, uint64_t *old);
+
+/*
+ * zd_follow_pte - read the entry mapping @addr without faulting: its value
+ * and level (1 PTE, 2 PMD, 3 PUD); 0 if nothing is mapped there.
+ * Context: mmap_lock held or not (reads under RCU).
+ */
+int zd_follow_entry(struct zd_mm *mm, unsigned long addr, zd_pte_t *entry, int *level);
+
+/*
+ * zd_vm_normal_page - the page behind a present entry, or NULL for
+ * special entries (pfn maps, the zero page) (vm_normal_page). Device
+ * coherent, fs-dax, device-DAX and p2pdma pages are returned (R5.1).
+ */
+struct zd_page *zd_vm_normal_page(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte);
+
+/* ---- inserting pages from a driver's fault handler ---- */
+
+/*
+ * vmf_insert_page_mkwrite: map @page at vmf->address with a reference
+ * and a file mapcount (one of each per mapping, R9.4). An entry already
+ * there: without @write ZD_VM_FAULT_NOPAGE (nothing changes); with @write
+ * it must be the same pfn and becomes young, dirty and writable.
+ * ZD_VM_FAULT_SIGBUS for a page at refcount 0 or an address outside the
+ * VMA. Context: from ->fault, mmap_lock held.
+ */
+zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page *page, bool write);
+/* vmf_insert_folio_pmd / _pud: the folio must be exactly PMD / PUD order. */
+zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write);
+zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write);
+
+/* ---- mapcounts ---- */
+
+/* folio_mapcount(): every mapping of any part of the folio. */
+int zd_folio_mapcount(const struct zd_folio *folio);
+/* folio_entire_mapcount(): PMD/PUD mappings of the whole folio. */
+int zd_folio_entire_mapcount(const struct zd_folio *folio);
+static inline bool zd_folio_test_anon(const struct zd_folio *folio)
+{
+	return (uintptr_t)folio->page.mapping & 1u;
+}
+
+/*
+ * zd_unmap_mapping_range - zap every user mapping of [start, start + len)
+ * of @mapping's file offsets (unmap_mapping_range); len 0 means to the
+ * end. Context: may sleep; takes each mm's page-table locks.
+ */
+void zd_unmap_mapping_range(struct zd_address_space *mapping, uint64_t start, uint64_t len);
+
+/*
+ * zd_try_to_unmap - remove every mapping of @folio through rmap
+ * (try_to_unmap); true if none is left. Context: folio locked.
+ */
+bool zd_try_to_unmap(struct zd_folio *folio);
+
+/* Per-mm counters (RSS by kind), for tests. */
+struct zd_mm_stats {
+	long rss_anon, rss_file, rss_shmem, rss_device;
+	unsigned long nr_vmas, nr_pgtables;
+};
+void zd_mm_get_stats(struct zd_mm *mm, struct zd_mm_stats *st);
+
+#endif /* ZONEDEV_MM_H */

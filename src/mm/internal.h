@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/mm/internal.h - what the mm files (and gup/, fs/, drivers/) share.
+ *
+ * Models mm/internal.h: struct mm_struct internals, page-table pages and
+ * their locks, anon_vma and address_space, rmap and RSS helpers, the zap
+ * and walk primitives.
+ */
+#ifndef ZD_MM_INTERNAL_H
+#define ZD_MM_INTERNAL_H
+
+#include <zonedev/mm.h>
+#include "core/internal.h"
+
+/* ---- page-table pages ---- */
+
+enum zd_pt_level {
+	ZD_LVL_PTE = 1,
+	ZD_LVL_PMD = 2,
+	ZD_LVL_PUD = 3,
+	ZD_LVL_PGD = 4,
+};
+
+/*
+ * A page-table page: 512 entries, then its lock (used for PTE tables:
+ * split PTLs), freed after an RCU grace period (GUP-fast walks without
+ * locks). 4 KiB aligned, so an entry slot finds its table by masking.
+ */
+struct zd_pgtable {
+	_Atomic zd_pte_t ent[ZD_PTRS_PER_TABLE];
+	struct zd_spinlock ptl;
+	struct zd_rcu_head rcu;
+	struct zd_mm *mm;
+	int level;
+};
+
+static inline struct zd_pgtable *_zd_slot_table(_Atomic zd_pte_t *slot)
+{
+	return (struct zd_pgtable *)((uintptr_t)slot & ~(uintptr_t)4095);
+}
+
+/* The table an upper-level entry points to (the entry is present, not huge). */
+static inline struct zd_pgtable *_zd_entry_table(zd_pte_t e)
+{
+	return (struct zd_pgtable *)(uintptr_t)(e & ZD_PTE_PFN_MASK);
+}
+
+static inline unsigned int _zd_level_index(unsigned long addr, enum zd_pt_level lvl)
+{
+	return (unsigned int)(addr >> (12 + 9 * (lvl - 1))) & (ZD_PTRS_PER_TABLE - 1);
+}
+
+static inline zd_pte_t _zd_read_entry(_Atomic zd_pte_t *slot)
+{
+	/* Acquire: a table pointer read here sees the table's initialised entries. */
+	return zd_atomic_load_acquire(slot);
+}
+
+static inline void _zd_set_entry(_Atomic zd_pte_t *slot, zd_pte_t e)
+{
+	zd_atomic_store_release(slot, e);
+}
+
+/* ---- struct mm_struct ---- */
+
+struct zd_mm {
+	struct zd_system *sys;
+	struct zd_rwsem mmap_lock;
+	struct zd_spinlock page_table_lock;	/* PUD/PMD entries, table installs */
+	struct zd_pgtable *pgd;
+	/* VMAs sorted by address; changed under mmap_lock for write */
+	struct zd_vm_area_struct **vmas;
+	size_t nr_vmas, cap_vmas;
+	_Atomic long rss[4];			/* ZD_MM_ANON, FILE, SHMEM, DEVICE */
+	_Atomic long nr_pgtables;
+};
+
+enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES, ZD_MM_DEVICEPAGES };
+
+/* ---- anon_vma and address_space ---- */
+
+/*
+ * One anon_vma per fork tree of an anonymous VMA (Linux chains one per
+ * process; one shared object finds the same VMAs). Its list of VMAs is
+ * what rmap walks.
+ */
+struct zd_anon_vma {
+	_Atomic long refcount;
+	struct zd_rwsem lock;
+	struct zd_vm_area_struct *vmas;
+};
+
+#define ZD_PAGE_MAPPING_ANON 1ul
+
+/*
+ * struct address_space: the file's mappings (i_mmap, for rmap and
+ * unmap_mapping_range) and whatever its file system keeps (page cache,
+ * DAX entries) behind @private_data.
+ */
+struct zd_address_space {
+	struct zd_system *sys;
+	unsigned int flags;			/* ZD_AS_* */
+	struct zd_rwsem i_mmap_rwsem;
+	struct zd_vm_area_struct *i_mmap;
+	void *private_data;
+	/* file system hook: the page for @index is being unmapped, etc. (unused yet) */
+};
+
+/* Initialise / tear down an address_space embedded in a file system's inode. */
+void zd_address_space_init(struct zd_address_space *as, struct zd_system *sys, unsigned int flags);
+void zd_address_space_destroy(struct zd_address_space *as);
+
+/* ---- page tables (pgtable.c) ---- */
+
+/*
+ * The slot for @addr at @lvl, allocating missing tables above it when
+ * @alloc (under page_table_lock). NULL if a table is missing (and !alloc),
+ * allocation failed, or a higher-level entry is a huge leaf or not a
+ * table. Context: mmap_lock held (or RCU read side without @alloc).
+ */
+_Atomic zd_pte_t *_zd_walk(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl, bool alloc);
+/* pte_lockptr(): the lock of the PTE table holding @pte. */
+static inline struct zd_spinlock *_zd_pte_lockptr(_Atomic zd_pte_t *pte)
+{
+	return &_zd_slot_table(pte)->ptl;
+}
+/* pmd_lockptr()/pud_lockptr(): one lock per mm for the upper levels. */
+static inline struct zd_spinlock *_zd_huge_lockptr(struct zd_mm *mm)
+{
+	return &mm->page_table_lock;
+}
+int _zd_pgd_alloc(struct zd_mm *mm);
+/* Free every page table below the PGD (exit). Context: no other user. */
+void _zd_free_all_pgtables(struct zd_mm *mm);
+/*
+ * free_pgtables(): free empty tables inside [start, end) whose span meets
+ * no VMA, after an RCU grace period. Context: mmap_lock held for write.
+ */
+void _zd_free_pgtables(struct zd_mm *mm, unsigned long start, unsigned long end);
+/* Replace a PMD leaf by a PTE table mapping the same pages (__split_huge_pmd). */
+int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
+
+/* ---- VMAs (vma.c) ---- */
+
+struct zd_vm_area_struct *_zd_vma_alloc(struct zd_mm *mm);
+void _zd_vma_free(struct zd_vm_area_struct *vma);
+int _zd_vma_insert(struct zd_mm *mm, struct zd_vm_area_struct *vma);
+void _zd_vma_remove(struct zd_mm *mm, struct zd_vm_area_struct *vma);
+/* Split @vma at @addr; the new VMA is the upper part. 0, -ENOMEM, -EINVAL (may_split). */
+int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr);
+/* Merge @vma with compatible neighbours where possible. */
+void _zd_vma_merge(struct zd_mm *mm, struct zd_vm_area_struct *vma);
+/* Link into / out of the anon_vma and address_space rmap lists. */
+void _zd_vma_link_rmap(struct zd_vm_area_struct *vma);
+void _zd_vma_unlink_rmap(struct zd_vm_area_struct *vma);
+/* anon_vma_prepare(): give an anonymous or private VMA its anon_vma. */
+int _zd_anon_vma_prepare(struct zd_vm_area_struct *vma);
+void _zd_anon_vma_put(struct zd_anon_vma *av);
+/* The linear index of @addr in @vma (linear_page_index). */
+static inline unsigned long _zd_linear_index(const struct zd_vm_area_struct *vma, unsigned long addr)
+{
+	return ((addr - vma->vm_start) >> ZD_PAGE_SHIFT) + vma->vm_pgoff;
+}
+/* vma_address(): where @index is mapped in @vma, or ~0ul if outside. */
+unsigned long _zd_vma_address(const struct zd_vm_area_struct *vma, unsigned long index);
+
+/* ---- rmap and counters (rmap.c) ---- */
+
+/* A new anonymous folio mapped at @addr: exclusive, mapcount 1 (PTE or PMD). */
+void _zd_folio_add_new_anon_rmap(struct zd_folio *folio, struct zd_vm_area_struct *vma,
+				 unsigned long addr, enum zd_pt_level lvl);
+/* One more PTE / PMD / PUD mapping of an existing anon or file folio. */
+void _zd_folio_add_rmap(struct zd_folio *folio, struct zd_page *page, enum zd_pt_level lvl);
+/* One mapping fewer; the caller drops the reference. */
+void _zd_folio_remove_rmap(struct zd_folio *folio, struct zd_page *page, enum zd_pt_level lvl);
+/* Set file rmap identity (mapping, index) when a file folio is first mapped. */
+void _zd_folio_set_file_rmap(struct zd_folio *folio, struct zd_address_space *mapping,
+			     unsigned long index);
+/* Which RSS counter a folio mapped in @vma counts against. */
+int _zd_mm_counter(const struct zd_vm_area_struct *vma, const struct zd_folio *folio);
+void _zd_add_mm_counter(struct zd_mm *mm, int counter, long nr);
+
+/*
+ * rmap_walk: call @fn for every (vma, address) that may map @folio; stop
+ * when @fn returns false. Context: folio locked (or otherwise stable).
+ */
+void _zd_rmap_walk(struct zd_folio *folio,
+		   bool (*fn)(struct zd_folio *folio, struct zd_vm_area_struct *vma,
+			      unsigned long addr, void *arg),
+		   void *arg);
+
+/* ---- zap (zap.c) ---- */
+
+/*
+ * unmap_page_range(): clear every entry of @vma in [start, end), dropping
+ * the references, mapcounts and RSS the mappings held; huge leaves that
+ * the range only partly covers are split first. Context: mmap_lock held.
+ */
+void _zd_zap_range(struct zd_vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/* ---- faults (memory.c) ---- */
+
+/* The zero page's pfn, special-mapped without a reference. */
+unsigned long _zd_zero_pfn(struct zd_mm *mm);
+/* vm_fault_t to the CPU's outcome: 0, -EFAULT (SIGSEGV), -EIO (SIGBUS), -ENOMEM. */
+int _zd_fault_errno(zd_vm_fault_t ret);
+/* Does @vma allow this access? (the arch access_error) */
+bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
+/* Put a RAM folio on the LRU after a fault mapped it (folio_add_lru_vma). */
+void _zd_lru_add_new(struct zd_folio *folio);
+
+#endif /* ZD_MM_INTERNAL_H */
