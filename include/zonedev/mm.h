@@ -150,7 +150,7 @@ struct zd_vm_area_struct {
 	struct zd_file *vm_file;
 	const struct zd_vm_operations_struct *vm_ops;
 	void *vm_private_data;
-	struct zd_anon_vma *anon_vma;
+	struct zd_anon_vma *_Atomic anon_vma;	/* set once, by the first anon fault */
 	/* core-private */
 	struct zd_vm_area_struct *anon_next;	/* anon_vma's list */
 	struct zd_vm_area_struct *file_next;	/* address_space i_mmap list */
@@ -167,6 +167,7 @@ struct zd_file_operations {
 
 #define ZD_AS_DAX	(1u << 0)	/* IS_DAX(inode) */
 #define ZD_AS_SHMEM	(1u << 1)	/* tmpfs / shared anonymous memory */
+#define ZD_AS_FSDAX	(1u << 2)	/* with ZD_AS_DAX: a DAX file system's file */
 
 struct zd_file {
 	const struct zd_file_operations *f_op;
@@ -340,7 +341,7 @@ bool zd_try_to_unmap(struct zd_folio *folio);
 
 /* Per-mm counters (RSS by kind), for tests. */
 struct zd_mm_stats {
-	long rss_anon, rss_file, rss_shmem, rss_device;
+	long rss_anon, rss_file, rss_shmem;	/* pages mapped (MM_ANONPAGES, ...) */
 	unsigned long nr_vmas, nr_pgtables;
 };
 void zd_mm_get_stats(struct zd_mm *mm, struct zd_mm_stats *st);

@@ -128,6 +128,7 @@ void _zd_free_ram_folio(struct zd_system *sys, struct zd_folio *folio);
 
 /* lru.c */
 void _zd_lru_del_on_free(struct zd_system *sys, struct zd_folio *folio);
+void _zd_folio_deactivate(struct zd_folio *folio);
 
 /* memremap.c */
 void _zd_free_zone_device_folio(struct zd_folio *folio);

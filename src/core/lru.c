@@ -101,3 +101,23 @@ unsigned long zd_lru_count(struct zd_system *sys, enum zd_lru_list lru)
 	zd_spin_unlock(&sys->lru_lock);
 	return n;
 }
+
+/* folio_deactivate(): to the inactive list, if it is on an LRU at all. */
+void _zd_folio_deactivate(struct zd_folio *folio)
+{
+	struct zd_system *sys;
+
+	if (zd_folio_is_zone_device(folio) || !zd_folio_test_flag(folio, ZD_PG_lru))
+		return;
+	sys = zd_page_system(&folio->page);
+	zd_spin_lock(&sys->lru_lock);
+	if (zd_folio_test_flag(folio, ZD_PG_lru) && zd_folio_test_flag(folio, ZD_PG_active)) {
+		zd_list_del(&folio->page.lru);
+		sys->lru_count[ZD_LRU_ACTIVE]--;
+		zd_page_clear_flag(&folio->page, ZD_PG_active);
+		zd_list_add(&folio->page.lru, &sys->lru[ZD_LRU_INACTIVE]);
+		sys->lru_count[ZD_LRU_INACTIVE]++;
+	}
+	zd_page_clear_flag(&folio->page, ZD_PG_referenced);
+	zd_spin_unlock(&sys->lru_lock);
+}

@@ -91,6 +91,7 @@ static void prep_folio(struct zd_page *head, unsigned int order)
 		t->index = 0;
 		zd_atomic_store_relaxed(&t->_refcount, 0);
 		zd_atomic_store_relaxed(&t->_mapcount, -1);
+		zd_atomic_store_relaxed(&t->_entire_mapcount, -1);	/* page 1: large mapcount */
 	}
 	head->lru.next = head->lru.prev = NULL;
 }

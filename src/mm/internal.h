@@ -9,6 +9,7 @@
 #ifndef ZD_MM_INTERNAL_H
 #define ZD_MM_INTERNAL_H
 
+#include <errno.h>
 #include <zonedev/mm.h>
 #include "core/internal.h"
 
@@ -71,11 +72,11 @@ struct zd_mm {
 	/* VMAs sorted by address; changed under mmap_lock for write */
 	struct zd_vm_area_struct **vmas;
 	size_t nr_vmas, cap_vmas;
-	_Atomic long rss[4];			/* ZD_MM_ANON, FILE, SHMEM, DEVICE */
+	_Atomic long rss[3];			/* ZD_MM_ANONPAGES, FILEPAGES, SHMEMPAGES */
 	_Atomic long nr_pgtables;
 };
 
-enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES, ZD_MM_DEVICEPAGES };
+enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES };
 
 /* ---- anon_vma and address_space ---- */
 
@@ -137,6 +138,17 @@ void _zd_free_all_pgtables(struct zd_mm *mm);
  * no VMA, after an RCU grace period. Context: mmap_lock held for write.
  */
 void _zd_free_pgtables(struct zd_mm *mm, unsigned long start, unsigned long end);
+/*
+ * Call @fn for every non-empty leaf entry (a PTE, or a PMD/PUD leaf or
+ * non-present entry) whose address lies in [start, end), with the entry's
+ * lock held (PTE table lock, or page_table_lock). A huge leaf is passed
+ * with its aligned address even if @start lies inside it. @fn may change
+ * the entry but not free tables. Context: mmap_lock held.
+ */
+typedef void (*_zd_leaf_fn)(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_pt_level lvl,
+			    void *arg);
+void _zd_walk_leaves(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
+		     void *arg);
 /* Replace a PMD leaf by a PTE table mapping the same pages (__split_huge_pmd). */
 int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
 
@@ -206,6 +218,10 @@ unsigned long _zd_zero_pfn(struct zd_mm *mm);
 int _zd_fault_errno(zd_vm_fault_t ret);
 /* Does @vma allow this access? (the arch access_error) */
 bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
+/* MADV_COLLAPSE (khugepaged.c). */
+int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long len);
+/* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (src/fs). */
+int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **out);
 /* Put a RAM folio on the LRU after a fault mapped it (folio_add_lru_vma). */
 void _zd_lru_add_new(struct zd_folio *folio);
 

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/mm/access.c - the CPU's view of an address space: the MMU.
+ *
+ * Models what the hardware page walker and the arch fault entry
+ * (arch/x86/mm/fault.c: access_error, handle_mm_fault, the retry loop) do
+ * for a load, a store or an atomic: walk the page table, and on a missing
+ * or forbidden entry take a fault and try again. The bytes are copied with
+ * the entry's lock held, so an unmap (which takes the same lock) cannot
+ * free the page in the middle of the copy.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+enum access_op { OP_READ, OP_WRITE, OP_TOUCH_READ, OP_TOUCH_WRITE, OP_ATOMIC_ADD };
+
+struct access {
+	enum access_op op;
+	void *buf;
+	const void *src;
+	size_t len;
+	uint64_t val, old;
+};
+
+static bool op_writes(enum access_op op)
+{
+	return op == OP_WRITE || op == OP_TOUCH_WRITE || op == OP_ATOMIC_ADD;
+}
+
+/* Do the access on the page frame @pfn at @offset. Context: the entry's lock held. */
+static int do_copy(struct zd_mm *mm, unsigned long pfn, size_t offset, struct access *a)
+{
+	struct zd_page *page;
+	unsigned char *data;
+
+	if (a->op == OP_TOUCH_READ || a->op == OP_TOUCH_WRITE)
+		return 0;
+	page = zd_pfn_to_page(mm->sys, pfn);
+	if (!page)
+		return -EFAULT;
+	data = zd_page_address(page);
+	if (!data)
+		return -EOPNOTSUPP;	/* data=none */
+	data += offset;
+	switch (a->op) {
+	case OP_READ:
+		memcpy(a->buf, data, a->len);
+		break;
+	case OP_WRITE:
+		memcpy(data, a->src, a->len);
+		break;
+	case OP_ATOMIC_ADD:
+		a->old = zd_atomic_fetch_add_acq_rel((_Atomic uint64_t *)(void *)data, a->val);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* A leaf that allows this access: young (and dirty if written). */
+static bool leaf_allows(zd_pte_t e, bool write)
+{
+	return (e & ZD_PTE_PRESENT) && (!write || zd_pte_write(e));
+}
+
+static zd_pte_t touched(zd_pte_t e, bool write)
+{
+	return write ? zd_pte_mkdirty(zd_pte_mkyoung(e)) : zd_pte_mkyoung(e);
+}
+
+/* 1: done, 0: needs a fault, <0: error. Context: mmap_lock held for read. */
+static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
+{
+	bool write = op_writes(a->op);
+	_Atomic zd_pte_t *slot;
+	zd_pte_t e;
+	int ret;
+
+	for (enum zd_pt_level l = ZD_LVL_PUD; l >= ZD_LVL_PMD; l--) {
+		unsigned long size = 1ul << (12 + 9 * (l - 1));
+
+		slot = _zd_walk(mm, addr, l, false);
+		if (!slot)
+			return 0;
+		e = _zd_read_entry(slot);
+		if (!zd_pte_huge(e))
+			continue;
+		zd_spin_lock(&mm->page_table_lock);
+		e = _zd_read_entry(slot);
+		if (!zd_pte_huge(e) || !leaf_allows(e, write)) {
+			zd_spin_unlock(&mm->page_table_lock);
+			return 0;
+		}
+		ret = do_copy(mm, zd_pte_pfn(e) + ((addr & (size - 1)) >> ZD_PAGE_SHIFT),
+			      addr & (ZD_PAGE_SIZE - 1), a);
+		_zd_set_entry(slot, touched(e, write));
+		zd_spin_unlock(&mm->page_table_lock);
+		return ret ? ret : 1;
+	}
+	slot = _zd_walk(mm, addr, ZD_LVL_PTE, false);
+	if (!slot)
+		return 0;
+	zd_spin_lock(_zd_pte_lockptr(slot));
+	e = _zd_read_entry(slot);
+	if (!leaf_allows(e, write)) {
+		zd_spin_unlock(_zd_pte_lockptr(slot));
+		return 0;
+	}
+	ret = do_copy(mm, zd_pte_pfn(e), addr & (ZD_PAGE_SIZE - 1), a);
+	_zd_set_entry(slot, touched(e, write));
+	zd_spin_unlock(_zd_pte_lockptr(slot));
+	return ret ? ret : 1;
+}
+
+/* One access within one page: walk, fault, retry. */
+static int access_one(struct zd_mm *mm, unsigned long addr, struct access *a)
+{
+	bool write = op_writes(a->op);
+
+	for (unsigned tries = 0;; tries++) {
+		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
+		zd_vm_fault_t ret;
+		int r;
+
+		if (!vma || !_zd_vma_access_ok(vma, write))
+			return -EFAULT;		/* SIGSEGV */
+		r = try_access(mm, addr, a);
+		if (r)
+			return r < 0 ? r : 0;
+		ret = zd_handle_mm_fault(vma, addr, write ? ZD_FAULT_FLAG_WRITE : 0);
+		if (ret & ZD_VM_FAULT_ERROR)
+			return _zd_fault_errno(ret);
+		if (tries > 64)
+			zd_cpu_relax();		/* another thread keeps changing the entry */
+	}
+}
+
+static int access_range(struct zd_mm *mm, unsigned long addr, size_t len, struct access *a)
+{
+	unsigned char *buf = a->buf;
+	const unsigned char *src = a->src;
+	int ret = 0;
+
+	if (addr + len < addr || addr + len > ZD_TASK_SIZE)
+		return -EFAULT;
+	zd_mmap_read_lock(mm);
+	while (len) {
+		size_t chunk = ZD_PAGE_SIZE - (addr & (ZD_PAGE_SIZE - 1));
+
+		if (chunk > len)
+			chunk = len;
+		a->len = chunk;
+		a->buf = buf;
+		a->src = src;
+		ret = access_one(mm, addr, a);
+		if (ret)
+			break;
+		addr += chunk;
+		len -= chunk;
+		if (buf)
+			buf += chunk;
+		if (src)
+			src += chunk;
+	}
+	zd_mmap_read_unlock(mm);
+	return ret;
+}
+
+int zd_cpu_read(struct zd_mm *mm, unsigned long addr, void *buf, size_t len)
+{
+	struct access a = { .op = OP_READ, .buf = buf };
+
+	return access_range(mm, addr, len, &a);
+}
+
+int zd_cpu_write(struct zd_mm *mm, unsigned long addr, const void *buf, size_t len)
+{
+	struct access a = { .op = OP_WRITE, .src = buf };
+
+	return access_range(mm, addr, len, &a);
+}
+
+int zd_cpu_touch(struct zd_mm *mm, unsigned long addr, size_t len, bool write)
+{
+	struct access a = { .op = write ? OP_TOUCH_WRITE : OP_TOUCH_READ };
+	unsigned long start = addr & ~(ZD_PAGE_SIZE - 1);
+
+	return access_range(mm, start, len + (addr - start), &a);
+}
+
+int zd_cpu_atomic_add(struct zd_mm *mm, unsigned long addr, uint64_t val, uint64_t *old)
+{
+	struct access a = { .op = OP_ATOMIC_ADD, .val = val };
+	int ret;
+
+	if (addr & 7)
+		return -EINVAL;
+	ret = access_range(mm, addr, 8, &a);
+	if (!ret && old)
+		*old = a.old;
+	return ret;
+}

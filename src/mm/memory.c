@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/mm/memory.c - the fault handler and the page-insertion helpers.
+ *
+ * Models mm/memory.c (handle_mm_fault, handle_pte_fault,
+ * do_anonymous_page, do_fault and its read/cow/shared variants,
+ * do_wp_page with wp_can_reuse_anon_folio and wp_page_copy, the
+ * device-private branch of do_swap_page, vm_normal_page,
+ * vmf_insert_page_mkwrite) and mm/huge_memory.c
+ * (do_huge_pmd_anonymous_page, do_huge_pmd_wp_page,
+ * vmf_insert_folio_pmd/pud). No TLB, swap or NUMA placement.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+unsigned long _zd_zero_pfn(struct zd_mm *mm)
+{
+	return zd_folio_pfn(zd_zero_folio(mm->sys));
+}
+
+int _zd_fault_errno(zd_vm_fault_t ret)
+{
+	if (ret & ZD_VM_FAULT_OOM)
+		return -ENOMEM;
+	if (ret & (ZD_VM_FAULT_SIGBUS | ZD_VM_FAULT_HWPOISON))
+		return -EIO;
+	if (ret & ZD_VM_FAULT_SIGSEGV)
+		return -EFAULT;
+	return 0;
+}
+
+bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write)
+{
+	if (write)
+		return vma->vm_flags & ZD_VM_WRITE;
+	return vma->vm_flags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC);
+}
+
+void _zd_lru_add_new(struct zd_folio *folio)
+{
+	if (!zd_folio_is_zone_device(folio) && !zd_folio_test_flag(folio, ZD_PG_lru))
+		zd_folio_add_lru(folio);
+}
+
+struct zd_page *zd_vm_normal_page(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte)
+{
+	struct zd_page *page;
+
+	(void)addr;
+	if (!zd_pte_present(pte) || zd_pte_special(pte))
+		return NULL;
+	page = zd_pfn_to_page(vma->vm_mm->sys, zd_pte_pfn(pte));
+	if (!page)
+		_zd_report_page(vma->vm_mm->sys, ZD_MISUSE_BAD_STATE, "R5.1", NULL,
+				"bad page map: pfn %#lx has no memmap", zd_pte_pfn(pte));
+	return page;
+}
+
+/* Permission bits of a new entry for @vma. */
+static zd_pte_t vma_prot_bits(const struct zd_vm_area_struct *vma, bool write)
+{
+	if (!(vma->vm_flags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC)))
+		return ZD_PTE_PROTNONE;
+	return ZD_PTE_PRESENT | ZD_PTE_YOUNG |
+	       (write && (vma->vm_flags & ZD_VM_WRITE) ? ZD_PTE_WRITE | ZD_PTE_DIRTY : 0);
+}
+
+/* Lock the PTE at vmf->pte and check it still reads vmf->orig_pte. */
+static bool pte_lock_same(struct zd_vm_fault *vmf)
+{
+	vmf->ptl = _zd_pte_lockptr(vmf->pte);
+	zd_spin_lock(vmf->ptl);
+	if (_zd_read_entry(vmf->pte) == vmf->orig_pte)
+		return true;
+	zd_spin_unlock(vmf->ptl);
+	return false;
+}
+
+/* ---- anonymous memory ---- */
+
+static zd_vm_fault_t do_anonymous_page(struct zd_vm_fault *vmf)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
+	struct zd_folio *folio;
+	zd_pte_t entry;
+
+	if (_zd_anon_vma_prepare(vma))
+		return ZD_VM_FAULT_OOM;
+	if (!write) {
+		/* The shared zero page: special, no reference, no mapcount. */
+		entry = zd_pfn_pte(_zd_zero_pfn(mm), ZD_PTE_PRESENT | ZD_PTE_SPECIAL | ZD_PTE_YOUNG);
+		if (pte_lock_same(vmf)) {
+			_zd_set_entry(vmf->pte, entry);
+			zd_spin_unlock(vmf->ptl);
+		}
+		return 0;
+	}
+	folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, 0);
+	if (!folio)
+		return ZD_VM_FAULT_OOM;
+	entry = zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, true));
+	if (!pte_lock_same(vmf)) {
+		zd_folio_put(folio);
+		return 0;
+	}
+	/* The allocation's reference becomes the mapping's. */
+	_zd_folio_add_new_anon_rmap(folio, vma, vmf->address, ZD_LVL_PTE);
+	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
+	_zd_set_entry(vmf->pte, entry);
+	zd_spin_unlock(vmf->ptl);
+	_zd_lru_add_new(folio);
+	return 0;
+}
+
+static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
+	struct zd_folio *folio;
+	zd_pte_t entry;
+
+	if (_zd_anon_vma_prepare(vma))
+		return ZD_VM_FAULT_OOM;
+	folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
+	if (!folio)
+		return ZD_VM_FAULT_FALLBACK;
+	entry = zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, true) | ZD_PTE_HUGE);
+	zd_spin_lock(&mm->page_table_lock);
+	if (!zd_pte_none(_zd_read_entry(vmf->pmd))) {
+		zd_spin_unlock(&mm->page_table_lock);
+		zd_folio_put(folio);
+		return 0;
+	}
+	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
+	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
+	_zd_set_entry(vmf->pmd, entry);
+	zd_spin_unlock(&mm->page_table_lock);
+	_zd_lru_add_new(folio);
+	return 0;
+}
+
+/* wp_can_reuse_anon_folio(): nobody else can see this page. */
+static bool can_reuse_anon(struct zd_folio *folio, struct zd_page *page)
+{
+	if (zd_page_test_flag(page, ZD_PG_anon_exclusive))
+		return true;
+	if (zd_folio_test_large(folio))
+		return false;
+	return zd_folio_ref_count(folio) == 1 && zd_folio_mapcount(folio) == 1;
+}
+
+/*
+ * wp_page_copy(): give this mapping a private copy of @old (or of the zero
+ * page when @old is NULL); with UNSHARE the copy stays read-only.
+ */
+static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	bool unshare = vmf->flags & ZD_FAULT_FLAG_UNSHARE;
+	struct zd_folio *folio, *old_folio = old ? zd_page_folio(old) : NULL;
+	zd_pte_t entry;
+
+	if (_zd_anon_vma_prepare(vma))
+		return ZD_VM_FAULT_OOM;
+	folio = zd_folio_alloc(mm->sys, old ? 0 : ZD_GFP_ZERO, 0);
+	if (!folio)
+		return ZD_VM_FAULT_OOM;
+	if (old) {
+		void *src = zd_page_address(old), *dst = zd_page_address(&folio->page);
+
+		if (src && dst)
+			memcpy(dst, src, ZD_PAGE_SIZE);
+	}
+	entry = zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, !unshare));
+	if (!pte_lock_same(vmf)) {
+		zd_folio_put(folio);
+		return 0;
+	}
+	_zd_folio_add_new_anon_rmap(folio, vma, vmf->address, ZD_LVL_PTE);
+	_zd_set_entry(vmf->pte, entry);
+	if (old_folio) {
+		_zd_folio_remove_rmap(old_folio, old, ZD_LVL_PTE);
+		_zd_add_mm_counter(mm, _zd_mm_counter(vma, old_folio), -1);
+	}
+	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
+	zd_spin_unlock(vmf->ptl);
+	_zd_lru_add_new(folio);
+	if (old_folio)
+		zd_folio_put(old_folio);	/* the old mapping's reference */
+	return 0;
+}
+
+/* do_wp_page(): a write (or unshare) on a present read-only PTE. */
+static zd_vm_fault_t do_wp_page(struct zd_vm_fault *vmf)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	bool unshare = vmf->flags & ZD_FAULT_FLAG_UNSHARE;
+	struct zd_page *page = zd_vm_normal_page(vma, vmf->address, vmf->orig_pte);
+	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
+
+	if (vma->vm_flags & ZD_VM_SHARED) {
+		if (unshare)
+			return 0;
+		if (page && vma->vm_ops && vma->vm_ops->page_mkwrite) {
+			zd_vm_fault_t ret;
+
+			vmf->page = page;
+			ret = vma->vm_ops->page_mkwrite(vmf);
+			if (ret & ZD_VM_FAULT_ERROR)
+				return ret;
+		} else if (!page && vma->vm_ops && vma->vm_ops->pfn_mkwrite) {
+			zd_vm_fault_t ret = vma->vm_ops->pfn_mkwrite(vmf);
+
+			if (ret & ZD_VM_FAULT_ERROR)
+				return ret;
+		}
+		if (pte_lock_same(vmf)) {
+			_zd_set_entry(vmf->pte, zd_pte_mkyoung(zd_pte_mkdirty(zd_pte_mkwrite(vmf->orig_pte))));
+			zd_spin_unlock(vmf->ptl);
+		}
+		return 0;
+	}
+	if (folio && zd_folio_test_anon(folio) && can_reuse_anon(folio, page)) {
+		/* wp_page_reuse(): nobody else maps it: write in place. */
+		if (pte_lock_same(vmf)) {
+			zd_page_set_flag(page, ZD_PG_anon_exclusive);
+			if (!unshare)
+				_zd_set_entry(vmf->pte, zd_pte_mkyoung(zd_pte_mkdirty(
+					zd_pte_mkwrite(vmf->orig_pte))));
+			zd_spin_unlock(vmf->ptl);
+		}
+		return 0;
+	}
+	if (unshare && !(folio && zd_folio_test_anon(folio)))
+		return 0;	/* only anonymous pages are unshared */
+	return wp_page_copy(vmf, page);
+}
+
+/* ---- file and driver mappings ---- */
+
+/* finish_fault(): map vmf->page (its reference becomes the mapping's). */
+static zd_vm_fault_t finish_fault(struct zd_vm_fault *vmf, bool write)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_page *page = vmf->page;
+	struct zd_folio *folio = zd_page_folio(page);
+
+	if (!pte_lock_same(vmf)) {
+		zd_folio_put(folio);
+		return 0;
+	}
+	_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
+	_zd_add_mm_counter(vma->vm_mm, _zd_mm_counter(vma, folio), 1);
+	_zd_set_entry(vmf->pte, zd_pfn_pte(zd_page_to_pfn(page), vma_prot_bits(vma, write)));
+	zd_spin_unlock(vmf->ptl);
+	return 0;
+}
+
+static zd_vm_fault_t do_fault(struct zd_vm_fault *vmf)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
+	struct zd_page *src;
+	zd_vm_fault_t ret;
+
+	if (!vma->vm_ops || !vma->vm_ops->fault)
+		return ZD_VM_FAULT_SIGBUS;
+	vmf->page = NULL;
+	ret = vma->vm_ops->fault(vmf);
+	if (ret & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE | ZD_VM_FAULT_RETRY))
+		return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
+	if (!vmf->page)
+		return ZD_VM_FAULT_SIGBUS;
+	if (write && !(vma->vm_flags & ZD_VM_SHARED)) {
+		/* do_cow_fault(): a private copy of the file page. */
+		src = vmf->page;
+		ret = wp_page_copy(vmf, src);
+		zd_folio_put(zd_page_folio(src));
+		return ret;
+	}
+	if (write && vma->vm_ops->page_mkwrite) {
+		ret = vma->vm_ops->page_mkwrite(vmf);
+		if (ret & ZD_VM_FAULT_ERROR) {
+			zd_folio_put(zd_page_folio(vmf->page));
+			return ret;
+		}
+	}
+	return finish_fault(vmf, write && (vma->vm_flags & ZD_VM_SHARED));
+}
+
+/* ---- non-present entries ---- */
+
+static zd_vm_fault_t do_device_private(struct zd_vm_fault *vmf, struct zd_page *page)
+{
+	struct zd_folio *folio = zd_page_folio(page);
+	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+	zd_vm_fault_t ret;
+
+	if (!pte_lock_same(vmf))
+		return 0;
+	if (!zd_folio_trylock(folio)) {
+		/* Somebody migrates it: refault (bug B17 is about this choice). */
+		zd_spin_unlock(vmf->ptl);
+		return 0;
+	}
+	/* The PTL keeps the page mapped, so it cannot be freed under the get (B6). */
+	zd_folio_get(folio);
+	zd_spin_unlock(vmf->ptl);
+	vmf->page = page;
+	ret = pgmap && pgmap->ops && pgmap->ops->migrate_to_ram ?
+	      (zd_vm_fault_t)pgmap->ops->migrate_to_ram(vmf) : ZD_VM_FAULT_SIGBUS;
+	zd_folio_unlock(folio);
+	zd_folio_put(folio);
+	return ret;
+}
+
+/* remove_device_exclusive_entry(): give the CPU its present PTE back. */
+static zd_vm_fault_t do_device_exclusive(struct zd_vm_fault *vmf, struct zd_page *page)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_folio *folio = zd_page_folio(page);
+	zd_pte_t entry;
+
+	zd_folio_lock(folio);
+	if (pte_lock_same(vmf)) {
+		/* The entry's reference and mapcount carry over to the PTE (R7.10). */
+		entry = zd_pfn_pte(zd_page_to_pfn(page), vma_prot_bits(vma, true));
+		_zd_set_entry(vmf->pte, entry);
+		zd_spin_unlock(vmf->ptl);
+	}
+	zd_folio_unlock(folio);
+	return 0;
+}
+
+/* migration_entry_wait(): sleep until the migrating thread unlocks the folio. */
+static zd_vm_fault_t wait_migration(struct zd_vm_fault *vmf, struct zd_folio *folio)
+{
+	if (!pte_lock_same(vmf))
+		return 0;
+	if (!zd_folio_try_get(folio)) {
+		zd_spin_unlock(vmf->ptl);
+		return 0;
+	}
+	zd_spin_unlock(vmf->ptl);
+	zd_folio_lock(folio);
+	zd_folio_unlock(folio);
+	zd_folio_put(folio);
+	return 0;
+}
+
+static zd_vm_fault_t do_swap_entry(struct zd_vm_fault *vmf)
+{
+	zd_pte_t e = vmf->orig_pte;
+	struct zd_page *page = zd_pfn_to_page(vmf->vma->vm_mm->sys, zd_swp_offset(e));
+
+	if (!page)
+		return ZD_VM_FAULT_SIGBUS;
+	if (zd_is_device_private_entry(e))
+		return do_device_private(vmf, page);
+	if (zd_is_device_exclusive_entry(e))
+		return do_device_exclusive(vmf, page);
+	if (zd_is_migration_entry(e))
+		return wait_migration(vmf, zd_page_folio(page));
+	return ZD_VM_FAULT_SIGBUS;
+}
+
+/* ---- the PTE level ---- */
+
+static zd_vm_fault_t handle_pte_fault(struct zd_vm_fault *vmf)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
+	zd_pte_t e;
+
+	vmf->pte = _zd_walk(vma->vm_mm, vmf->address, ZD_LVL_PTE, true);
+	if (!vmf->pte)
+		return zd_pte_huge(_zd_read_entry(vmf->pmd)) ? 0 : ZD_VM_FAULT_OOM;
+	e = vmf->orig_pte = _zd_read_entry(vmf->pte);
+	if (zd_pte_none(e))
+		return zd_vma_is_anonymous(vma) ? do_anonymous_page(vmf) : do_fault(vmf);
+	if (!zd_pte_present(e))
+		return do_swap_entry(vmf);
+	if (zd_pte_protnone(e)) {
+		/* do_numa_page(): the VMA allows access; restore the entry. */
+		if (pte_lock_same(vmf)) {
+			_zd_set_entry(vmf->pte, (e & ~ZD_PTE_PROTNONE) | ZD_PTE_PRESENT);
+			zd_spin_unlock(vmf->ptl);
+		}
+		return 0;
+	}
+	if ((write || (vmf->flags & ZD_FAULT_FLAG_UNSHARE)) && !zd_pte_write(e))
+		return do_wp_page(vmf);
+	if (pte_lock_same(vmf)) {
+		e = zd_pte_mkyoung(e);
+		if (write)
+			e = zd_pte_mkdirty(e);
+		_zd_set_entry(vmf->pte, e);
+		zd_spin_unlock(vmf->ptl);
+	}
+	return 0;
+}
+
+/* ---- the huge levels ---- */
+
+static bool huge_fits(struct zd_vm_area_struct *vma, unsigned long addr, unsigned long size)
+{
+	unsigned long h = addr & ~(size - 1);
+
+	return h >= vma->vm_start && h + size <= vma->vm_end;
+}
+
+/* do_huge_pmd_wp_page(): reuse an exclusive THP, else split and retry at PTE level. */
+static zd_vm_fault_t huge_pmd_wp(struct zd_vm_fault *vmf, zd_pte_t e)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	struct zd_page *page = zd_vm_normal_page(vma, vmf->address, e);
+	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
+
+	if (folio && zd_folio_test_anon(folio) && zd_page_test_flag(page, ZD_PG_anon_exclusive)) {
+		zd_spin_lock(&mm->page_table_lock);
+		if (_zd_read_entry(vmf->pmd) == e && !(vmf->flags & ZD_FAULT_FLAG_UNSHARE))
+			_zd_set_entry(vmf->pmd, zd_pte_mkyoung(zd_pte_mkdirty(zd_pte_mkwrite(e))));
+		zd_spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
+	if (_zd_split_huge_pmd(vma, vmf->pmd, vmf->address))
+		return ZD_VM_FAULT_OOM;
+	return ZD_VM_FAULT_FALLBACK;
+}
+
+zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long address,
+				 unsigned int flags)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	bool write = flags & ZD_FAULT_FLAG_WRITE;
+	bool thp = (vma->vm_flags & ZD_VM_HUGEPAGE) && !(vma->vm_flags & ZD_VM_NOHUGEPAGE);
+	struct zd_vm_fault vmf = {
+		.vma = vma,
+		.address = address & ~(ZD_PAGE_SIZE - 1),
+		.real_address = address,
+		.flags = flags,
+	};
+	zd_vm_fault_t ret;
+	zd_pte_t e;
+
+	if (address < vma->vm_start || address >= vma->vm_end)
+		return ZD_VM_FAULT_SIGSEGV;
+	if (!_zd_vma_access_ok(vma, write))
+		return ZD_VM_FAULT_SIGSEGV;
+	vmf.pgoff = _zd_linear_index(vma, vmf.address);
+
+	vmf.pud = _zd_walk(mm, vmf.address, ZD_LVL_PUD, true);
+	if (!vmf.pud)
+		return ZD_VM_FAULT_OOM;
+	e = _zd_read_entry(vmf.pud);
+	if (thp && vma->vm_ops && vma->vm_ops->huge_fault &&
+	    (zd_pte_none(e) || (zd_pte_huge(e) && write && !zd_pte_write(e))) &&
+	    huge_fits(vma, vmf.address, ZD_PUD_SIZE)) {
+		ret = vma->vm_ops->huge_fault(&vmf, ZD_PUD_ORDER);
+		if (!(ret & ZD_VM_FAULT_FALLBACK))
+			return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
+	}
+	if (zd_pte_huge(_zd_read_entry(vmf.pud)))
+		return 0;	/* a PUD leaf, already as wanted */
+
+	vmf.pmd = _zd_walk(mm, vmf.address, ZD_LVL_PMD, true);
+	if (!vmf.pmd)
+		return ZD_VM_FAULT_OOM;
+	e = _zd_read_entry(vmf.pmd);
+	if (zd_pte_none(e) && thp && huge_fits(vma, vmf.address, ZD_PMD_SIZE)) {
+		if (vma->vm_ops && vma->vm_ops->huge_fault)
+			ret = vma->vm_ops->huge_fault(&vmf, ZD_PMD_ORDER);
+		else if (zd_vma_is_anonymous(vma))
+			ret = do_huge_pmd_anonymous_page(&vmf);
+		else
+			ret = ZD_VM_FAULT_FALLBACK;
+		if (!(ret & ZD_VM_FAULT_FALLBACK))
+			return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
+	}
+	e = _zd_read_entry(vmf.pmd);
+	if (zd_pte_huge(e)) {
+		if (!(write || (flags & ZD_FAULT_FLAG_UNSHARE)) || zd_pte_write(e))
+			return 0;
+		if (vma->vm_ops && vma->vm_ops->huge_fault) {
+			ret = vma->vm_ops->huge_fault(&vmf, ZD_PMD_ORDER);
+			return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
+		}
+		ret = huge_pmd_wp(&vmf, e);
+		if (!(ret & ZD_VM_FAULT_FALLBACK))
+			return ret;
+	}
+	return handle_pte_fault(&vmf);
+}
+
+/* ---- insertion helpers for drivers ---- */
+
+zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page *page, bool write)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	struct zd_folio *folio = zd_page_folio(page);
+	unsigned long pfn = zd_page_to_pfn(page);
+	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG;
+	struct zd_spinlock *ptl;
+	_Atomic zd_pte_t *pte;
+
+	if (vmf->address < vma->vm_start || vmf->address >= vma->vm_end)
+		return ZD_VM_FAULT_SIGBUS;
+	if (pfn == _zd_zero_pfn(mm))
+		bits |= ZD_PTE_SPECIAL;
+	else if (zd_folio_ref_count(folio) < 1 || zd_folio_test_anon(folio))
+		return ZD_VM_FAULT_SIGBUS;	/* validate_page_before_insert() */
+	if (write)
+		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	pte = _zd_walk(mm, vmf->address, ZD_LVL_PTE, true);
+	if (!pte)
+		return ZD_VM_FAULT_OOM;
+	ptl = _zd_pte_lockptr(pte);
+	zd_spin_lock(ptl);
+	e = _zd_read_entry(pte);
+	if (!zd_pte_none(e)) {
+		if (write && zd_pte_present(e) && zd_pte_pfn(e) == pfn)
+			_zd_set_entry(pte, e | ZD_PTE_YOUNG | ZD_PTE_DIRTY | ZD_PTE_WRITE);
+		zd_spin_unlock(ptl);
+		if (write && zd_pte_pfn(e) != pfn)
+			return ZD_VM_FAULT_SIGBUS;
+		return ZD_VM_FAULT_NOPAGE;
+	}
+	if (!(bits & ZD_PTE_SPECIAL)) {
+		zd_folio_get(folio);
+		_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
+		_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), 1);
+	}
+	_zd_set_entry(pte, zd_pfn_pte(pfn, bits));
+	zd_spin_unlock(ptl);
+	return ZD_VM_FAULT_NOPAGE;
+}
+
+static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write,
+				       enum zd_pt_level lvl)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned int order = lvl == ZD_LVL_PMD ? ZD_PMD_ORDER : ZD_PUD_ORDER;
+	unsigned long size = lvl == ZD_LVL_PMD ? ZD_PMD_SIZE : ZD_PUD_SIZE;
+	unsigned long pfn = zd_folio_pfn(folio);
+	_Atomic zd_pte_t *slot;
+	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_HUGE;
+
+	if (zd_folio_order(folio) != order || !huge_fits(vma, vmf->address, size) ||
+	    zd_folio_ref_count(folio) < 1)
+		return ZD_VM_FAULT_SIGBUS;
+	if (write)
+		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	slot = _zd_walk(mm, vmf->address, lvl, true);
+	if (!slot)
+		return ZD_VM_FAULT_FALLBACK;
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(slot);
+	if (zd_pte_none(e)) {
+		/* A refcounted folio: never a special leaf (B10). */
+		zd_folio_get(folio);
+		_zd_folio_add_rmap(folio, &folio->page, lvl);
+		_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), 1l << order);
+		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
+	} else if (zd_pte_huge(e) && write && zd_pte_pfn(e) == pfn) {
+		_zd_set_entry(slot, e | ZD_PTE_YOUNG | ZD_PTE_DIRTY | ZD_PTE_WRITE);
+	} else if (!zd_pte_huge(e)) {
+		zd_spin_unlock(&mm->page_table_lock);
+		return ZD_VM_FAULT_FALLBACK;	/* a table is there already */
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	return ZD_VM_FAULT_NOPAGE;
+}
+
+zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
+{
+	return insert_folio_huge(vmf, folio, write, ZD_LVL_PMD);
+}
+
+zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
+{
+	return insert_folio_huge(vmf, folio, write, ZD_LVL_PUD);
+}

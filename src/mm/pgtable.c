@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/mm/pgtable.c - page-table pages: allocation, walks, freeing.
+ *
+ * Models mm/pgtable-generic.c, the p?d_alloc/pte_alloc helpers of
+ * mm/memory.c, free_pgtables() and the RCU table freeing of
+ * mm/mmu_gather.c (tlb_remove_table): a table unlinked from its parent is
+ * freed only after a grace period, so a lockless walker (GUP-fast) that
+ * read the parent entry earlier never touches freed memory. There is no
+ * TLB: the CPU access path reads the page table on every access.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static struct zd_pgtable *pgtable_alloc(struct zd_mm *mm, enum zd_pt_level level)
+{
+	struct zd_pgtable *t = aligned_alloc(4096, (sizeof(*t) + 4095) & ~(size_t)4095);
+
+	if (!t)
+		return NULL;
+	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
+		zd_atomic_init(&t->ent[i], (zd_pte_t)0);
+	zd_spin_lock_init(&t->ptl);
+	t->mm = mm;
+	t->level = level;
+	zd_atomic_fetch_add_relaxed(&mm->nr_pgtables, 1);
+	return t;
+}
+
+static void pgtable_free_now(struct zd_pgtable *t)
+{
+	zd_spin_lock_destroy(&t->ptl);
+	free(t);
+}
+
+static void pgtable_free_rcu(struct zd_rcu_head *head)
+{
+	pgtable_free_now(zd_container_of(head, struct zd_pgtable, rcu));
+}
+
+/* tlb_remove_table(): the table is unlinked; free it after a grace period. */
+static void pgtable_free_deferred(struct zd_mm *mm, struct zd_pgtable *t)
+{
+	zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
+	zd_call_rcu(&t->rcu, pgtable_free_rcu);
+}
+
+int _zd_pgd_alloc(struct zd_mm *mm)
+{
+	mm->pgd = pgtable_alloc(mm, ZD_LVL_PGD);
+	return mm->pgd ? 0 : -ENOMEM;
+}
+
+_Atomic zd_pte_t *_zd_walk(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl, bool alloc)
+{
+	struct zd_pgtable *t = mm->pgd;
+
+	for (enum zd_pt_level l = ZD_LVL_PGD; l > lvl; l--) {
+		_Atomic zd_pte_t *slot = &t->ent[_zd_level_index(addr, l)];
+		zd_pte_t e = _zd_read_entry(slot);
+
+		if (zd_pte_none(e)) {
+			struct zd_pgtable *n;
+
+			if (!alloc)
+				return NULL;
+			n = pgtable_alloc(mm, l - 1);
+			if (!n)
+				return NULL;
+			zd_spin_lock(&mm->page_table_lock);
+			e = _zd_read_entry(slot);
+			if (zd_pte_none(e)) {
+				/* Release: the zeroed table is visible before its pointer. */
+				e = (zd_pte_t)(uintptr_t)n | ZD_PTE_PRESENT;
+				_zd_set_entry(slot, e);
+				n = NULL;
+			}
+			zd_spin_unlock(&mm->page_table_lock);
+			if (n) {	/* somebody else installed one */
+				zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
+				pgtable_free_now(n);
+			}
+		}
+		if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
+			return NULL;
+		t = _zd_entry_table(e);
+	}
+	return &t->ent[_zd_level_index(addr, lvl)];
+}
+
+int zd_follow_entry(struct zd_mm *mm, unsigned long addr, zd_pte_t *entry, int *level)
+{
+	struct zd_pgtable *t;
+	int ret = 0;
+
+	zd_rcu_read_lock();
+	t = mm->pgd;
+	for (enum zd_pt_level l = ZD_LVL_PGD; l >= ZD_LVL_PTE; l--) {
+		zd_pte_t e = _zd_read_entry(&t->ent[_zd_level_index(addr, l)]);
+
+		if (zd_pte_none(e))
+			break;
+		if (l == ZD_LVL_PTE || (e & ZD_PTE_HUGE) || !(e & ZD_PTE_PRESENT)) {
+			*entry = e;
+			*level = (int)l;
+			ret = 1;
+			break;
+		}
+		t = _zd_entry_table(e);
+	}
+	zd_rcu_read_unlock();
+	if (!ret) {
+		*entry = 0;
+		*level = 0;
+	}
+	return ret;
+}
+
+/* ---- freeing ---- */
+
+static void free_table_tree(struct zd_pgtable *t)
+{
+	if (t->level > ZD_LVL_PTE) {
+		for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
+			zd_pte_t e = zd_atomic_load_relaxed(&t->ent[i]);
+
+			if ((e & ZD_PTE_PRESENT) && !(e & ZD_PTE_HUGE))
+				free_table_tree(_zd_entry_table(e));
+		}
+	}
+	pgtable_free_now(t);
+}
+
+void _zd_free_all_pgtables(struct zd_mm *mm)
+{
+	/* exit_mmap: the mm is unreachable, but a GUP-fast walker may still be in it. */
+	zd_synchronize_rcu();
+	if (mm->pgd)
+		free_table_tree(mm->pgd);
+	mm->pgd = NULL;
+	zd_atomic_store_relaxed(&mm->nr_pgtables, 0);
+}
+
+static bool table_empty(struct zd_pgtable *t)
+{
+	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
+		if (zd_atomic_load_relaxed(&t->ent[i]))
+			return false;
+	return true;
+}
+
+/* Does any VMA meet [start, end)? Context: mmap_lock held. */
+static bool span_has_vma(struct zd_mm *mm, unsigned long start, unsigned long end)
+{
+	struct zd_vm_area_struct *vma = zd_find_vma(mm, start);
+
+	return vma && vma->vm_start < end;
+}
+
+/*
+ * Free the empty tables below @t whose span lies in [start, end) and meets
+ * no VMA; returns true if @t itself is empty now.
+ */
+static bool free_level(struct zd_mm *mm, struct zd_pgtable *t, unsigned long base,
+		       unsigned long start, unsigned long end)
+{
+	unsigned long span = 1ul << (12 + 9 * (t->level - 1));
+
+	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
+		unsigned long lo = base + i * span, hi = lo + span;
+		zd_pte_t e = zd_atomic_load_relaxed(&t->ent[i]);
+		struct zd_pgtable *child;
+
+		if (hi <= start || lo >= end || !(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
+			continue;
+		child = _zd_entry_table(e);
+		if (child->level > ZD_LVL_PTE && !free_level(mm, child, lo, start, end))
+			continue;
+		if (!table_empty(child) || span_has_vma(mm, lo, hi))
+			continue;
+		zd_spin_lock(&mm->page_table_lock);
+		_zd_set_entry(&t->ent[i], 0);
+		zd_spin_unlock(&mm->page_table_lock);
+		pgtable_free_deferred(mm, child);
+	}
+	return table_empty(t);
+}
+
+void _zd_free_pgtables(struct zd_mm *mm, unsigned long start, unsigned long end)
+{
+	if (start < end)
+		free_level(mm, mm->pgd, 0, start, end);
+}
+
+/* ---- splitting a PMD leaf ---- */
+
+/*
+ * __split_huge_pmd(): the PMD maps an order-9 folio; give it a PTE table
+ * mapping each page with the same permissions. The folio's entire
+ * mapping becomes 512 page mappings. Context: mmap_lock held.
+ */
+int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	struct zd_pgtable *pt = pgtable_alloc(mm, ZD_LVL_PTE);
+	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
+	zd_pte_t e, bits;
+	struct zd_folio *folio = NULL;
+
+	if (!pt)
+		return -ENOMEM;
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(pmd);
+	if (!zd_pte_huge(e)) {		/* somebody split or zapped it meanwhile */
+		zd_spin_unlock(&mm->page_table_lock);
+		zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
+		pgtable_free_now(pt);
+		return 0;
+	}
+	bits = e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_WRITE | ZD_PTE_DIRTY |
+		    ZD_PTE_YOUNG | ZD_PTE_SPECIAL);
+	if (!zd_pte_special(e)) {
+		struct zd_page *head = zd_vm_normal_page(vma, haddr, e);
+
+		folio = head ? zd_page_folio(head) : NULL;
+	}
+	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
+		zd_atomic_init(&pt->ent[i], zd_pfn_pte(zd_pte_pfn(e) + i, bits));
+		if (folio)
+			_zd_folio_add_rmap(folio, zd_folio_page(folio, i), ZD_LVL_PTE);
+	}
+	if (folio) {
+		_zd_folio_remove_rmap(folio, &folio->page, ZD_LVL_PMD);
+		/* The PMD's one reference becomes one per PTE. */
+		zd_folio_ref_add(folio, ZD_PTRS_PER_TABLE - 1);
+	}
+	_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
+	zd_spin_unlock(&mm->page_table_lock);
+	return 0;
+}
+
+/* ---- walking the leaves of a range ---- */
+
+static void walk_leaves(struct zd_mm *mm, struct zd_pgtable *t, unsigned long base,
+			unsigned long start, unsigned long end, _zd_leaf_fn fn, void *arg)
+{
+	enum zd_pt_level lvl = (enum zd_pt_level)t->level;
+	unsigned long span = 1ul << (12 + 9 * (lvl - 1));
+	unsigned int first = 0;
+
+	if (start > base)
+		first = (unsigned int)((start - base) / span);
+	if (lvl == ZD_LVL_PTE) {
+		zd_spin_lock(&t->ptl);
+		for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
+			unsigned long addr = base + i * span;
+
+			if (addr >= end)
+				break;
+			if (!zd_pte_none(zd_atomic_load_relaxed(&t->ent[i])))
+				fn(&t->ent[i], addr, ZD_LVL_PTE, arg);
+		}
+		zd_spin_unlock(&t->ptl);
+		return;
+	}
+	for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
+		unsigned long lo = base + i * span;
+		zd_pte_t e;
+
+		if (lo >= end)
+			break;
+		e = _zd_read_entry(&t->ent[i]);
+		if (zd_pte_none(e))
+			continue;
+		if (lvl != ZD_LVL_PGD && (zd_pte_huge(e) || !(e & ZD_PTE_PRESENT))) {
+			zd_spin_lock(&mm->page_table_lock);
+			if (_zd_read_entry(&t->ent[i]) == e)
+				fn(&t->ent[i], lo, lvl, arg);
+			zd_spin_unlock(&mm->page_table_lock);
+			continue;
+		}
+		walk_leaves(mm, _zd_entry_table(e), lo, start, end, fn, arg);
+	}
+}
+
+void _zd_walk_leaves(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
+		     void *arg)
+{
+	if (start < end)
+		walk_leaves(mm, mm->pgd, 0, start, end, fn, arg);
+}

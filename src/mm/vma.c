@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/mm/vma.c - VMAs: the per-mm tree, split, merge, rmap links.
+ *
+ * Models mm/vma.c and mm/mmap.c (find_vma, vma_lookup, split_vma,
+ * vma_merge), mm/rmap.c (anon_vma_prepare, anon_vma_clone) and the
+ * i_mmap tree of include/linux/fs.h. The maple tree becomes a sorted array
+ * searched by bisection, changed only under mmap_lock for write; rmap
+ * lists are singly linked under the anon_vma lock / i_mmap_rwsem.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- the sorted array ---- */
+
+static size_t vma_index(struct zd_mm *mm, unsigned long addr)
+{
+	size_t lo = 0, hi = mm->nr_vmas;
+
+	/* first VMA whose end is above addr */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mm->vmas[mid]->vm_end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct zd_vm_area_struct *zd_find_vma(struct zd_mm *mm, unsigned long addr)
+{
+	size_t i = vma_index(mm, addr);
+
+	return i < mm->nr_vmas ? mm->vmas[i] : NULL;
+}
+
+struct zd_vm_area_struct *zd_vma_lookup(struct zd_mm *mm, unsigned long addr)
+{
+	struct zd_vm_area_struct *vma = zd_find_vma(mm, addr);
+
+	return vma && vma->vm_start <= addr ? vma : NULL;
+}
+
+unsigned long zd_mm_nr_vmas(struct zd_mm *mm)
+{
+	return mm->nr_vmas;
+}
+
+int _zd_vma_insert(struct zd_mm *mm, struct zd_vm_area_struct *vma)
+{
+	size_t i;
+
+	if (mm->nr_vmas == mm->cap_vmas) {
+		size_t cap = mm->cap_vmas ? mm->cap_vmas * 2 : 16;
+		struct zd_vm_area_struct **n = realloc(mm->vmas, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		mm->vmas = n;
+		mm->cap_vmas = cap;
+	}
+	i = vma_index(mm, vma->vm_start);
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(*mm->vmas));
+	mm->vmas[i] = vma;
+	mm->nr_vmas++;
+	return 0;
+}
+
+void _zd_vma_remove(struct zd_mm *mm, struct zd_vm_area_struct *vma)
+{
+	size_t i = vma_index(mm, vma->vm_start);
+
+	if (i < mm->nr_vmas && mm->vmas[i] == vma) {
+		memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nr_vmas - i - 1) * sizeof(*mm->vmas));
+		mm->nr_vmas--;
+	}
+}
+
+struct zd_vm_area_struct *_zd_vma_alloc(struct zd_mm *mm)
+{
+	struct zd_vm_area_struct *vma = calloc(1, sizeof(*vma));
+
+	if (vma)
+		vma->vm_mm = mm;
+	return vma;
+}
+
+void _zd_vma_free(struct zd_vm_area_struct *vma)
+{
+	if (vma->anon_vma)
+		_zd_anon_vma_put(vma->anon_vma);
+	if (vma->vm_file)
+		zd_fput(vma->vm_file);
+	free(vma);
+}
+
+unsigned long _zd_vma_address(const struct zd_vm_area_struct *vma, unsigned long index)
+{
+	unsigned long addr;
+
+	if (index < vma->vm_pgoff)
+		return ~0ul;
+	addr = vma->vm_start + ((index - vma->vm_pgoff) << ZD_PAGE_SHIFT);
+	return addr >= vma->vm_start && addr < vma->vm_end ? addr : ~0ul;
+}
+
+bool zd_vma_is_dax(const struct zd_vm_area_struct *vma)
+{
+	return vma->vm_file && vma->vm_file->f_mapping &&
+	       (vma->vm_file->f_mapping->flags & ZD_AS_DAX);
+}
+
+bool zd_vma_is_fsdax(const struct zd_vm_area_struct *vma)
+{
+	/* A DAX file that is not the device-DAX character device. */
+	return zd_vma_is_dax(vma) && (vma->vm_file->f_mapping->flags & ZD_AS_FSDAX);
+}
+
+/* ---- anon_vma ---- */
+
+/* Faults run concurrently under mmap_lock for read: page_table_lock decides. */
+int _zd_anon_vma_prepare(struct zd_vm_area_struct *vma)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	struct zd_anon_vma *av;
+
+	if (zd_atomic_load_acquire(&vma->anon_vma))
+		return 0;
+	av = calloc(1, sizeof(*av));
+	if (!av)
+		return -ENOMEM;
+	zd_atomic_init(&av->refcount, 1l);
+	zd_rwsem_init(&av->lock);
+	av->vmas = vma;
+	zd_spin_lock(&mm->page_table_lock);
+	if (!vma->anon_vma) {
+		vma->anon_next = NULL;
+		zd_atomic_store_release(&vma->anon_vma, av);
+		av = NULL;
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	if (av) {
+		zd_rwsem_destroy(&av->lock);
+		free(av);
+	}
+	return 0;
+}
+
+void _zd_anon_vma_put(struct zd_anon_vma *av)
+{
+	if (zd_atomic_fetch_sub_acq_rel(&av->refcount, 1) == 1) {
+		zd_rwsem_destroy(&av->lock);
+		free(av);
+	}
+}
+
+static void list_del_vma(struct zd_vm_area_struct **head, struct zd_vm_area_struct *vma,
+			 bool anon)
+{
+	for (struct zd_vm_area_struct **pp = head; *pp; pp = anon ? &(*pp)->anon_next : &(*pp)->file_next) {
+		if (*pp == vma) {
+			*pp = anon ? vma->anon_next : vma->file_next;
+			return;
+		}
+	}
+}
+
+void _zd_vma_link_rmap(struct zd_vm_area_struct *vma)
+{
+	if (vma->anon_vma) {
+		struct zd_anon_vma *av = vma->anon_vma;
+
+		zd_down_write(&av->lock);
+		vma->anon_next = av->vmas;
+		av->vmas = vma;
+		zd_up_write(&av->lock);
+	}
+	if (vma->vm_file && vma->vm_file->f_mapping) {
+		struct zd_address_space *as = vma->vm_file->f_mapping;
+
+		zd_down_write(&as->i_mmap_rwsem);
+		vma->file_next = as->i_mmap;
+		as->i_mmap = vma;
+		zd_up_write(&as->i_mmap_rwsem);
+	}
+}
+
+void _zd_vma_unlink_rmap(struct zd_vm_area_struct *vma)
+{
+	if (vma->anon_vma) {
+		struct zd_anon_vma *av = vma->anon_vma;
+
+		zd_down_write(&av->lock);
+		list_del_vma(&av->vmas, vma, true);
+		zd_up_write(&av->lock);
+	}
+	if (vma->vm_file && vma->vm_file->f_mapping) {
+		struct zd_address_space *as = vma->vm_file->f_mapping;
+
+		zd_down_write(&as->i_mmap_rwsem);
+		list_del_vma(&as->i_mmap, vma, false);
+		zd_up_write(&as->i_mmap_rwsem);
+	}
+}
+
+/* ---- split and merge ---- */
+
+int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
+{
+	struct zd_vm_area_struct *n;
+	int err;
+
+	if (addr <= vma->vm_start || addr >= vma->vm_end || (addr & (ZD_PAGE_SIZE - 1)))
+		return -EINVAL;
+	if (vma->vm_ops && vma->vm_ops->may_split) {
+		err = vma->vm_ops->may_split(vma, addr);
+		if (err)
+			return err;
+	}
+	n = _zd_vma_alloc(vma->vm_mm);
+	if (!n)
+		return -ENOMEM;
+	*n = *vma;
+	n->anon_next = n->file_next = NULL;
+	n->vm_start = addr;
+	n->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> ZD_PAGE_SHIFT);
+	if (n->anon_vma)
+		zd_atomic_fetch_add_relaxed(&n->anon_vma->refcount, 1);
+	if (n->vm_file)
+		zd_get_file(n->vm_file);
+	vma->vm_end = addr;
+	err = _zd_vma_insert(vma->vm_mm, n);
+	if (err) {
+		vma->vm_end = n->vm_end;
+		_zd_vma_free(n);
+		return err;
+	}
+	_zd_vma_link_rmap(n);
+	if (n->vm_ops && n->vm_ops->open)
+		n->vm_ops->open(n);
+	return 0;
+}
+
+static bool can_merge(const struct zd_vm_area_struct *a, const struct zd_vm_area_struct *b)
+{
+	return a->vm_end == b->vm_start && a->vm_flags == b->vm_flags &&
+	       a->vm_file == b->vm_file && a->vm_ops == b->vm_ops &&
+	       a->vm_private_data == b->vm_private_data &&
+	       (!a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma) &&
+	       a->vm_pgoff + ((a->vm_end - a->vm_start) >> ZD_PAGE_SHIFT) == b->vm_pgoff &&
+	       !(a->vm_ops && a->vm_ops->close);
+}
+
+/* Absorb @b into @a (a precedes b). */
+static void merge_into(struct zd_mm *mm, struct zd_vm_area_struct *a, struct zd_vm_area_struct *b)
+{
+	_zd_vma_unlink_rmap(b);
+	_zd_vma_remove(mm, b);
+	a->vm_end = b->vm_end;
+	if (!a->anon_vma && b->anon_vma) {
+		a->anon_vma = b->anon_vma;
+		b->anon_vma = NULL;
+		zd_down_write(&a->anon_vma->lock);
+		a->anon_next = a->anon_vma->vmas;
+		a->anon_vma->vmas = a;
+		zd_up_write(&a->anon_vma->lock);
+	}
+	_zd_vma_free(b);
+}
+
+void _zd_vma_merge(struct zd_mm *mm, struct zd_vm_area_struct *vma)
+{
+	size_t i = vma_index(mm, vma->vm_start);
+
+	if (i + 1 < mm->nr_vmas && can_merge(vma, mm->vmas[i + 1]))
+		merge_into(mm, vma, mm->vmas[i + 1]);
+	if (i > 0 && can_merge(mm->vmas[i - 1], vma))
+		merge_into(mm, mm->vmas[i - 1], vma);
+}
+
+/* ---- files and address spaces ---- */
+
+void zd_address_space_init(struct zd_address_space *as, struct zd_system *sys, unsigned int flags)
+{
+	memset(as, 0, sizeof(*as));
+	as->sys = sys;
+	as->flags = flags;
+	zd_rwsem_init(&as->i_mmap_rwsem);
+}
+
+void zd_address_space_destroy(struct zd_address_space *as)
+{
+	zd_rwsem_destroy(&as->i_mmap_rwsem);
+}
+
+void zd_get_file(struct zd_file *file)
+{
+	zd_atomic_fetch_add_relaxed(&file->f_count, 1);
+}
+
+void zd_fput(struct zd_file *file)
+{
+	if (zd_atomic_fetch_sub_acq_rel(&file->f_count, 1) == 1 && file->release)
+		file->release(file);
+}
