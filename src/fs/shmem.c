@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/fs/shmem.c - shmem inodes: file data, faults, truncation, shared
+ * anonymous memory.
+ *
+ * Models mm/shmem.c: shmem_get_folio (find or allocate the page-cache
+ * folio of an index), shmem_fault, shmem_file_read_iter,
+ * shmem_write_begin/end, shmem_setattr (truncate), shmem_fallocate
+ * (PUNCH_HOLE), shmem_file_setup and shmem_zero_setup, shmem_mmap and
+ * shmem_evict_inode. Order-0 folios only (no huge tmpfs), no swap, no
+ * size limit: an allocation failure is -ENOMEM (VM_FAULT_OOM).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/shmem_internal.h"
+
+static const struct zd_file_operations shmem_file_operations;
+
+static struct _zd_shmem_inode *file_inode(const struct zd_file *file)
+{
+	if (!file || file->f_op != &shmem_file_operations)
+		return NULL;
+	return file->private_data;
+}
+
+bool zd_file_is_shmem(const struct zd_file *file)
+{
+	return file_inode(file) != NULL;
+}
+
+static inline uint64_t i_size_read(struct _zd_shmem_inode *inode)
+{
+	/* Acquire pairs with the release in i_size_write(). */
+	return zd_atomic_load_acquire(&inode->i_size);
+}
+
+/* Context: inode lock held for write. */
+static inline void i_size_write(struct _zd_shmem_inode *inode, uint64_t size)
+{
+	zd_atomic_store_release(&inode->i_size, size);
+}
+
+/* Pages covering @size bytes (DIV_ROUND_UP(size, PAGE_SIZE)). */
+static inline uint64_t size_pages(uint64_t size)
+{
+	return (size + ZD_PAGE_SIZE - 1) >> ZD_PAGE_SHIFT;
+}
+
+static bool has_data(struct _zd_shmem_inode *inode)
+{
+	return zd_system_options(inode->sys)->data == ZD_DATA_REAL;
+}
+
+/* ---- inodes and files ---- */
+
+struct _zd_shmem_inode *_zd_shmem_inode_alloc(struct zd_system *sys, struct zd_tmpfs *sb,
+					      uint64_t size)
+{
+	struct _zd_shmem_inode *inode = calloc(1, sizeof(*inode));
+
+	if (!inode)
+		return NULL;
+	inode->sys = sys;
+	inode->sb = sb;
+	zd_atomic_init(&inode->i_count, 1);
+	zd_atomic_init(&inode->i_size, size);
+	zd_rwsem_init(&inode->i_rwsem);
+	zd_address_space_init(&inode->i_data, sys, ZD_AS_SHMEM);
+	_zd_page_cache_init(&inode->i_data, &inode->cache);
+	if (sb)
+		_zd_tmpfs_get_super(sb);
+	return inode;
+}
+
+/* shmem_evict_inode(): nothing maps the file any more (mappings hold files). */
+static void shmem_evict_inode(struct _zd_shmem_inode *inode)
+{
+	struct zd_tmpfs *sb = inode->sb;
+
+	_zd_truncate_inode_pages_range(&inode->i_data, 0, UINT64_MAX);
+	_zd_page_cache_destroy(&inode->cache);
+	zd_address_space_destroy(&inode->i_data);
+	zd_rwsem_destroy(&inode->i_rwsem);
+	free(inode->name);
+	free(inode);
+	if (sb)
+		_zd_tmpfs_put_super(sb);
+}
+
+void _zd_shmem_igrab(struct _zd_shmem_inode *inode)
+{
+	zd_atomic_fetch_add_relaxed(&inode->i_count, 1);
+}
+
+void _zd_shmem_iput(struct _zd_shmem_inode *inode)
+{
+	/* Release/acquire: every user's accesses happen before the eviction. */
+	if (zd_atomic_fetch_sub_acq_rel(&inode->i_count, 1) == 1)
+		shmem_evict_inode(inode);
+}
+
+/* ->release, from the last zd_fput(). */
+static void shmem_release(struct zd_file *file)
+{
+	struct _zd_shmem_inode *inode = file->private_data;
+
+	free(file);
+	_zd_shmem_iput(inode);
+}
+
+int _zd_shmem_file_open(struct _zd_shmem_inode *inode, struct zd_file **out)
+{
+	struct zd_file *file = calloc(1, sizeof(*file));
+
+	if (!file)
+		return -ENOMEM;
+	file->f_op = &shmem_file_operations;
+	file->f_mapping = &inode->i_data;
+	file->private_data = inode;
+	file->release = shmem_release;
+	zd_atomic_init(&file->f_count, 1);
+	_zd_shmem_igrab(inode);
+	*out = file;
+	return 0;
+}
+
+/* ---- finding folios ---- */
+
+enum sgp_type {
+	SGP_READ,	/* a hole stays a hole: *foliop = NULL; unlocked */
+	SGP_CACHE,	/* allocate, but not beyond EOF (-EINVAL); locked */
+	SGP_WRITE,	/* allocate anywhere (the writer extends i_size); locked */
+};
+
+/*
+ * shmem_get_folio(): the page-cache folio of @index, with a reference for
+ * the caller, allocating a zeroed one as @sgp allows. Under SGP_CACHE and
+ * SGP_WRITE it comes back locked and still in the cache (folio lock held
+ * across the caller's use orders it against truncation, which removes
+ * folios under their lock). Returns 0 (*foliop NULL for a hole under
+ * SGP_READ), -EINVAL (beyond EOF under SGP_CACHE), -ENOMEM.
+ */
+static int shmem_get_folio(struct _zd_shmem_inode *inode, unsigned long index,
+			   enum sgp_type sgp, struct zd_folio **foliop)
+{
+	struct zd_address_space *mapping = &inode->i_data;
+	struct zd_folio *folio;
+	int err;
+
+repeat:
+	*foliop = NULL;
+	if (sgp == SGP_CACHE && index >= size_pages(i_size_read(inode)))
+		return -EINVAL;
+	folio = zd_filemap_get_folio(mapping, index);
+	if (folio) {
+		if (sgp != SGP_READ) {
+			zd_folio_lock(folio);
+			if (folio->page.mapping != mapping) {	/* truncated meanwhile */
+				zd_folio_unlock(folio);
+				zd_folio_put(folio);
+				goto repeat;
+			}
+		}
+		*foliop = folio;
+		return 0;
+	}
+	if (sgp == SGP_READ)
+		return 0;
+	folio = zd_folio_alloc(inode->sys, ZD_GFP_ZERO, 0);
+	if (!folio)
+		return -ENOMEM;
+	/* Zeroed is uptodate; shmem folios are dirty from birth (no backing store). */
+	zd_page_set_flag(&folio->page, ZD_PG_uptodate);
+	zd_page_set_flag(&folio->page, ZD_PG_dirty);
+	zd_folio_lock(folio);			/* new folios enter the cache locked */
+	err = _zd_filemap_add_folio(mapping, folio, index);
+	if (err) {
+		zd_folio_unlock(folio);
+		zd_folio_put(folio);
+		if (err == -EEXIST)
+			goto repeat;		/* someone else inserted one: use theirs */
+		return err;
+	}
+	/*
+	 * A truncate that set i_size before our insertion either missed the
+	 * folio (its lookup preceded the insert under the cache lock, so we
+	 * see its i_size) or waits for our lock: recheck, and undo if needed.
+	 */
+	if (sgp == SGP_CACHE && index >= size_pages(i_size_read(inode))) {
+		_zd_filemap_remove_folio(folio);
+		zd_folio_unlock(folio);
+		zd_folio_put(folio);
+		return -EINVAL;
+	}
+	*foliop = folio;
+	return 0;
+}
+
+/* ---- the mapping callbacks ---- */
+
+/*
+ * shmem_fault(): the folio for vmf->pgoff, returned unlocked with a
+ * reference the core turns into the mapping's (filemap_fault's checks:
+ * still in this mapping, still below EOF, both under the folio lock).
+ */
+static zd_vm_fault_t shmem_fault(struct zd_vm_fault *vmf)
+{
+	struct _zd_shmem_inode *inode = file_inode(vmf->vma->vm_file);
+	struct zd_folio *folio;
+	int err;
+
+	if (!inode)
+		return ZD_VM_FAULT_SIGBUS;
+	err = shmem_get_folio(inode, vmf->pgoff, SGP_CACHE, &folio);
+	if (err == -ENOMEM)
+		return ZD_VM_FAULT_OOM;
+	if (err)
+		return ZD_VM_FAULT_SIGBUS;
+	if (vmf->pgoff >= size_pages(i_size_read(inode))) {
+		/* A truncate is under way; it will remove the folio. */
+		zd_folio_unlock(folio);
+		zd_folio_put(folio);
+		return ZD_VM_FAULT_SIGBUS;
+	}
+	zd_folio_unlock(folio);
+	vmf->page = &folio->page;
+	return 0;
+}
+
+/*
+ * page_mkwrite: a shared mapping becomes writable. shmem folios are dirty
+ * from birth; mark it again, as filemap_page_mkwrite does. A folio that
+ * left the cache meanwhile: ZD_VM_FAULT_NOPAGE (the access retries).
+ */
+static zd_vm_fault_t shmem_page_mkwrite(struct zd_vm_fault *vmf)
+{
+	struct _zd_shmem_inode *inode = file_inode(vmf->vma->vm_file);
+	struct zd_folio *folio = zd_page_folio(vmf->page);
+	zd_vm_fault_t ret = 0;
+
+	zd_folio_lock(folio);
+	if (!inode || folio->page.mapping != &inode->i_data)
+		ret = ZD_VM_FAULT_NOPAGE;
+	else
+		zd_page_set_flag(&folio->page, ZD_PG_dirty);
+	zd_folio_unlock(folio);
+	return ret;
+}
+
+const struct zd_vm_operations_struct zd_shmem_vm_ops = {
+	.fault = shmem_fault,
+	.page_mkwrite = shmem_page_mkwrite,
+	.name = "shmem",
+};
+
+bool zd_vma_is_shmem(const struct zd_vm_area_struct *vma)
+{
+	return vma && vma->vm_ops == &zd_shmem_vm_ops;
+}
+
+/* shmem_mmap(). */
+static int shmem_mmap(struct zd_file *file, struct zd_vm_area_struct *vma)
+{
+	(void)file;
+	vma->vm_ops = &zd_shmem_vm_ops;
+	return 0;
+}
+
+static const struct zd_file_operations shmem_file_operations = {
+	.mmap = shmem_mmap,
+	.name = "shmem",
+};
+
+/* ---- read and write ---- */
+
+uint64_t zd_tmpfs_size(struct zd_file *file)
+{
+	struct _zd_shmem_inode *inode = file_inode(file);
+
+	return inode ? i_size_read(inode) : 0;
+}
+
+unsigned long zd_tmpfs_nr_pages(struct zd_file *file)
+{
+	struct _zd_shmem_inode *inode = file_inode(file);
+
+	return inode ? _zd_mapping_nrpages(&inode->i_data) : 0;
+}
+
+ssize_t zd_tmpfs_read(struct zd_file *file, uint64_t off, void *buf, size_t len)
+{
+	struct _zd_shmem_inode *inode = file_inode(file);
+	unsigned char *dst = buf;
+	uint64_t size;
+	size_t done = 0;
+
+	if (!inode || (!buf && len))
+		return -EINVAL;
+	if (!has_data(inode))
+		return -EOPNOTSUPP;
+	size = i_size_read(inode);
+	if (off >= size)
+		return 0;
+	if (len > size - off)
+		len = (size_t)(size - off);
+	if (len > (size_t)SSIZE_MAX)
+		len = (size_t)SSIZE_MAX & ~(ZD_PAGE_SIZE - 1);
+	while (done < len) {
+		uint64_t pos = off + done;
+		unsigned long index = (unsigned long)(pos >> ZD_PAGE_SHIFT);
+		size_t poff = (size_t)(pos & (ZD_PAGE_SIZE - 1));
+		size_t n = ZD_PAGE_SIZE - poff;
+		struct zd_folio *folio = NULL;
+
+		if (n > len - done)
+			n = len - done;
+		shmem_get_folio(inode, index, SGP_READ, &folio);	/* cannot fail: no allocation */
+		if (folio) {
+			memcpy(dst + done, (unsigned char *)zd_page_address(&folio->page) + poff, n);
+			zd_folio_put(folio);
+		} else {
+			memset(dst + done, 0, n);	/* a hole: the ZERO_PAGE copy */
+		}
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t zd_tmpfs_write(struct zd_file *file, uint64_t off, const void *buf, size_t len)
+{
+	struct _zd_shmem_inode *inode = file_inode(file);
+	const unsigned char *src = buf;
+	size_t done = 0;
+	int err = 0;
+
+	if (!inode || (!buf && len))
+		return -EINVAL;
+	if (!has_data(inode))
+		return -EOPNOTSUPP;
+	if (!len)
+		return 0;
+	if (off >= ZD_TMPFS_MAX_FILE_SIZE || len > ZD_TMPFS_MAX_FILE_SIZE - off ||
+	    len > (size_t)SSIZE_MAX)
+		return -EFBIG;
+	zd_down_write(&inode->i_rwsem);
+	while (done < len) {
+		uint64_t pos = off + done;
+		unsigned long index = (unsigned long)(pos >> ZD_PAGE_SHIFT);
+		size_t poff = (size_t)(pos & (ZD_PAGE_SIZE - 1));
+		size_t n = ZD_PAGE_SIZE - poff;
+		struct zd_folio *folio;
+
+		if (n > len - done)
+			n = len - done;
+		err = shmem_get_folio(inode, index, SGP_WRITE, &folio);
+		if (err)
+			break;
+		memcpy((unsigned char *)zd_page_address(&folio->page) + poff, src + done, n);
+		/*
+		 * shmem_write_end(): uptodate, dirty, and i_size covers the
+		 * data before the folio is unlocked, so a fault that locks it
+		 * next does not find it beyond EOF.
+		 */
+		zd_page_set_flag(&folio->page, ZD_PG_uptodate);
+		zd_page_set_flag(&folio->page, ZD_PG_dirty);
+		done += n;
+		if (pos + n > i_size_read(inode))
+			i_size_write(inode, pos + n);
+		zd_folio_unlock(folio);
+		zd_folio_put(folio);
+	}
+	zd_up_write(&inode->i_rwsem);
+	return done ? (ssize_t)done : err;
+}
+
+/* ---- truncate and punch hole ---- */
+
+int zd_tmpfs_truncate(struct zd_file *file, uint64_t size)
+{
+	struct _zd_shmem_inode *inode = file_inode(file);
+	uint64_t old;
+
+	if (!inode)
+		return -EINVAL;
+	if (size > ZD_TMPFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	zd_down_write(&inode->i_rwsem);
+	old = i_size_read(inode);
+	i_size_write(inode, size);
+	if (size < old) {
+		/*
+		 * truncate_pagecache(): zap the mappings first (private COW
+		 * copies too) so no one faults a page we are about to drop,
+		 * then the cache, then zap again for faults that raced in.
+		 */
+		uint64_t holebegin = size_pages(size) << ZD_PAGE_SHIFT;
+
+		zd_unmap_mapping_range(&inode->i_data, holebegin, 0);
+		_zd_truncate_inode_pages_range(&inode->i_data, size, UINT64_MAX);
+		zd_unmap_mapping_range(&inode->i_data, holebegin, 0);
+	}
+	zd_up_write(&inode->i_rwsem);
+	return 0;
+}
+
+int zd_tmpfs_punch_hole(struct zd_file *file, uint64_t off, uint64_t len)
+{
+	struct _zd_shmem_inode *inode = file_inode(file);
+
+	if (!inode || !len || off + len < off || off + len == UINT64_MAX)
+		return -EINVAL;
+	zd_down_write(&inode->i_rwsem);
+	/*
+	 * shmem_fallocate(PUNCH_HOLE) unmaps with even_cows == 0: only the
+	 * file's own folios go, one by one under their lock; private COW
+	 * copies keep their data.
+	 */
+	_zd_truncate_inode_pages_range(&inode->i_data, off, off + len);
+	zd_up_write(&inode->i_rwsem);
+	return 0;
+}
+
+/* ---- shared anonymous memory ---- */
+
+int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **out)
+{
+	struct _zd_shmem_inode *inode;
+	int err;
+
+	if (!sys || !out)
+		return -EINVAL;
+	if (size > ZD_TMPFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	inode = _zd_shmem_inode_alloc(sys, NULL, size);
+	if (!inode)
+		return -ENOMEM;
+	/* The file's reference replaces the allocation's: unlinked from birth. */
+	err = _zd_shmem_file_open(inode, out);
+	_zd_shmem_iput(inode);
+	return err;
+}
+
+int zd_shmem_zero_setup(struct zd_vm_area_struct *vma)
+{
+	struct zd_file *file;
+	int err;
+
+	err = zd_shmem_file_setup(zd_mm_system(vma->vm_mm), vma->vm_end - vma->vm_start, &file);
+	if (err)
+		return err == -EFBIG ? -ENOMEM : err;
+	if (vma->vm_file)
+		zd_fput(vma->vm_file);
+	vma->vm_file = file;
+	vma->vm_ops = &zd_shmem_vm_ops;
+	vma->vm_pgoff = 0;
+	return 0;
+}
