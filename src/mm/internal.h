@@ -218,6 +218,9 @@ unsigned long _zd_zero_pfn(struct zd_mm *mm);
 int _zd_fault_errno(zd_vm_fault_t ret);
 /* Does @vma allow this access? (the arch access_error) */
 bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
+/* get_unmapped_area(): @hint if free, else the first @align-aligned gap; 0 if none. */
+unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsigned long len,
+				    unsigned long align);
 /* MADV_COLLAPSE (khugepaged.c). */
 int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long len);
 /* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (src/fs). */

@@ -28,7 +28,7 @@ static bool range_free(struct zd_mm *mm, unsigned long addr, unsigned long len)
 }
 
 /* get_unmapped_area(): the hint if it fits, else the first aligned gap. */
-static unsigned long get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsigned long len,
+unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsigned long len,
 				       unsigned long align)
 {
 	unsigned long addr;
@@ -158,7 +158,7 @@ int zd_mmap(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot, i
 		if (err)
 			goto out_unlock;
 	} else {
-		start = get_unmapped_area(mm, addr, len, align);
+		start = _zd_get_unmapped_area(mm, addr, len, align);
 		if (!start) {
 			err = -ENOMEM;
 			goto out_unlock;

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/mm/mremap.c - mremap(2).
+ *
+ * Models mm/mremap.c: shrinking (unmap the tail), growing in place
+ * (vma_expand), and moving (move_vma: a new VMA with the same pgoff, so
+ * rmap still finds every page, and move_page_tables: entries move as they
+ * are, keeping their references and mapcounts; a PMD leaf moves whole
+ * when both ends are PMD aligned and is split otherwise). MREMAP_FIXED
+ * and MREMAP_DONTUNMAP as in Linux.
+ */
+#include "internal.h"
+
+int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len);
+
+static unsigned long page_align(unsigned long len)
+{
+	return (len + ZD_PAGE_SIZE - 1) & ~(ZD_PAGE_SIZE - 1);
+}
+
+/* Move the entries of [old, old + len) to [new, new + len). Context: mmap_lock for write. */
+static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, unsigned long new,
+			    unsigned long len)
+{
+	struct zd_mm *mm = vma->vm_mm;
+
+	for (unsigned long off = 0; off < len;) {
+		unsigned long from = old + off, to = new + off;
+		_Atomic zd_pte_t *src, *dst;
+		struct zd_spinlock *sptl, *dptl;
+		zd_pte_t e;
+
+		src = _zd_walk(mm, from, ZD_LVL_PMD, false);
+		if (!src) {
+			/* no PMD table here: skip to the next PMD boundary */
+			off += ZD_PMD_SIZE - (from & (ZD_PMD_SIZE - 1));
+			continue;
+		}
+		e = _zd_read_entry(src);
+		if (zd_pte_none(e)) {
+			off += ZD_PMD_SIZE - (from & (ZD_PMD_SIZE - 1));
+			continue;
+		}
+		if (zd_pte_huge(e) || !(e & ZD_PTE_PRESENT)) {
+			if (!(from & (ZD_PMD_SIZE - 1)) && !(to & (ZD_PMD_SIZE - 1)) &&
+			    off + ZD_PMD_SIZE <= len) {
+				dst = _zd_walk(mm, to, ZD_LVL_PMD, true);
+				if (!dst)
+					return -ENOMEM;
+				zd_spin_lock(&mm->page_table_lock);
+				_zd_set_entry(dst, _zd_read_entry(src));
+				_zd_set_entry(src, 0);
+				zd_spin_unlock(&mm->page_table_lock);
+				off += ZD_PMD_SIZE;
+				continue;
+			}
+			if (_zd_split_huge_pmd(vma, src, from))
+				return -ENOMEM;
+		}
+		src = _zd_walk(mm, from, ZD_LVL_PTE, false);
+		dst = _zd_walk(mm, to, ZD_LVL_PTE, true);
+		if (!dst)
+			return -ENOMEM;
+		if (!src) {
+			off += ZD_PAGE_SIZE;
+			continue;
+		}
+		sptl = _zd_pte_lockptr(src);
+		dptl = _zd_pte_lockptr(dst);
+		zd_spin_lock(sptl);
+		if (dptl != sptl)
+			zd_spin_lock(dptl);
+		/* as many PTEs as stay inside both tables */
+		do {
+			_zd_set_entry(dst, _zd_read_entry(src));
+			_zd_set_entry(src, 0);
+			src++;
+			dst++;
+			off += ZD_PAGE_SIZE;
+		} while (off < len && ((old + off) & (ZD_PMD_SIZE - 1)) &&
+			 ((new + off) & (ZD_PMD_SIZE - 1)));
+		if (dptl != sptl)
+			zd_spin_unlock(dptl);
+		zd_spin_unlock(sptl);
+	}
+	return 0;
+}
+
+static int move_vma(struct zd_mm *mm, struct zd_vm_area_struct *vma, unsigned long old,
+		    unsigned long old_len, unsigned long new, unsigned long new_len, bool dontunmap)
+{
+	struct zd_vm_area_struct *n;
+	int err;
+
+	/* Give [old, old + old_len) a VMA of its own. */
+	if (vma->vm_start < old) {
+		err = _zd_split_vma(vma, old);
+		if (err)
+			return err;
+		vma = zd_vma_lookup(mm, old);
+	}
+	if (vma->vm_end > old + old_len) {
+		err = _zd_split_vma(vma, old + old_len);
+		if (err)
+			return err;
+	}
+	n = _zd_vma_alloc(mm);
+	if (!n)
+		return -ENOMEM;
+	*n = *vma;
+	n->anon_next = n->file_next = NULL;
+	n->vm_start = new;
+	n->vm_end = new + new_len;
+	if (n->anon_vma)
+		zd_atomic_fetch_add_relaxed(&n->anon_vma->refcount, 1);
+	if (n->vm_file)
+		zd_get_file(n->vm_file);
+	err = _zd_vma_insert(mm, n);
+	if (err) {
+		_zd_vma_free(n);
+		return err;
+	}
+	_zd_vma_link_rmap(n);
+	if (n->vm_ops && n->vm_ops->open)
+		n->vm_ops->open(n);
+	err = move_page_tables(vma, old, new, old_len < new_len ? old_len : new_len);
+	if (err) {
+		/* Put back what moved, then drop the new VMA (move_vma's error path). */
+		move_page_tables(n, new, old, old_len < new_len ? old_len : new_len);
+		_zd_do_munmap(mm, new, new_len);
+		return err;
+	}
+	if (!dontunmap)
+		return _zd_do_munmap(mm, old, old_len);
+	/* DONTUNMAP: the old range stays mapped, empty, and refaults fresh. */
+	return 0;
+}
+
+int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
+	      unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out)
+{
+	bool maymove = flags & ZD_MREMAP_MAYMOVE, fixed = flags & ZD_MREMAP_FIXED;
+	bool dontunmap = flags & ZD_MREMAP_DONTUNMAP;
+	struct zd_vm_area_struct *vma;
+	unsigned long result = old;
+	int err = 0;
+
+	if ((old & (ZD_PAGE_SIZE - 1)) ||
+	    (flags & ~(ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED | ZD_MREMAP_DONTUNMAP)) ||
+	    ((fixed || dontunmap) && !maymove))
+		return -EINVAL;
+	old_len = page_align(old_len);
+	new_len = page_align(new_len);
+	if (!new_len || (dontunmap && old_len != new_len))
+		return -EINVAL;
+	if (fixed && ((new_addr & (ZD_PAGE_SIZE - 1)) || new_addr + new_len > ZD_TASK_SIZE ||
+		      (new_addr < old + old_len && old < new_addr + new_len)))
+		return -EINVAL;
+
+	zd_mmap_write_lock(mm);
+	vma = zd_vma_lookup(mm, old);
+	if (!vma || old_len > vma->vm_end - old) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (dontunmap && (!zd_vma_is_anonymous(vma) || (vma->vm_flags & ZD_VM_SHARED))) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (vma->vm_ops && vma->vm_ops->pagesize) {
+		unsigned long ps = vma->vm_ops->pagesize(vma);
+
+		if ((old | old_len | new_len | (fixed ? new_addr : 0)) & (ps - 1)) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (fixed) {
+		err = _zd_do_munmap(mm, new_addr, new_len);
+		if (!err)
+			err = move_vma(mm, vma, old, old_len, new_addr, new_len, dontunmap);
+		result = new_addr;
+		goto out;
+	}
+	if (new_len <= old_len && !dontunmap) {
+		if (new_len < old_len)
+			err = _zd_do_munmap(mm, old + new_len, old_len - new_len);
+		goto out;
+	}
+	if (!dontunmap && old + old_len == vma->vm_end) {
+		struct zd_vm_area_struct *next = zd_find_vma(mm, vma->vm_end);
+
+		if ((!next || next->vm_start >= old + new_len) && old + new_len <= ZD_TASK_SIZE) {
+			vma->vm_end = old + new_len;	/* vma_expand() */
+			goto out;
+		}
+	}
+	if (!maymove) {
+		err = -ENOMEM;
+		goto out;
+	}
+	{
+		unsigned long align = vma->vm_ops && vma->vm_ops->pagesize ?
+				      vma->vm_ops->pagesize(vma) : ZD_PAGE_SIZE;
+		unsigned long new = _zd_get_unmapped_area(mm, 0, new_len, align);
+
+		if (!new) {
+			err = -ENOMEM;
+			goto out;
+		}
+		err = move_vma(mm, vma, old, old_len, new, new_len, dontunmap);
+		result = new;
+	}
+out:
+	zd_mmap_write_unlock(mm);
+	if (!err && out)
+		*out = result;
+	return err;
+}

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit/test_mm.c - address spaces: mmap/munmap/mprotect/mremap/
+ * madvise edge cases, VMA split and merge, the zero page, anonymous
+ * faults, COW and page reuse, THP, and the counts after munmap and exit.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include <zonedev/mm.h>
+
+#define RW (ZD_PROT_READ | ZD_PROT_WRITE)
+#define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
+#define PG ZD_PAGE_SIZE
+
+struct mm_fx {
+	struct zt_reports log;
+	struct zd_system *sys;
+	struct zd_mm *mm;
+	unsigned long free0;
+};
+
+static int mm_setup(void **state)
+{
+	struct mm_fx *fx = calloc(1, sizeof(*fx));
+
+	fx->sys = zt_system_create(&fx->log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 0);
+	fx->free0 = zd_nr_free_pages(fx->sys);
+	assert_int_equal(zd_mm_create(fx->sys, &fx->mm), 0);
+	*state = fx;
+	return 0;
+}
+
+static int mm_teardown(void **state)
+{
+	struct mm_fx *fx = *state;
+
+	if (fx->mm)
+		zd_mm_destroy(fx->mm);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
+	zt_system_destroy_clean(fx->sys, &fx->log);
+	free(fx);
+	return 0;
+}
+
+static unsigned long map_anon(struct mm_fx *fx, unsigned long len)
+{
+	unsigned long a = 0;
+
+	ZT_EQ(zd_mmap(fx->mm, 0, len, RW, ANON, NULL, 0, 0, &a), 0);
+	return a;
+}
+
+static struct zd_folio *folio_at(struct mm_fx *fx, unsigned long addr, int *level)
+{
+	zd_pte_t e;
+	int lvl;
+
+	if (!zd_follow_entry(fx->mm, addr, &e, &lvl) || !zd_pte_present(e))
+		return NULL;
+	if (level)
+		*level = lvl;
+	return zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+}
+
+static unsigned long nr_vmas(struct mm_fx *fx)
+{
+	struct zd_mm_stats st;
+
+	zd_mm_get_stats(fx->mm, &st);
+	return st.nr_vmas;
+}
+
+/* ---- errors ---- */
+
+static void test_mmap_errors(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a;
+
+	ZT_EQ(zd_mmap(fx->mm, 0, 0, RW, ANON, NULL, 0, 0, &a), -EINVAL);
+	ZT_EQ(zd_mmap(fx->mm, 0, PG, RW, ZD_MAP_ANONYMOUS, NULL, 0, 0, &a), -EINVAL);
+	ZT_EQ(zd_mmap(fx->mm, 0, PG, RW, ANON | ZD_MAP_SHARED, NULL, 0, 0, &a), -EINVAL);
+	ZT_EQ(zd_mmap(fx->mm, 0x10000001000ul + 1, PG, RW, ANON | ZD_MAP_FIXED, NULL, 0, 0, &a),
+	      -EINVAL);
+	ZT_EQ(zd_mmap(fx->mm, 0, PG, RW, ANON, NULL, 0, 3 * PG, &a), -EINVAL);
+	ZT_EQ(zd_mmap(fx->mm, 0, PG, 0x100, ANON, NULL, 0, 0, &a), -EINVAL);
+	ZT_EQ(zd_mmap(fx->mm, 0, ZD_TASK_SIZE + PG, RW, ANON, NULL, 0, 0, &a), -ENOMEM);
+	ZT_EQU(nr_vmas(fx), 0);
+}
+
+static void test_munmap_mprotect_errors(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 4 * PG);
+
+	ZT_EQ(zd_munmap(fx->mm, a + 1, PG), -EINVAL);
+	ZT_EQ(zd_munmap(fx->mm, a, 0), -EINVAL);
+	/* munmap of nothing succeeds; mprotect of nothing is ENOMEM (as in Linux) */
+	ZT_EQ(zd_munmap(fx->mm, a + 64 * PG, PG), 0);
+	ZT_EQ(zd_mprotect(fx->mm, a + 64 * PG, PG, ZD_PROT_READ), -ENOMEM);
+	ZT_EQ(zd_mprotect(fx->mm, a + 1, PG, ZD_PROT_READ), -EINVAL);
+	/* a range running past the mapping has a hole */
+	ZT_EQ(zd_mprotect(fx->mm, a, 8 * PG, ZD_PROT_READ), -ENOMEM);
+	ZT_EQ(zd_madvise(fx->mm, a, 8 * PG, ZD_MADV_DONTNEED), -ENOMEM);
+	ZT_EQ(zd_madvise(fx->mm, a, PG, 9999), -EINVAL);
+	ZT_EQ(zd_madvise(fx->mm, a + 1, PG, ZD_MADV_DONTNEED), -EINVAL);
+	/* nothing changed: one VMA, still writable */
+	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
+	/* access outside any VMA */
+	ZT_EQ(zd_cpu_write(fx->mm, a + 64 * PG, "x", 1), -EFAULT);
+}
+
+/*
+ *   [ rw | rw | rw | rw ]  mprotect page 1 read-only
+ *   [ rw | r  | rw | rw ]  three VMAs; back to rw: one again
+ */
+static void test_vma_split_merge(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 4 * PG), b;
+
+	ZT_EQ(zd_mprotect(fx->mm, a + PG, PG, ZD_PROT_READ), 0);
+	ZT_EQU(nr_vmas(fx), 3);
+	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "x", 1), -EFAULT);
+	ZT_EQ(zd_cpu_write(fx->mm, a + 2 * PG, "x", 1), 0);
+	ZT_EQ(zd_mprotect(fx->mm, a + PG, PG, RW), 0);
+	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQ(zd_munmap(fx->mm, a + PG, PG), 0);
+	ZT_EQU(nr_vmas(fx), 2);
+	/* refill the hole with a FIXED mapping: the three merge */
+	ZT_EQ(zd_mmap(fx->mm, a + PG, PG, RW, ANON | ZD_MAP_FIXED, NULL, 0, 0, &b), 0);
+	ZT_EQU(b, a + PG);
+	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQ(zd_munmap(fx->mm, a, 4 * PG), 0);
+	ZT_EQU(nr_vmas(fx), 0);
+}
+
+/* ---- faults ---- */
+
+static void test_zero_page_then_write(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 2 * PG);
+	struct zd_folio *zero = zd_zero_folio(fx->sys), *f;
+	int zref = zd_folio_ref_count(zero);
+	char buf[16] = "garbage";
+	zd_pte_t e;
+	int lvl;
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ZT_EQ(buf[i], 0);
+	ZT_TRUE(zd_follow_entry(fx->mm, a, &e, &lvl));
+	ZT_TRUE(zd_pte_special(e));
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(zero));
+	ZT_EQ(zd_folio_ref_count(zero), zref);		/* no reference, no mapcount */
+	ZT_EQ(zd_folio_mapcount(zero), 0);
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + 5, "hello", 6), 0);
+	f = folio_at(fx, a, &lvl);
+	ZT_TRUE(f != NULL && f != zero);
+	ZT_EQ(lvl, 1);
+	ZT_EQ(zd_folio_ref_count(f), 1);
+	ZT_EQ(zd_folio_mapcount(f), 1);
+	ZT_TRUE(zd_folio_test_anon(f));
+	ZT_TRUE(zd_folio_test_flag(f, ZD_PG_lru));
+	ZT_EQ(zd_cpu_read(fx->mm, a + 5, buf, 6), 0);
+	ZT_EQ(strcmp(buf, "hello"), 0);
+	/* a write fault on an untouched page allocates at once */
+	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "w", 1), 0);
+	ZT_TRUE(folio_at(fx, a + PG, NULL) != zero);
+}
+
+static void test_cow_after_fork(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, PG);
+	struct zd_folio *orig, *f;
+	struct zd_mm *child;
+	char buf[8];
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "parent", 7), 0);
+	orig = folio_at(fx, a, NULL);
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	/* shared, read-only on both sides */
+	ZT_EQ(zd_folio_ref_count(orig), 2);
+	ZT_EQ(zd_folio_mapcount(orig), 2);
+	ZT_TRUE(!zd_page_test_flag(&orig->page, ZD_PG_anon_exclusive));
+
+	ZT_EQ(zd_cpu_write(child, a, "child", 6), 0);
+	f = zd_pfn_folio(fx->sys, 0);
+	{
+		zd_pte_t e;
+		int lvl;
+
+		ZT_TRUE(zd_follow_entry(child, a, &e, &lvl));
+		f = zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+	}
+	ZT_TRUE(f != orig);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 7), 0);
+	ZT_EQ(strcmp(buf, "parent"), 0);
+	ZT_EQ(zd_cpu_read(child, a, buf, 6), 0);
+	ZT_EQ(strcmp(buf, "child"), 0);
+	ZT_EQ(zd_folio_ref_count(orig), 1);
+	ZT_EQ(zd_folio_mapcount(orig), 1);
+
+	/* the parent's page is its own again: reused, not copied */
+	ZT_EQ(zd_cpu_write(fx->mm, a, "again!", 7), 0);
+	ZT_PTR_EQ(folio_at(fx, a, NULL), orig);
+	zd_mm_destroy(child);
+	ZT_EQ(zd_folio_ref_count(orig), 1);
+}
+
+static void test_exit_child_then_reuse(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, PG);
+	struct zd_folio *orig;
+	struct zd_mm *child;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
+	orig = folio_at(fx, a, NULL);
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	zd_mm_destroy(child);		/* exit: the child's mapping goes */
+	ZT_EQ(zd_folio_ref_count(orig), 1);
+	ZT_EQ(zd_folio_mapcount(orig), 1);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "y", 1), 0);
+	ZT_PTR_EQ(folio_at(fx, a, NULL), orig);
+	ZT_TRUE(zd_page_test_flag(&orig->page, ZD_PG_anon_exclusive));
+}
+
+/* A pinned page is copied at fork, so the pin keeps seeing the parent's data. */
+static void test_fork_copies_pinned_page(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, PG);
+	struct zd_folio *pinned;
+	struct zd_mm *child;
+	char buf[8];
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "parent", 7), 0);
+	pinned = folio_at(fx, a, NULL);
+	zd_folio_ref_add(pinned, ZD_GUP_PIN_COUNTING_BIAS);	/* what a pin does */
+	ZT_TRUE(zd_folio_maybe_dma_pinned(pinned));
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_TRUE(folio_at(fx, a, NULL) == pinned);
+	ZT_TRUE(zd_page_test_flag(&pinned->page, ZD_PG_anon_exclusive));
+	ZT_EQ(zd_folio_mapcount(pinned), 1);
+	ZT_EQ(zd_cpu_write(child, a, "child", 6), 0);
+	memcpy(buf, zd_page_address(&pinned->page), 7);
+	ZT_EQ(strcmp(buf, "parent"), 0);
+	ZT_EQ(zd_cpu_read(child, a, buf, 6), 0);
+	ZT_EQ(strcmp(buf, "child"), 0);
+	zd_folio_put_refs(pinned, ZD_GUP_PIN_COUNTING_BIAS);
+	zd_mm_destroy(child);
+}
+
+static void test_munmap_restores_counts(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 64 * PG);
+	struct zd_mm_stats st;
+
+	ZT_EQ(zd_cpu_touch(fx->mm, a, 64 * PG, true), 0);
+	zd_mm_get_stats(fx->mm, &st);
+	ZT_EQ(st.rss_anon, 64);
+	ZT_TRUE(st.nr_pgtables >= 4);
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0 - 64);
+	ZT_EQ(zd_munmap(fx->mm, a, 64 * PG), 0);
+	zd_mm_get_stats(fx->mm, &st);
+	ZT_EQ(st.rss_anon, 0);
+	ZT_EQU(st.nr_pgtables, 1);		/* only the PGD is left */
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+}
+
+/* ---- THP ---- */
+
+static void test_thp_fault_and_split(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = 0;
+	struct zd_folio *f;
+	int lvl;
+
+	ZT_EQ(zd_mmap(fx->mm, 0, 4ul << 20, RW, ANON, NULL, 0, ZD_PMD_SIZE, &a), 0);
+	ZT_EQU(a & (ZD_PMD_SIZE - 1), 0);
+	ZT_EQ(zd_madvise(fx->mm, a, 4ul << 20, ZD_MADV_HUGEPAGE), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a + 8 * PG, "thp", 4), 0);
+	f = folio_at(fx, a, &lvl);
+	ZT_EQ(lvl, 2);
+	ZT_EQU(zd_folio_order(f), ZD_PMD_ORDER);
+	ZT_EQ(zd_folio_ref_count(f), 1);
+	ZT_EQ(zd_folio_mapcount(f), 1);
+	ZT_EQ(zd_folio_entire_mapcount(f), 1);
+	/* unmapping one page splits the PMD: 511 PTEs, one reference each */
+	ZT_EQ(zd_munmap(fx->mm, a + PG, PG), 0);
+	ZT_PTR_EQ(folio_at(fx, a, &lvl), f);
+	ZT_EQ(lvl, 1);
+	ZT_EQ(zd_folio_entire_mapcount(f), 0);
+	ZT_EQ(zd_folio_mapcount(f), 511);
+	ZT_EQ(zd_folio_ref_count(f), 511);
+	{
+		char buf[4];
+
+		ZT_EQ(zd_cpu_read(fx->mm, a + 8 * PG, buf, 4), 0);
+		ZT_EQ(strcmp(buf, "thp"), 0);
+	}
+	ZT_EQ(zd_munmap(fx->mm, a, 4ul << 20), 0);
+}
+
+/* ---- mprotect, madvise ---- */
+
+static void test_mprotect_none_and_back(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 2 * PG);
+	char buf[6];
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "keep", 5), 0);
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, ZD_PROT_NONE), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 1), -EFAULT);
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, ZD_PROT_READ), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 5), 0);
+	ZT_EQ(strcmp(buf, "keep"), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), -EFAULT);
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, RW), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
+}
+
+static void test_madvise_dontneed(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 4 * PG);
+	char c = 1;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "data", 5), 0);
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0 - 1);
+	ZT_EQ(zd_madvise(fx->mm, a, 4 * PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
+	ZT_EQ(zd_cpu_read(fx->mm, a + PG, &c, 1), 0);
+	ZT_EQ(c, 0);
+}
+
+/* ---- mremap ---- */
+
+static void test_mremap(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 2 * PG), b, out;
+	char buf[8];
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "moved", 6), 0);
+	/* grow in place */
+	ZT_EQ(zd_mremap(fx->mm, a, 2 * PG, 4 * PG, 0, 0, &out), 0);
+	ZT_EQU(out, a);
+	/* block the end, then grow: only with MAYMOVE */
+	ZT_EQ(zd_mmap(fx->mm, a + 4 * PG, PG, ZD_PROT_READ, ANON | ZD_MAP_FIXED, NULL, 0, 0, &b), 0);
+	ZT_EQ(zd_mremap(fx->mm, a, 4 * PG, 8 * PG, 0, 0, &out), -ENOMEM);
+	ZT_EQ(zd_mremap(fx->mm, a, 4 * PG, 8 * PG, ZD_MREMAP_MAYMOVE, 0, &out), 0);
+	ZT_TRUE(out != a);
+	ZT_EQ(zd_cpu_read(fx->mm, out + PG, buf, 6), 0);
+	ZT_EQ(strcmp(buf, "moved"), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 1), -EFAULT);	/* the old range is gone */
+	/* DONTUNMAP: the old range stays, empty */
+	a = out;
+	ZT_EQ(zd_mremap(fx->mm, a, 8 * PG, 8 * PG, ZD_MREMAP_MAYMOVE | ZD_MREMAP_DONTUNMAP, 0, &out),
+	      0);
+	ZT_EQ(zd_cpu_read(fx->mm, out + PG, buf, 6), 0);
+	ZT_EQ(strcmp(buf, "moved"), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a + PG, buf, 1), 0);
+	ZT_EQ(buf[0], 0);
+	/* errors */
+	ZT_EQ(zd_mremap(fx->mm, a + 1, PG, PG, 0, 0, &out), -EINVAL);
+	ZT_EQ(zd_mremap(fx->mm, 1ul << 46, PG, 2 * PG, ZD_MREMAP_MAYMOVE, 0, &out), -EFAULT);
+	ZT_EQ(zd_mremap(fx->mm, a, PG, PG, ZD_MREMAP_FIXED, a + PG, &out), -EINVAL);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+}
+
+/* ---- data=none ---- */
+
+static void test_data_none(void **state)
+{
+	struct zt_reports log = { 0 };
+	struct zd_system_options o;
+	struct zd_system *sys;
+	struct zd_mm *mm;
+	unsigned long a;
+	char c;
+
+	(void)state;
+	zt_options(&o, &log, ZD_SCHEME_ZERO, ZD_CHECK_CHEAP);
+	o.data = ZD_DATA_NONE;
+	sys = zt_system_create_opts(&o);
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	ZT_EQ(zd_mmap(mm, 0, 16 * PG, RW, ANON, NULL, 0, 0, &a), 0);
+	ZT_EQ(zd_cpu_touch(mm, a, 16 * PG, true), 0);
+	ZT_EQ(zd_cpu_read(mm, a, &c, 1), -EOPNOTSUPP);
+	zd_mm_destroy(mm);
+	zt_system_destroy_clean(sys, &log);
+}
+
+#define MM_TEST(fn) cmocka_unit_test_setup_teardown(fn, mm_setup, mm_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MM_TEST(test_mmap_errors),
+		MM_TEST(test_munmap_mprotect_errors),
+		MM_TEST(test_vma_split_merge),
+		MM_TEST(test_zero_page_then_write),
+		MM_TEST(test_cow_after_fork),
+		MM_TEST(test_exit_child_then_reuse),
+		MM_TEST(test_fork_copies_pinned_page),
+		MM_TEST(test_munmap_restores_counts),
+		MM_TEST(test_thp_fault_and_split),
+		MM_TEST(test_mprotect_none_and_back),
+		MM_TEST(test_madvise_dontneed),
+		MM_TEST(test_mremap),
+		cmocka_unit_test(test_data_none),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
