@@ -147,7 +147,10 @@ static void test_create_open_unlink(void **state)
 	ZT_EQ(zd_tmpfs_open(fs, "a", &g), 0);
 	ZT_TRUE(g != f);
 	ZT_PTR_EQ(g->f_mapping, f->f_mapping);		/* one inode */
+	zd_fput(g);
+	g = NULL;
 	ZT_EQ(zd_tmpfs_open(fs, "nosuch", &g), -ENOENT);
+	ZT_PTR_EQ(g, NULL);
 
 	/* names */
 	ZT_EQ(zd_tmpfs_create_file(fs, "", 0, NULL), -EINVAL);
