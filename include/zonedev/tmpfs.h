@@ -118,8 +118,8 @@ ssize_t zd_tmpfs_write(struct zd_file *file, uint64_t off, const void *buf, size
  * COW copies included), then removes those folios from the page cache and
  * zeroes the tail of a partial last page, so a later access beyond EOF
  * through a mapping is SIGBUS. Returns 0, -EFBIG, -EINVAL.
- * Context: takes the inode lock; may sleep; takes mmap locks' page-table
- * locks through the unmap, so the caller must not hold an mmap_lock.
+ * Context: takes the inode lock, then folio locks, the file's rmap lock
+ * and page-table locks; may sleep.
  */
 int zd_tmpfs_truncate(struct zd_file *file, uint64_t size);
 
@@ -130,8 +130,8 @@ int zd_tmpfs_truncate(struct zd_file *file, uint64_t size);
  * stay, as with even_cows == 0) and removed from the cache; partial pages
  * at either end are zeroed over the range. The hole reads as zeros; a
  * later fault or write allocates a new zeroed folio. Returns 0, -EINVAL
- * (@len 0, @off + @len overflows, not a tmpfs file). Context: takes the
- * inode lock; may sleep; no mmap_lock held.
+ * (@len 0, @off + @len overflows, not a tmpfs file). Context: as
+ * zd_tmpfs_truncate.
  */
 int zd_tmpfs_punch_hole(struct zd_file *file, uint64_t off, uint64_t len);
 

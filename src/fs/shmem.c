@@ -410,7 +410,7 @@ int zd_tmpfs_punch_hole(struct zd_file *file, uint64_t off, uint64_t len)
 {
 	struct _zd_shmem_inode *inode = file_inode(file);
 
-	if (!inode || !len || off + len < off || off + len == UINT64_MAX)
+	if (!inode || !len || off + len < off)
 		return -EINVAL;
 	zd_down_write(&inode->i_rwsem);
 	/*
