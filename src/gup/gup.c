@@ -393,22 +393,25 @@ static bool is_cow_mapping(unsigned long vm_flags)
 /*
  * vma_needs_dirty_tracking(): a shared writable mapping whose file system
  * wants write notification or can write back. The model's files: shmem and
- * DAX ones cannot write back; any other file is assumed to.
+ * DAX ones cannot write back; any other file is assumed to. shmem never
+ * needs it (the model's shmem has a page_mkwrite that Linux's lacks, so it
+ * is recognised by its mapping first).
  */
 static bool vma_needs_dirty_tracking(const struct zd_vm_area_struct *vma)
 {
-	const struct zd_address_space *as;
+	const struct zd_address_space *as = vma->vm_file ? vma->vm_file->f_mapping : NULL;
 
 	if ((vma->vm_flags & (ZD_VM_WRITE | ZD_VM_SHARED)) != (ZD_VM_WRITE | ZD_VM_SHARED))
+		return false;
+	if (as && (as->flags & ZD_AS_SHMEM))
 		return false;
 	if (vma->vm_ops && (vma->vm_ops->page_mkwrite || vma->vm_ops->pfn_mkwrite))
 		return true;
 	if (vma->vm_flags & ZD_VM_PFNMAP)
 		return false;
-	if (!vma->vm_file || !vma->vm_file->f_mapping)
+	if (!as)
 		return false;
-	as = vma->vm_file->f_mapping;
-	return !(as->flags & (ZD_AS_SHMEM | ZD_AS_DAX));
+	return !(as->flags & ZD_AS_DAX);
 }
 
 /* writable_file_mapping_allowed(): only a long-term pin is refused (R4.8). */
