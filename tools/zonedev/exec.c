@@ -2,8 +2,9 @@
 /*
  * exec.c - running a parsed scenario: the command loop of the main script
  * and of each thread block, failure and misuse-report bookkeeping, thread
- * start and join, and the end of the run (leaks held by sets, unbind of
- * every device, the machine's own leak check and teardown).
+ * start and join, and the end of the run (leaks held by sets, exit of
+ * every process, unbind of every device, closing files and unmounting,
+ * the machine's own leak check and teardown).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -348,6 +349,8 @@ static void end_of_run(struct zr_ctx *ctx)
 	if (!failed_before)
 		report_set_leaks(ctx);
 	zr_release_all_sets(run);
+	/* exit_mmap of every process drops every mapping's references. */
+	zr_exit_all_processes(run);
 	for (int d = 0; d < prog->ndevices; d++) {
 		int ret;
 
@@ -362,6 +365,8 @@ static void end_of_run(struct zr_ctx *ctx)
 			zr_print_holders(run, d);
 		}
 	}
+	zr_close_device_files(run);
+	zr_close_files(run);
 	if (show_reports(run, header))
 		mark_failed(run);
 	n = zd_system_leak_check(run->sys);
@@ -389,7 +394,11 @@ int zr_run_program(const struct zr_program *prog, const struct zr_options *opts)
 	run.sets = calloc((size_t)prog->names[ZR_SET].n + 1, sizeof(*run.sets));
 	run.devs = calloc((size_t)prog->ndevices + 1, sizeof(*run.devs));
 	run.threads = calloc((size_t)prog->names[ZR_THREAD].n + 1, sizeof(*run.threads));
-	if (!run.lock || !run.report_lock || !run.sets || !run.devs || !run.threads) {
+	run.procs = calloc((size_t)prog->names[ZR_PROCESS].n + 1, sizeof(*run.procs));
+	run.regions = calloc((size_t)prog->names[ZR_REGION].n + 1, sizeof(*run.regions));
+	run.files = calloc((size_t)prog->names[ZR_FILE].n + 1, sizeof(*run.files));
+	if (!run.lock || !run.report_lock || !run.sets || !run.devs || !run.threads ||
+	    !run.procs || !run.regions || !run.files) {
 		fprintf(stderr, "%s: out of memory\n", prog->file);
 		goto out;
 	}
@@ -418,11 +427,16 @@ out:
 		zd_trace_sink_destroy(run.trace);
 	if (run.trace_file)
 		fclose(run.trace_file);
-	for (d = 0; run.sets && d < prog->names[ZR_SET].n; d++)
+	for (d = 0; run.sets && d < prog->names[ZR_SET].n; d++) {
 		free(run.sets[d].v);
+		free(run.sets[d].index);
+	}
 	free(run.sets);
 	free(run.devs);
 	free(run.threads);
+	free(run.procs);
+	free(run.regions);
+	free(run.files);
 	free(run.reports);
 	if (run.lock)
 		zd_mutex_destroy(run.lock);

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * machine.c - the machine and its devices: `system` builds a struct
- * zd_system, `device` stands a driver up on a devmem pool (what a driver's
- * probe does around memremap_pages), `unbind` tears it down as a driver's
- * remove does (memunmap_pages waiting for every page), never past the
- * deadline.
+ * zd_system, `device` stands a driver up (a devdax device on the
+ * device-DAX driver, every other type on a devmem pool, as a driver's
+ * probe does around memremap_pages), `unbind` tears it down as a
+ * driver's remove does (device-DAX: kill, zap every mapping, wait for
+ * every folio to be idle; pool: memunmap_pages waiting for every page),
+ * never past the deadline.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zonedev/devdax.h>
 
 #include "runner.h"
 
@@ -30,6 +34,31 @@ int zr_exec_system(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	return zd_system_create(&o, &run->sys);
 }
 
+/*
+ * A devdax device: zd_devdax_create (devm_create_dev_dax + probe). The
+ * runner keeps the device's file open, as a process holding /dev/daxX.Y
+ * open would: after unbind its mmap fails with ENXIO.
+ */
+static int create_devdax(struct zr_run *run, int dev, const struct zr_device_decl *decl)
+{
+	struct zd_devdax *dd;
+	struct zd_file *file;
+	int ret;
+
+	ret = zd_devdax_create(run->sys, decl->size, ZD_PAGE_SIZE << decl->shift, &dd);
+	if (ret)
+		return ret;
+	file = zd_devdax_file(dd);
+	zd_get_file(file);
+	zd_mutex_lock(run->lock);
+	run->devs[dev].dax = dd;
+	run->devs[dev].pgmap = zd_devdax_pgmap(dd);
+	run->devs[dev].dax_file = file;
+	run->devs[dev].state = ZR_DS_BOUND;
+	zd_mutex_unlock(run->lock);
+	return 0;
+}
+
 int zr_exec_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
@@ -43,15 +72,49 @@ int zr_exec_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	zd_mutex_unlock(run->lock);
 	if (ret)
 		return ret;
+	if (decl->type == ZR_DEV_DEVDAX)
+		return create_devdax(run, dev, decl);
 	ret = zd_devmem_pool_create(run->sys, zr_devtype_memtype(decl->type), decl->size,
 				    decl->shift, &pool);
 	if (ret)
 		return ret;
 	zd_mutex_lock(run->lock);
 	run->devs[dev].pool = pool;
+	run->devs[dev].pgmap = zd_devmem_pool_pgmap(pool);
 	run->devs[dev].state = ZR_DS_BOUND;
 	zd_mutex_unlock(run->lock);
 	return 0;
+}
+
+int zr_device_of_folio(struct zr_run *run, const struct zd_folio *folio)
+{
+	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+	int dev = -1;
+
+	if (!pgmap)
+		return -1;
+	zd_mutex_lock(run->lock);
+	for (int d = 0; d < run->prog->ndevices && dev < 0; d++)
+		if ((run->devs[d].state == ZR_DS_BOUND || run->devs[d].state == ZR_DS_DYING ||
+		     run->devs[d].state == ZR_DS_UNBINDING) && run->devs[d].pgmap == pgmap)
+			dev = d;
+	zd_mutex_unlock(run->lock);
+	return dev;
+}
+
+/* Close the devdax files the runner kept open (after every unbind). */
+void zr_close_device_files(struct zr_run *run)
+{
+	for (int d = 0; d < run->prog->ndevices; d++) {
+		struct zd_file *f;
+
+		zd_mutex_lock(run->lock);
+		f = run->devs[d].dax_file;
+		run->devs[d].dax_file = NULL;
+		zd_mutex_unlock(run->lock);
+		if (f)
+			zd_fput(f);
+	}
 }
 
 /*
@@ -65,6 +128,7 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 	struct zr_run *run = ctx->run;
 	struct zr_device_rt *d = &run->devs[dev];
 	struct zd_devmem_pool *pool;
+	struct zd_devdax *dax;
 	enum zr_dev_state st;
 	int ret;
 
@@ -75,6 +139,7 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 	if (st == ZR_DS_BOUND || st == ZR_DS_DYING)
 		d->state = ZR_DS_UNBINDING;
 	pool = d->pool;
+	dax = d->dax;
 	zd_mutex_unlock(run->lock);
 	if (st == ZR_DS_UNBINDING)
 		return -EBUSY;
@@ -82,11 +147,20 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 		return -ENODEV;
 
 	/* Not under run->lock: the wait needs other threads to release. */
-	ret = zd_devmem_pool_destroy(pool, deadline_ns);
+	if (dax) {
+		/* The driver says EBUSY when its folios stay held: a timeout here. */
+		ret = zd_devdax_destroy_timeout(dax, deadline_ns);
+		if (ret == -EBUSY)
+			ret = -ETIMEDOUT;
+	} else {
+		ret = zd_devmem_pool_destroy(pool, deadline_ns);
+	}
 
 	zd_mutex_lock(run->lock);
 	if (!ret) {
 		d->pool = NULL;
+		d->dax = NULL;
+		d->pgmap = NULL;
 		d->state = ZR_DS_GONE;
 	} else {
 		d->state = ZR_DS_DYING;

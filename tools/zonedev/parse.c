@@ -339,7 +339,7 @@ static const struct zr_verb *find_verb(struct zr_parser *p)
 	p->pos = 1;
 	t1 = zr_peek(p);
 	if (!t1 || t1->kind != ZR_TOK_WORD) {
-		zr_perr_here(p, "an expectation (ok, error, moved=N, page, device or set)");
+		zr_perr_here(p, "an expectation (ok, error, moved=N, page, process, device or set)");
 		return NULL;
 	}
 	klen = strcspn(t1->text, "=");
@@ -352,7 +352,7 @@ static const struct zr_verb *find_verb(struct zr_parser *p)
 		v = zr_verb_lookup(name);
 	}
 	if (!v) {
-		zr_perr_here(p, "an expectation (ok, error, moved=N, page, device or set)");
+		zr_perr_here(p, "an expectation (ok, error, moved=N, page, process, device or set)");
 		return NULL;
 	}
 	if (t1->text[klen] != '=')

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include <zonedev/zonedev.h>
+#include <zonedev/mm.h>
 
 /* Exit statuses of `zonedev run`. */
 #define ZR_EXIT_OK	0	/* every command and expectation held */
@@ -158,6 +159,14 @@ enum {
 	ZR_EXP_COUNT	= 1u << 6,	/* expect set only: folios held */
 };
 
+/* expect process keys (extension). */
+enum {
+	ZR_PROCEXP_VMAS		= 1u << 0,
+	ZR_PROCEXP_ANON		= 1u << 1,
+	ZR_PROCEXP_FILE		= 1u << 2,
+	ZR_PROCEXP_SHMEM	= 1u << 3,
+};
+
 struct zr_folio_expect {
 	unsigned int have;	/* ZR_EXP_* */
 	int mem;		/* -1 ram, -2 none, else enum zr_devtype */
@@ -246,6 +255,11 @@ struct zr_cmd {
 			unsigned int have;	/* ZR_DEVEXP_* */
 			uint64_t allocated, free, page_free, faults;
 		} expect_dev;
+		struct {
+			int proc;
+			unsigned int have;	/* ZR_PROCEXP_* */
+			uint64_t vmas, anon, file, shmem;
+		} expect_proc;
 		struct { uint64_t ns; } sleep;
 	} u;
 };
@@ -407,13 +421,17 @@ int zr_arg_opts(struct zr_parser *p, struct zr_opt *opts, int nopts);
 
 struct zr_set_entry {
 	struct zd_folio *folio;
-	int refs;		/* references this set holds on it */
+	int refs;		/* plain references this set holds on it */
+	int pins;		/* GUP pins this set holds on it (pin_user_pages) */
 	int dev;		/* the device it came from, or -1 */
 };
 
+/* One entry per folio; @index finds a folio's entry (open addressing). */
 struct zr_set_rt {
 	struct zr_set_entry *v;
 	size_t n, cap;
+	size_t *index;		/* entry + 1, 0 empty; nindex slots, a power of two */
+	size_t nindex;
 };
 
 enum zr_dev_state {
@@ -424,9 +442,35 @@ enum zr_dev_state {
 	ZR_DS_GONE,
 };
 
+struct zd_devdax;
+
+/* A devdax device runs on the device-DAX driver, every other on a pool. */
 struct zr_device_rt {
 	struct zd_devmem_pool *pool;
+	struct zd_devdax *dax;
+	struct zd_dev_pagemap *pgmap;	/* valid while bound or dying */
+	struct zd_file *dax_file;	/* devdax: the runner's open file, to the end */
+	unsigned long cursor;		/* devdax devalloc: next folio to look at */
 	enum zr_dev_state state;
+};
+
+/* A process: its mm from `process` or `fork` until `exit`. */
+struct zr_proc_rt {
+	struct zd_mm *mm;
+	bool exited;
+	int exit_line;
+	int users;		/* commands using mm right now; exit waits for none */
+};
+
+/* A region: where its last successful mmap or mremap put it. */
+struct zr_region_rt {
+	unsigned long start, len;
+	bool bound;
+};
+
+/* A file: the runner's open file (FS:PATH), from `file` to the end. */
+struct zr_file_rt {
+	struct zd_file *file;
 };
 
 struct zr_thread_rt {
@@ -447,6 +491,10 @@ struct zr_run {
 	struct zr_set_rt *sets;
 	struct zr_device_rt *devs;
 	struct zr_thread_rt *threads;
+	struct zr_proc_rt *procs;
+	struct zr_region_rt *regions;
+	struct zr_file_rt *files;
+	struct zd_tmpfs *tmpfs;		/* mounted by the first tmpfs file */
 	bool failed;
 
 	/* report_lock: a leaf lock (taken from library callbacks). */
@@ -493,9 +541,61 @@ int zr_exec_expect_set(struct zr_ctx *ctx, const struct zr_cmd *cmd);
 int zr_exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd);
 int zr_exec_check(struct zr_ctx *ctx, const struct zr_cmd *cmd);
 
-/* Machine helpers (machine.c, refs.c) used by the end of the run. */
+/* Processes and mappings (exec_mm.c). */
+int zr_exec_process(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_fork(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_exit(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_mmap(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_mremap(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_munmap(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_mprotect(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_madvise(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+/* Files (exec_file.c). */
+int zr_exec_file(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_truncate(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_punch(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+/* CPU access (exec_access.c). */
+int zr_exec_write(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_touch(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+/* GUP (exec_gup.c). */
+int zr_exec_gup(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_pin(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+/* Page and process expectations (expect_page.c). */
+int zr_exec_expect_page(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+int zr_exec_expect_process(struct zr_ctx *ctx, const struct zr_cmd *cmd);
+
+/*
+ * zr_proc_get - the mm of @proc for one command, or NULL after failing
+ * the run (not created, or exited). Pair with zr_proc_put; `exit` waits
+ * while the process is in use.
+ */
+struct zd_mm *zr_proc_get(struct zr_ctx *ctx, const struct zr_cmd *cmd, int proc);
+void zr_proc_put(struct zr_run *run, int proc);
+/* The address @a names, or false after failing the run (region never mapped). */
+bool zr_addr_resolve(struct zr_ctx *ctx, const struct zr_cmd *cmd, const struct zr_addr *a,
+		     unsigned long *addr);
+/* The runner's open file @file with a reference for the caller, or NULL (not created). */
+struct zd_file *zr_file_get(struct zr_run *run, int file);
+
+/* Fill @buf with the @d->len bytes @d describes (data.c). */
+void zr_data_fill(const struct zr_data *d, unsigned char *buf);
+
+/* Shared by expect set and expect page (expect.c). */
+void zr_want_str(const struct zr_folio_expect *w, char *buf, size_t len);
+void zr_folio_diff(struct zr_run *run, struct zd_folio *folio, int dev,
+		   const struct zr_folio_expect *w, char *buf, size_t len);
+
+/* Machine helpers (machine.c, refs.c, exec_mm.c, exec_file.c) used by the end of the run. */
 int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns);
 void zr_release_all_sets(struct zr_run *run);
 void zr_print_holders(struct zr_run *run, int dev);
+/* The device whose pgmap @folio belongs to, or -1 (RAM, or not a device of the run). */
+int zr_device_of_folio(struct zr_run *run, const struct zd_folio *folio);
+/* Add @refs references and @pins pins on @folio to set @set (its entry, if any). */
+int zr_set_add(struct zr_run *run, int set, struct zd_folio *folio, int dev, int refs, int pins);
+void zr_exit_all_processes(struct zr_run *run);
+void zr_close_files(struct zr_run *run);
+void zr_close_device_files(struct zr_run *run);
 
 #endif /* ZONEDEV_TOOL_RUNNER_H */
