@@ -9,8 +9,9 @@
  * FALLBACK), faults mapping a folio of the right order at the right level
  * with refcount 1 + mappings (R9.4) and mapping/index set (R9.3), data
  * shared between mms, munmap back to idle, unbind zapping every mapping
- * and waiting for held pages (R1.13), a file outliving its device, and
- * faults racing unbind.
+ * and waiting for held pages (R1.13: a long-term GUP pin, which device-DAX
+ * allows, holds unbind off until unpinned), a file outliving its device,
+ * and faults racing unbind.
  *
  *   device:  [ folio 0 | folio 1 | ... ]     (align bytes each)
  *   mm A:      ^addr_a                        shared, aligned mapping
@@ -23,6 +24,7 @@
 
 #include "helpers.h"
 #include <zonedev/mm.h>
+#include <zonedev/gup.h>
 #include <zonedev/devdax.h>
 
 #define KiB (1ul << 10)
@@ -683,6 +685,57 @@ static void test_unbind_busy(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * A long-term pin (allowed on device-DAX: GENERIC is longterm-pinnable)
+ * outlives munmap and the unbind's zap; unbind reports -EBUSY until the
+ * unpin, and after the kill GUP finds nothing to pin (R1.13).
+ */
+static void test_unbind_pinned(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr;
+	struct zd_folio *f0 = dev_folio(fx, 0);
+	bool large = zd_folio_test_large(f0);
+	int pin_weight = large ? 1 : ZD_GUP_PIN_COUNTING_BIAS;
+	struct zd_page *pages[2] = { NULL, NULL };
+	struct zd_page *p = NULL;
+
+	addr = map_dax(fx, fx->mm[0], align, 0);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm[0], addr + align - ZD_PAGE_SIZE, 1,
+				     ZD_FOLL_WRITE | ZD_FOLL_LONGTERM, pages), 1);
+	ZT_PTR_EQ(zd_page_folio(pages[0]), f0);
+	ZT_EQU(zd_page_to_pfn(pages[0]), zd_folio_pfn(f0) + (align >> ZD_PAGE_SHIFT) - 1);
+	ZT_TRUE(zd_folio_maybe_dma_pinned(f0));
+	ZT_EQ(zd_folio_ref_count(f0), 1 + 1 + pin_weight);
+	ZT_EQ(zd_folio_mapcount(f0), 1);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+
+	ZT_EQ(zd_munmap(fx->mm[0], addr, align), 0);
+	ZT_EQ(zd_folio_ref_count(f0), 1 + pin_weight);
+	ZT_EQ(zd_folio_mapcount(f0), 0);
+
+	/* map it again elsewhere: the unbind zaps that mapping, the pin stays */
+	addr = map_dax(fx, fx->mm[1], align, 0);
+	ZT_EQ(zd_cpu_touch(fx->mm[1], addr, 1, true), 0);
+	ZT_EQ(zd_folio_ref_count(f0), 2 + pin_weight);
+	ZT_EQ(zd_devdax_destroy_timeout(fx->dd, 20 * MS), -EBUSY);
+	ZT_EQ(entry_level(fx->mm[1], addr, NULL), 0);
+	ZT_EQ(zd_folio_ref_count(f0), 1 + pin_weight);
+	ZT_TRUE(zd_folio_maybe_dma_pinned(f0));
+	/* dead: nothing to pin, nothing to fault */
+	ZT_TRUE(zd_pin_user_pages_fast(fx->mm[1], addr, 1, ZD_FOLL_WRITE | ZD_FOLL_LONGTERM,
+				       &p) < 0);
+	ZT_TRUE(zd_get_user_pages_fast(fx->mm[1], addr, 1, 0, &p) < 0);
+	ZT_EQ(zd_folio_ref_count(f0), 1 + pin_weight);
+
+	zd_unpin_user_pages(pages, 1);
+	ZT_EQ(zd_folio_ref_count(f0), 1);
+	ZT_TRUE(!zd_folio_maybe_dma_pinned(f0));
+	ZT_EQ(zd_devdax_destroy_timeout(fx->dd, 1000 * MS), 0);
+	fx->dd = NULL;
+	zt_expect_no_reports(&fx->log);
+}
+
 struct put_later {
 	struct zd_folio *folio;
 	unsigned int ms;
@@ -836,6 +889,10 @@ int main(void)
 		DX_TEST(test_unbind_busy, dx_4k),
 		DX_TEST(test_unbind_busy, dx_2m),
 		DX_TEST(test_unbind_busy, dx_1g),
+		DX_TEST(test_unbind_pinned, dx_4k),
+		DX_TEST(test_unbind_pinned, dx_2m),
+		DX_TEST(test_unbind_pinned, dx_1g),
+		DX_TEST(test_unbind_pinned, dx_2m_one),
 		DX_TEST(test_unbind_waits, dx_2m),
 		DX_TEST(test_unbind_race, dx_4k),
 		DX_TEST(test_unbind_race, dx_2m),
