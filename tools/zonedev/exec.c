@@ -397,8 +397,9 @@ int zr_run_program(const struct zr_program *prog, const struct zr_options *opts)
 	run.procs = calloc((size_t)prog->names[ZR_PROCESS].n + 1, sizeof(*run.procs));
 	run.regions = calloc((size_t)prog->names[ZR_REGION].n + 1, sizeof(*run.regions));
 	run.files = calloc((size_t)prog->names[ZR_FILE].n + 1, sizeof(*run.files));
+	run.frames = calloc((size_t)prog->names[ZR_FRAME].n + 1, sizeof(*run.frames));
 	if (!run.lock || !run.report_lock || !run.sets || !run.devs || !run.threads ||
-	    !run.procs || !run.regions || !run.files) {
+	    !run.procs || !run.regions || !run.files || !run.frames) {
 		fprintf(stderr, "%s: out of memory\n", prog->file);
 		goto out;
 	}
@@ -437,6 +438,7 @@ out:
 	free(run.procs);
 	free(run.regions);
 	free(run.files);
+	free(run.frames);
 	free(run.reports);
 	if (run.lock)
 		zd_mutex_destroy(run.lock);

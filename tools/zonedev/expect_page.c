@@ -18,6 +18,8 @@
 
 #include "runner.h"
 
+#define STRLEN 256	/* "mem=... ref=..." strings */
+
 /* The pfn of the page mapping @addr through entry @e at @level (1 PTE, 2 PMD, 3 PUD). */
 static unsigned long entry_pfn(zd_pte_t e, int level, unsigned long addr)
 {
@@ -46,6 +48,31 @@ static const char *entry_kind(struct zr_run *run, zd_pte_t e, int level, unsigne
 	return level >= 1 && level <= 3 ? levels[level] : "entry";
 }
 
+/*
+ * frame=NAME: the first expectation naming NAME records the page frame,
+ * every later one wants the same frame (a page reused, not copied).
+ */
+static void check_frame(struct zr_run *run, const struct zr_folio_expect *w, unsigned long pfn,
+			char *want, char *found)
+{
+	const char *name = run->prog->names[ZR_FRAME].v[w->frame].name;
+	struct zr_frame_rt *fr = &run->frames[w->frame];
+	unsigned long was = pfn;
+	size_t o;
+
+	zd_mutex_lock(run->lock);
+	if (fr->seen)
+		was = fr->pfn;
+	fr->pfn = was;
+	fr->seen = true;
+	zd_mutex_unlock(run->lock);
+	o = strlen(want);
+	snprintf(want + o, STRLEN - o, " frame=%s", name);
+	o = strlen(found);
+	if (was != pfn)
+		snprintf(found + o, STRLEN - o, " frame=another page (%s is pfn %#lx)", name, was);
+}
+
 /* Check the page at @pfn; the caller holds the mm in use. */
 static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char *where,
 		       zd_pte_t e, int level, unsigned long pfn)
@@ -54,7 +81,7 @@ static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char 
 	const struct zr_folio_expect *w = &cmd->u.expect_folio.want;
 	struct zd_dev_pagemap *pgmap = zd_get_dev_pagemap(run->sys, pfn);
 	struct zd_page *page = zd_pfn_to_page(run->sys, pfn);
-	char want[200], found[200];
+	char want[STRLEN], found[STRLEN];
 	struct zd_folio *folio;
 
 	zr_want_str(w, want, sizeof(want));
@@ -72,6 +99,8 @@ static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char 
 		goto out;
 	}
 	zr_folio_diff(run, folio, zr_device_of_folio(run, folio), w, found, sizeof(found));
+	if (w->have & ZR_EXP_FRAME)
+		check_frame(run, w, pfn, want, found);
 	if (found[0]) {
 		zr_fail(ctx, cmd->line, "expected page %s%s, found%s (pfn %#lx, %s %#llx)", where,
 			want, found, pfn, entry_kind(run, e, level, pfn), (unsigned long long)e);
@@ -89,7 +118,7 @@ int zr_exec_expect_page(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	int proc = cmd->u.expect_folio.proc, level = 0;
 	const char *pname = run->prog->names[ZR_PROCESS].v[proc].name;
 	const struct zr_addr *a = &cmd->u.expect_folio.addr;
-	char where[160], want[200];
+	char where[160], want[STRLEN];
 	unsigned long addr;
 	struct zd_mm *mm;
 	zd_pte_t e = 0;
@@ -124,7 +153,7 @@ int zr_exec_expect_process(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	struct zr_run *run = ctx->run;
 	int proc = cmd->u.expect_proc.proc;
 	unsigned int have = cmd->u.expect_proc.have;
-	char want[200], found[200];
+	char want[STRLEN], found[STRLEN];
 	struct zd_mm_stats st;
 	struct zd_mm *mm = zr_proc_get(ctx, cmd, proc);
 	size_t w = 0, f = 0;

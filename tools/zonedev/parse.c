@@ -89,6 +89,7 @@ static const char *const kind_names[ZR_NR_KINDS] = {
 	[ZR_FILE] = "file",
 	[ZR_SET] = "reference set",
 	[ZR_THREAD] = "thread",
+	[ZR_FRAME] = "frame",
 };
 
 static const char *const kind_definers[ZR_NR_KINDS] = {
@@ -98,6 +99,7 @@ static const char *const kind_definers[ZR_NR_KINDS] = {
 	[ZR_FILE] = "'file'",
 	[ZR_SET] = "'devalloc', 'gup' or 'pin'",
 	[ZR_THREAD] = "'thread'",
+	[ZR_FRAME] = "'expect page ... frame='",
 };
 
 int zr_lookup(const struct zr_program *prog, enum zr_kind kind, int owner, const char *name)

@@ -79,6 +79,7 @@ enum zr_kind {
 	ZR_FILE,		/* "FS:PATH" */
 	ZR_SET,
 	ZR_THREAD,
+	ZR_FRAME,		/* expect page ... frame=NAME (extension) */
 	ZR_NR_KINDS,
 };
 
@@ -157,6 +158,7 @@ enum {
 	ZR_EXP_LRU	= 1u << 4,
 	ZR_EXP_ORDER	= 1u << 5,
 	ZR_EXP_COUNT	= 1u << 6,	/* expect set only: folios held */
+	ZR_EXP_FRAME	= 1u << 7,	/* expect page only: the same page frame as before */
 };
 
 /* expect process keys (extension). */
@@ -172,6 +174,7 @@ struct zr_folio_expect {
 	int mem;		/* -1 ram, -2 none, else enum zr_devtype */
 	uint64_t ref, map, order, count;
 	bool pinned, lru;
+	int frame;		/* ZR_FRAME name */
 };
 
 enum {
@@ -468,6 +471,12 @@ struct zr_region_rt {
 	bool bound;
 };
 
+/* A frame name: the page frame the first `expect page ... frame=NAME` saw. */
+struct zr_frame_rt {
+	unsigned long pfn;
+	bool seen;
+};
+
 /* A file: the runner's open file (FS:PATH), from `file` to the end. */
 struct zr_file_rt {
 	struct zd_file *file;
@@ -494,6 +503,7 @@ struct zr_run {
 	struct zr_proc_rt *procs;
 	struct zr_region_rt *regions;
 	struct zr_file_rt *files;
+	struct zr_frame_rt *frames;
 	struct zd_tmpfs *tmpfs;		/* mounted by the first tmpfs file */
 	bool failed;
 

@@ -710,7 +710,7 @@ static int parse_expect_moved(struct zr_parser *p, struct zr_cmd *cmd)
 	return ret;
 }
 
-/* The folio keys shared by expect set and expect page. */
+/* The folio keys shared by expect set and expect page (count= sets only, frame= pages only). */
 static int parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool set)
 {
 	struct zr_opt o[] = {
@@ -720,10 +720,14 @@ static int parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool
 		{ .key = "pinned", .type = ZR_OPT_CHOICE, .choices = yes_no },
 		{ .key = "lru", .type = ZR_OPT_CHOICE, .choices = yes_no },
 		{ .key = "order", .type = ZR_OPT_UINT },
-		{ .key = "count", .type = ZR_OPT_UINT },
+		{ .key = "count", .type = ZR_OPT_UINT },	/* ZR_EXP_COUNT; page: frame */
 	};
-	int ret = zr_arg_opts(p, o, set ? NOPTS(o) : NOPTS(o) - 1);
+	struct zr_token t;
+	int ret;
 
+	if (!set)
+		o[6] = (struct zr_opt){ .key = "frame", .type = ZR_OPT_WORD };
+	ret = zr_arg_opts(p, o, NOPTS(o));
 	if (ret)
 		return ret;
 	if (o[0].seen && set && o[0].choice == MEM_NONE)
@@ -732,7 +736,7 @@ static int parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool
 		if (o[i].seen)
 			return zr_perr(p, o[i].col, "expected no other key with mem=none (nothing mapped), found '%s='",
 				       o[i].key);
-	for (int i = 0; i < NOPTS(o); i++)
+	for (int i = 0; i < NOPTS(o) - 1; i++)
 		if (o[i].seen)
 			w->have |= 1u << i;
 	w->mem = o[0].choice == MEM_RAM ? -1 : o[0].choice == MEM_NONE ? -2 : o[0].choice;
@@ -741,7 +745,21 @@ static int parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool
 	w->pinned = o[3].choice == 1;
 	w->lru = o[4].choice == 1;
 	w->order = o[5].u;
-	w->count = o[6].u;
+	if (set && o[6].seen) {
+		w->have |= ZR_EXP_COUNT;
+		w->count = o[6].u;
+	} else if (!set && o[6].seen) {
+		/* Extension: the first frame=NAME records the page frame, later ones compare. */
+		if (!zr_is_name(o[6].value))
+			return zr_perr(p, vcol(&o[6]), "expected a frame name after frame=, found '%s'",
+				       o[6].value);
+		t = (struct zr_token){ .kind = ZR_TOK_WORD, .text = (char *)o[6].value,
+				       .col = vcol(&o[6]) };
+		ret = zr_define_or_get(p, ZR_FRAME, -1, &t, &w->frame);
+		if (ret)
+			return ret;
+		w->have |= ZR_EXP_FRAME;
+	}
 	return 0;
 }
 
