@@ -816,9 +816,15 @@ retry:
 		ret = follow_page_mask(vma, start, flags, &page_mask, &page);
 		if ((!ret && !page) || ret == -EMLINK) {
 			if (++faults > GUP_MAX_FAULTS_PER_PAGE) {
+				zd_pte_t e = 0;
+				int lvl = 0;
+
+				zd_follow_entry(mm, start, &e, &lvl);
 				_zd_report_page(mm->sys, ZD_MISUSE_BAD_STATE, "R4.2", NULL,
-						"GUP at %#lx: %d faults left the entry unusable",
-						start, GUP_MAX_FAULTS_PER_PAGE);
+						"GUP at %#lx (flags %#x%s): %d faults left the "
+						"entry unusable (level %d: %#llx)", start, flags,
+						ret == -EMLINK ? ", unshare" : "",
+						GUP_MAX_FAULTS_PER_PAGE, lvl, (unsigned long long)e);
 				ret = -EFAULT;
 				break;
 			}
