@@ -155,14 +155,18 @@ static bool can_reuse_anon(struct zd_folio *folio, struct zd_page *page)
 
 /*
  * wp_page_copy(): give this mapping a private copy of @old (or of the zero
- * page when @old is NULL); with UNSHARE the copy stays read-only.
+ * page when @old is NULL); with UNSHARE the copy stays read-only. When
+ * vmf->orig_pte maps @old, that mapping (its mapcount and reference) is
+ * replaced; from do_cow_fault the entry is empty and the caller keeps
+ * @old's reference.
  */
 static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
 	struct zd_mm *mm = vma->vm_mm;
 	bool unshare = vmf->flags & ZD_FAULT_FLAG_UNSHARE;
-	struct zd_folio *folio, *old_folio = old ? zd_page_folio(old) : NULL;
+	bool replaces = old && zd_pte_present(vmf->orig_pte);
+	struct zd_folio *folio, *old_folio = replaces ? zd_page_folio(old) : NULL;
 	zd_pte_t entry;
 
 	if (_zd_anon_vma_prepare(vma))
@@ -243,30 +247,41 @@ static zd_vm_fault_t do_wp_page(struct zd_vm_fault *vmf)
 
 /* ---- file and driver mappings ---- */
 
-/* finish_fault(): map vmf->page (its reference becomes the mapping's). */
-static zd_vm_fault_t finish_fault(struct zd_vm_fault *vmf, bool write)
+/*
+ * finish_fault(): map vmf->page; its reference becomes the mapping's.
+ * false if the entry changed meanwhile (the caller keeps the reference).
+ */
+static bool finish_fault(struct zd_vm_fault *vmf, bool write)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
 	struct zd_page *page = vmf->page;
 	struct zd_folio *folio = zd_page_folio(page);
 
-	if (!pte_lock_same(vmf)) {
-		zd_folio_put(folio);
-		return 0;
-	}
+	if (!pte_lock_same(vmf))
+		return false;
 	_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
 	_zd_add_mm_counter(vma->vm_mm, _zd_mm_counter(vma, folio), 1);
 	_zd_set_entry(vmf->pte, zd_pfn_pte(zd_page_to_pfn(page), vma_prot_bits(vma, write)));
 	zd_spin_unlock(vmf->ptl);
-	return 0;
+	return true;
+}
+
+/* Drop what ->fault handed us: the lock if it said LOCKED, then the reference. */
+static void release_fault_page(struct zd_page *page, zd_vm_fault_t ret)
+{
+	struct zd_folio *folio = zd_page_folio(page);
+
+	if (ret & ZD_VM_FAULT_LOCKED)
+		zd_folio_unlock(folio);
+	zd_folio_put(folio);
 }
 
 static zd_vm_fault_t do_fault(struct zd_vm_fault *vmf)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
 	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
-	struct zd_page *src;
-	zd_vm_fault_t ret;
+	struct zd_page *page;
+	zd_vm_fault_t ret, mk;
 
 	if (!vma->vm_ops || !vma->vm_ops->fault)
 		return ZD_VM_FAULT_SIGBUS;
@@ -274,23 +289,30 @@ static zd_vm_fault_t do_fault(struct zd_vm_fault *vmf)
 	ret = vma->vm_ops->fault(vmf);
 	if (ret & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE | ZD_VM_FAULT_RETRY))
 		return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
-	if (!vmf->page)
+	page = vmf->page;
+	if (!page)
 		return ZD_VM_FAULT_SIGBUS;
 	if (write && !(vma->vm_flags & ZD_VM_SHARED)) {
-		/* do_cow_fault(): a private copy of the file page. */
-		src = vmf->page;
-		ret = wp_page_copy(vmf, src);
-		zd_folio_put(zd_page_folio(src));
-		return ret;
+		/* do_cow_fault(): a private copy; the file page is only read. */
+		mk = wp_page_copy(vmf, page);
+		release_fault_page(page, ret);
+		return mk;
 	}
 	if (write && vma->vm_ops->page_mkwrite) {
-		ret = vma->vm_ops->page_mkwrite(vmf);
-		if (ret & ZD_VM_FAULT_ERROR) {
-			zd_folio_put(zd_page_folio(vmf->page));
-			return ret;
+		mk = vma->vm_ops->page_mkwrite(vmf);
+		if (mk & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE)) {
+			/* NOPAGE: truncated meanwhile; the access refaults. */
+			release_fault_page(page, ret);
+			return mk & ZD_VM_FAULT_ERROR;
 		}
 	}
-	return finish_fault(vmf, write && (vma->vm_flags & ZD_VM_SHARED));
+	if (finish_fault(vmf, write && (vma->vm_flags & ZD_VM_SHARED))) {
+		if (ret & ZD_VM_FAULT_LOCKED)
+			zd_folio_unlock(zd_page_folio(page));
+	} else {
+		release_fault_page(page, ret);	/* raced: somebody mapped it first */
+	}
+	return 0;
 }
 
 /* ---- non-present entries ---- */

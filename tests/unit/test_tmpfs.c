@@ -790,12 +790,6 @@ static void test_mmap_private(void **state)
  * do_cow_fault(): the first touch of a MAP_PRIVATE page is a write. The
  * anonymous copy is mapped, the cache folio never is: the fault's own
  * reference is the only one dropped, no mapcount moves.
- *
- * Known mm-core bug: do_fault() hands the unmapped source page to
- * wp_page_copy(), which removes a mapcount and drops a mapping
- * reference that never existed (mapcount underflow, and the page
- * cache's reference is stolen). Until wp_page_copy() leaves @old alone
- * when vmf->orig_pte is none, build with -DZT_COW_FAULT_FIXED to run it.
  */
 static void test_mmap_private_first_write(void **state)
 {
@@ -805,9 +799,6 @@ static void test_mmap_private_first_write(void **state)
 	struct zd_mm *mm;
 	unsigned long addr;
 
-#ifndef ZT_COW_FAULT_FIXED
-	skip();
-#endif
 	ZT_EQ(zd_shmem_file_setup(sys, 2 * PAGE, &f), 0);
 	write_pattern(f, 0, 2 * PAGE, 70);
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
