@@ -772,43 +772,77 @@ static void test_unbind_waits(void **state)
 /* ---- faults racing unbind ---- */
 
 #define RACE_THREADS 3
+#define RACE_AFTER_DEATH 200	/* touches a thread makes after its first SIGBUS */
 
 struct race_arg {
 	struct zd_mm *mm;
 	unsigned long addr, len, align;
-	unsigned long iters;
+	unsigned long cap;	/* iteration limit, in case death never shows */
 	uint64_t seed;
 	struct zt_barrier *barrier;
-	int bad;		/* results other than 0 / -EIO */
-	unsigned long ok, sigbus;
+	_Atomic int *gone;	/* set once the unbind has returned */
+	_Atomic unsigned long progress;
+	int bad, first_bad;	/* results other than 0 / -EIO, or life after unbind */
+	unsigned long ok, sigbus, zaps;
 };
 
+static void race_bad(struct race_arg *r, int what)
+{
+	if (!r->bad++)
+		r->first_bad = what;
+}
+
+/*
+ * Touch random pages and now and then zap a random folio (MADV_DONTNEED)
+ * so that faults keep coming, until well after the device died.
+ */
 static void *race_fn(void *arg)
 {
 	struct race_arg *r = arg;
 	uint64_t x = r->seed;
 
 	zt_barrier_wait(r->barrier);
-	for (unsigned long i = 0; i < r->iters; i++) {
+	for (unsigned long i = 0; i < r->cap && r->sigbus < RACE_AFTER_DEATH; i++) {
+		/* Acquire pairs with the release store after the unbind returned. */
+		bool gone = zd_atomic_load_acquire(r->gone);
 		unsigned long off;
 		int err;
 
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		off = (unsigned long)(x >> 17) % r->len & ~(ZD_PAGE_SIZE - 1);
-		err = zd_cpu_touch(r->mm, r->addr + off, 1, (x >> 8) & 1);
+		off = (unsigned long)(x >> 17) % r->len;
+		if (((x >> 40) & 7) == 0) {
+			off &= ~(r->align - 1);
+			err = zd_madvise(r->mm, r->addr + off, r->align, ZD_MADV_DONTNEED);
+			if (err)
+				race_bad(r, 1000 + err);
+			r->zaps++;
+			continue;
+		}
+		err = zd_cpu_touch(r->mm, r->addr + (off & ~(ZD_PAGE_SIZE - 1)), 1, (x >> 8) & 1);
 		if (!err)
 			r->ok++;
 		else if (err == -EIO)
 			r->sigbus++;
 		else
-			r->bad++;
-		/* once dead, it stays dead */
-		if (r->sigbus && !err)
-			r->bad++;
+			race_bad(r, err);
+		/*
+		 * Between the kill and the zap a page still mapped may be
+		 * touched (as in Linux); once the unbind returned, nothing is.
+		 */
+		if (gone && !err)
+			race_bad(r, 1);
+		zd_atomic_store_relaxed(&r->progress, i + 1);
 	}
+	if (r->sigbus < RACE_AFTER_DEATH)
+		race_bad(r, 2);
 	return NULL;
 }
 
+/*
+ * Faults (and zaps) racing unbind: every fault either maps a folio the
+ * unbind then zaps, or SIGBUSes; none maps after the kill, and every
+ * folio is idle for the memunmap.
+ */
 static void test_unbind_race(void **state)
 {
 	struct dx_fixture *fx = DX(state);
@@ -818,7 +852,10 @@ static void test_unbind_race(void **state)
 	struct zd_thread *t[RACE_THREADS];
 	struct zt_barrier barrier;
 	struct zd_mm *extra[RACE_THREADS] = { NULL };
+	unsigned long warmup = zt_iters(2000, 10);
+	_Atomic int gone;
 
+	zd_atomic_init(&gone, 0);
 	zt_barrier_init(&barrier, RACE_THREADS + 1);
 	for (int i = 0; i < RACE_THREADS; i++) {
 		struct zd_mm *mm = i < NR_MMS ? fx->mm[i] : NULL;
@@ -832,21 +869,31 @@ static void test_unbind_race(void **state)
 		r[i].len = len;
 		r[i].align = align;
 		r[i].addr = map_dax(fx, mm, len, 0);
-		r[i].iters = zt_iters(4000, 10);
+		r[i].cap = 1000 * 1000 * 100;
 		r[i].seed = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
 		r[i].barrier = &barrier;
+		r[i].gone = &gone;
+		zd_atomic_init(&r[i].progress, 0ul);
 		ZT_EQ(zd_thread_create(&t[i], race_fn, &r[i]), 0);
 	}
 	zt_barrier_wait(&barrier);
-	zt_sleep_ms(2);
+	/* unbind once every thread is well under way */
+	for (int i = 0; i < RACE_THREADS; i++)
+		while (zd_atomic_load_relaxed(&r[i].progress) < warmup)
+			zt_sleep_ms(1);
 	ZT_EQ(zd_devdax_destroy_timeout(fx->dd, 5000 * MS), 0);
 	fx->dd = NULL;
+	/* Release pairs with the threads' acquire loads. */
+	zd_atomic_store_release(&gone, 1);
 	for (int i = 0; i < RACE_THREADS; i++) {
 		zd_thread_join(t[i]);
 		if (r[i].bad)
-			fail_msg("thread %d (seed %#llx): %d unexpected results (%lu ok, %lu sigbus)",
-				 i, (unsigned long long)r[i].seed, r[i].bad, r[i].ok, r[i].sigbus);
-		ZT_EQ(entry_level(r[i].mm, r[i].addr, NULL), 0);
+			fail_msg("thread %d (seed %#llx): %d unexpected results, the first %d "
+				 "(%lu ok, %lu sigbus, %lu zaps)", i, (unsigned long long)r[i].seed,
+				 r[i].bad, r[i].first_bad, r[i].ok, r[i].sigbus, r[i].zaps);
+		ZT_TRUE(r[i].ok >= warmup / 2);
+		for (unsigned long off = 0; off < len; off += align)
+			ZT_EQ(entry_level(r[i].mm, r[i].addr + off, NULL), 0);
 	}
 	for (int i = 0; i < RACE_THREADS; i++)
 		if (extra[i])
