@@ -6,7 +6,8 @@
  * behind it as `expect set` checks a set's folios; mem=none asks that
  * nothing be mapped there. `expect process PROCESS [vmas=N] [anon=N]
  * [file=N] [shmem=N]` (an extension) checks the VMA count and RSS, so
- * splits and merges are visible.
+ * splits and merges are visible; `frame=NAME` (an extension) names the
+ * folio found, and later expectations naming it want the same one.
  *
  * The shared zero page (a read fault on anonymous memory) is a special
  * entry: it shows as mem=ram map=0 with the zero page's own refcount,
@@ -49,8 +50,9 @@ static const char *entry_kind(struct zr_run *run, zd_pte_t e, int level, unsigne
 }
 
 /*
- * frame=NAME: the first expectation naming NAME records the page frame,
- * every later one wants the same frame (a page reused, not copied).
+ * frame=NAME: the first expectation naming NAME records the folio (the
+ * pfn of its head page), every later one wants the same folio (a page
+ * reused, not copied; any page of one huge folio).
  */
 static void check_frame(struct zr_run *run, const struct zr_folio_expect *w, unsigned long pfn,
 			char *want, char *found)
@@ -100,7 +102,7 @@ static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char 
 	}
 	zr_folio_diff(run, folio, zr_device_of_folio(run, folio), w, found, sizeof(found));
 	if (w->have & ZR_EXP_FRAME)
-		check_frame(run, w, pfn, want, found);
+		check_frame(run, w, zd_folio_pfn(folio), want, found);
 	if (found[0]) {
 		zr_fail(ctx, cmd->line, "expected page %s%s, found%s (pfn %#lx, %s %#llx)", where,
 			want, found, pfn, entry_kind(run, e, level, pfn), (unsigned long long)e);
