@@ -63,7 +63,7 @@ uint64_t zd_devdax_size(const struct zd_devdax *dd);
  */
 unsigned long zd_devdax_pgoff_to_pfn(const struct zd_devdax *dd, unsigned long pgoff);
 
-/* What the fault handlers did, for tests (the devices's lifetime totals). */
+/* What the fault handlers did, for tests (totals over the device's life). */
 struct zd_devdax_stats {
 	unsigned long faults[3];	/* handled at PTE, PMD, PUD level (index level - 1) */
 	unsigned long fallbacks;	/* ZD_VM_FAULT_FALLBACK returned */

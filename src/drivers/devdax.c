@@ -474,8 +474,12 @@ void zd_devdax_kill(struct zd_devdax *dd)
 /*
  * Wait until every folio is back at its idle refcount. Puts of a GENERIC
  * folio to 1 wake nobody, so sleep in slices and look again. Once idle a
- * folio stays idle: the device is dead and unmapped, nothing can map or
- * look it up any more. 0 or -EBUSY at the deadline (0: none).
+ * folio stays idle: the device is dead and unmapped, nothing can map it or
+ * find it through a page table any more. (A GUP-fast walker that read an
+ * entry before the zap may still grab a reference; it re-checks the entry,
+ * drops the reference at once, and does all that inside an RCU read
+ * section that memunmap_pages' grace period waits for.) 0 or -EBUSY at
+ * the deadline (0: none).
  */
 static int wait_folios_idle(struct zd_devdax *dd, uint64_t timeout_ns)
 {
