@@ -35,12 +35,9 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <zonedev/devdax.h>
 #include "mm/internal.h"
-
-struct zd_devdax;
 
 /* The dax inode, its address_space and its one open file (/dev/daxX.Y). */
 struct dax_inode {
