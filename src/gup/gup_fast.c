@@ -138,12 +138,14 @@ retry:
 	/*
 	 * B3: between finding the folio and the increment it may have been
 	 * freed and reused, or split; now that it is held, check that the
-	 * page still belongs to it. First from the atomic flags (still a
-	 * head whose order covers the page), which makes reading the page's
+	 * page still belongs to it. The page itself, held, is a head. A tail
+	 * is checked from the head's atomic flags first (still a head whose
+	 * order covers the page), which makes reading the tail's
 	 * compound_head safe: the allocator wrote it before publishing the
 	 * folio's count, which our acquire read.
 	 */
-	if (zd_unlikely(page < &folio->page ||
+	if (page != &folio->page &&
+	    zd_unlikely(!zd_folio_test_large(folio) || page < &folio->page ||
 			(unsigned long)(page - &folio->page) >= zd_folio_nr_pages(folio) ||
 			zd_page_folio(page) != folio)) {
 		zd_folio_put_refs(folio, refs);
@@ -433,10 +435,10 @@ static void gup_fast_unpin_user_pages(struct zd_page **pages, unsigned long npag
 	unsigned long i, nr;
 
 	for (i = 0; i < npages; i += nr) {
-		struct zd_folio *folio = zd_page_folio(pages[i]);
+		struct zd_folio *folio = _zd_gup_page_folio(pages[i]);
 
 		for (nr = 1; i + nr < npages; nr++)
-			if (zd_page_folio(pages[i + nr]) != folio)
+			if (_zd_gup_page_folio(pages[i + nr]) != folio)
 				break;
 		_zd_gup_put_folio(folio, (int)nr, ZD_FOLL_PIN);
 	}
