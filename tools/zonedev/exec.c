@@ -317,15 +317,25 @@ static void report_set_leaks(struct zr_ctx *ctx)
 
 	for (int i = 0; i < sets->n; i++) {
 		struct zr_set_rt *s = &run->sets[i];
-		unsigned long refs = 0;
+		unsigned long refs = 0, pins = 0;
+		char what[80];
 
 		if (!s->n)
 			continue;
-		for (size_t j = 0; j < s->n; j++)
+		for (size_t j = 0; j < s->n; j++) {
 			refs += (unsigned long)s->v[j].refs;
-		zr_fail(ctx, 0, "expected no reference held at the end, found set '%s' (line %d) holding %lu reference%s on %zu folio%s: a leak; 'release %s' before the end",
-			sets->v[i].name, sets->v[i].line, refs, refs == 1 ? "" : "s",
-			s->n, s->n == 1 ? "" : "s", sets->v[i].name);
+			pins += (unsigned long)s->v[j].pins;
+		}
+		if (pins && refs)
+			snprintf(what, sizeof(what), "%lu reference%s and %lu pin%s", refs,
+				 refs == 1 ? "" : "s", pins, pins == 1 ? "" : "s");
+		else if (pins)
+			snprintf(what, sizeof(what), "%lu pin%s", pins, pins == 1 ? "" : "s");
+		else
+			snprintf(what, sizeof(what), "%lu reference%s", refs, refs == 1 ? "" : "s");
+		zr_fail(ctx, 0, "expected no reference held at the end, found set '%s' (line %d) holding %s on %zu folio%s: a leak; 'release %s' before the end",
+			sets->v[i].name, sets->v[i].line, what, s->n, s->n == 1 ? "" : "s",
+			sets->v[i].name);
 		zr_dump_folio(s->v[0].folio);
 	}
 }

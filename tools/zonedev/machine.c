@@ -179,12 +179,14 @@ void zr_print_holders(struct zr_run *run, int dev)
 	zd_mutex_lock(run->lock);
 	for (int i = 0; i < sets->n; i++) {
 		const struct zr_set_rt *s = &run->sets[i];
-		unsigned long refs = 0, folios = 0;
+		unsigned long refs = 0, pins = 0, folios = 0;
+		char pinstr[40] = "";
 
 		for (size_t j = 0; j < s->n; j++) {
 			if (s->v[j].dev != dev)
 				continue;
 			refs += (unsigned long)s->v[j].refs;
+			pins += (unsigned long)s->v[j].pins;
 			folios++;
 			if (!first)
 				first = s->v[j].folio;
@@ -192,8 +194,10 @@ void zr_print_holders(struct zr_run *run, int dev)
 		if (!folios)
 			continue;
 		holders++;
-		fprintf(stderr, "  set '%s' (line %d) holds %lu reference%s on %lu folio%s of '%s'\n",
-			sets->v[i].name, sets->v[i].line, refs, refs == 1 ? "" : "s", folios,
+		if (pins)
+			snprintf(pinstr, sizeof(pinstr), " and %lu pin%s", pins, pins == 1 ? "" : "s");
+		fprintf(stderr, "  set '%s' (line %d) holds %lu reference%s%s on %lu folio%s of '%s'\n",
+			sets->v[i].name, sets->v[i].line, refs, refs == 1 ? "" : "s", pinstr, folios,
 			folios == 1 ? "" : "s", run->prog->names[ZR_DEVICE].v[dev].name);
 	}
 	if (!holders)
