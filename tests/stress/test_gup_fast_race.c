@@ -16,6 +16,9 @@
  *   base: [ 64 pages of anonymous memory ]      (small phase)
  *         [ 4 x 2 MiB, THP ]                     (huge phase: PMD leaves,
  *                                                 whole-PMD changes only)
+ *         [ 2 MiB of small pages ]               (collapse phase: plus a
+ *                                                 thread doing MADV_COLLAPSE,
+ *                                                 bug B4)
  *   pinner  --pin/unpin-->  [....]
  *   unmapper --munmap/mmap/touch--> [..]   protector --RO/RW--> [...]
  *   forker  --fork/exit-->  the whole mm
@@ -43,7 +46,7 @@
 struct race {
 	struct zd_mm *mm;
 	unsigned long base, len, unit;	/* unit: granularity of the changes */
-	bool thp;
+	bool thp, collapse;
 	unsigned long rounds;
 	long min_other;
 	uint64_t seed;
@@ -51,7 +54,7 @@ struct race {
 	_Atomic int stop;
 	/* results, counted by the threads, asserted by the main thread */
 	_Atomic long errors, pins, gets, short_walks, faults, shared_pinned;
-	_Atomic long forks, unmaps, protects;
+	_Atomic long forks, unmaps, protects, collapses, collapsed;
 	char what[160];
 };
 
@@ -74,7 +77,8 @@ static bool others_done(struct race *r)
 {
 	return zd_atomic_load_relaxed(&r->unmaps) >= r->min_other &&
 	       zd_atomic_load_relaxed(&r->protects) >= r->min_other &&
-	       zd_atomic_load_relaxed(&r->forks) >= r->min_other;
+	       zd_atomic_load_relaxed(&r->forks) >= r->min_other &&
+	       (!r->collapse || zd_atomic_load_relaxed(&r->collapses) >= r->min_other);
 }
 
 static void *pinner(void *arg)
@@ -228,6 +232,31 @@ static void *forker(void *arg)
 	return NULL;
 }
 
+/*
+ * MADV_COLLAPSE of the whole block: khugepaged's collapse replaces the
+ * PTE table by a PMD leaf and frees the table after a grace period (B4:
+ * a GUP-fast walker in that table must notice the PMD change and drop
+ * what it took). Fails harmlessly while a page is pinned or the block
+ * has holes.
+ */
+static void *collapser(void *arg)
+{
+	struct race *r = arg;
+
+	zt_barrier_wait(&r->start);
+	while (!stopped(r)) {
+		int err = zd_madvise(r->mm, r->base, r->len, ZD_MADV_COLLAPSE);
+
+		if (!err)
+			zd_atomic_fetch_add_relaxed(&r->collapsed, 1);
+		else if (err != -EINVAL && err != -EAGAIN && err != -ENOMEM && err != -EBUSY)
+			race_fail(r, "MADV_COLLAPSE failed with an unexpected error");
+		zd_atomic_fetch_add_relaxed(&r->collapses, 1);
+		sched_yield();
+	}
+	return NULL;
+}
+
 static uint64_t test_seed(void)
 {
 	const char *e = getenv("ZT_SEED");
@@ -235,26 +264,33 @@ static uint64_t test_seed(void)
 	return e && *e ? strtoull(e, NULL, 0) : 0x5eed0001ull;
 }
 
-static void run_race(bool thp)
+enum phase { PHASE_SMALL, PHASE_THP, PHASE_COLLAPSE };
+static const char *const phase_name[] = { "small", "thp", "collapse" };
+
+static void run_race(enum phase phase)
 {
+	bool thp = phase == PHASE_THP;
 	struct zt_reports log;
 	struct zd_system *sys = zt_system_create(&log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 0);
 	unsigned long free0 = zd_nr_free_pages(sys);
-	struct zd_thread *t[4];
+	struct zd_thread *t[5];
+	int nr_threads = phase == PHASE_COLLAPSE ? 5 : 4;
 	struct race *r = calloc(1, sizeof(*r));
 
 	ZT_TRUE(r != NULL);
 	r->thp = thp;
-	r->unit = thp ? ZD_PMD_SIZE : PG;
-	r->len = thp ? 4 * ZD_PMD_SIZE : 64 * PG;
+	r->collapse = phase == PHASE_COLLAPSE;
+	r->unit = thp ? ZD_PMD_SIZE : r->collapse ? 32 * PG : PG;
+	r->len = thp ? 4 * ZD_PMD_SIZE : r->collapse ? ZD_PMD_SIZE : 64 * PG;
 	r->rounds = zt_iters(20000, 10);
 	r->min_other = (long)zt_iters(200, 10);
-	r->seed = test_seed() + (thp ? 1 : 0);
+	r->seed = test_seed() + (uint64_t)phase;
 	print_message("gup_fast_race(%s): seed %#llx (ZT_SEED=%#llx replays), %lu rounds\n",
-		      thp ? "thp" : "small", (unsigned long long)r->seed,
-		      (unsigned long long)(r->seed - (thp ? 1 : 0)), r->rounds);
+		      phase_name[phase], (unsigned long long)r->seed,
+		      (unsigned long long)(r->seed - (uint64_t)phase), r->rounds);
 	ZT_EQ(zd_mm_create(sys, &r->mm), 0);
-	ZT_EQ(zd_mmap(r->mm, 0, r->len, RW, ANON, NULL, 0, thp ? ZD_PMD_SIZE : 0, &r->base), 0);
+	ZT_EQ(zd_mmap(r->mm, 0, r->len, RW, ANON, NULL, 0, thp || r->collapse ? ZD_PMD_SIZE : 0,
+		      &r->base), 0);
 	if (thp)
 		ZT_EQ(zd_madvise(r->mm, r->base, r->len, ZD_MADV_HUGEPAGE), 0);
 	ZT_EQ(zd_cpu_touch(r->mm, r->base, r->len, true), 0);
@@ -266,12 +302,14 @@ static void run_race(bool thp)
 		ZT_EQ(lvl, 2);
 	}
 
-	zt_barrier_init(&r->start, 4);
+	zt_barrier_init(&r->start, nr_threads);
 	ZT_EQ(zd_thread_create(&t[0], pinner, r), 0);
 	ZT_EQ(zd_thread_create(&t[1], unmapper, r), 0);
 	ZT_EQ(zd_thread_create(&t[2], protector, r), 0);
 	ZT_EQ(zd_thread_create(&t[3], forker, r), 0);
-	for (int i = 0; i < 4; i++)
+	if (r->collapse)
+		ZT_EQ(zd_thread_create(&t[4], collapser, r), 0);
+	for (int i = 0; i < nr_threads; i++)
 		zd_thread_join(t[i]);
 
 	print_message("  pins %ld, gets %ld, short walks %ld, -EFAULT %ld; "
@@ -281,6 +319,10 @@ static void run_race(bool thp)
 		      zd_atomic_load_relaxed(&r->unmaps), zd_atomic_load_relaxed(&r->protects),
 		      zd_atomic_load_relaxed(&r->forks),
 		      zd_atomic_load_relaxed(&r->shared_pinned));
+	if (r->collapse)
+		print_message("  MADV_COLLAPSE: %ld calls, %ld collapsed\n",
+			      zd_atomic_load_relaxed(&r->collapses),
+			      zd_atomic_load_relaxed(&r->collapsed));
 	if (zd_atomic_load_relaxed(&r->errors))
 		fail_msg("%ld error(s), first: %s", zd_atomic_load_relaxed(&r->errors), r->what);
 	ZT_TRUE(zd_atomic_load_relaxed(&r->pins) + zd_atomic_load_relaxed(&r->gets) > 0);
@@ -308,13 +350,19 @@ static void run_race(bool thp)
 static void test_gup_fast_race_small(void **state)
 {
 	(void)state;
-	run_race(false);
+	run_race(PHASE_SMALL);
 }
 
 static void test_gup_fast_race_thp(void **state)
 {
 	(void)state;
-	run_race(true);
+	run_race(PHASE_THP);
+}
+
+static void test_gup_fast_race_collapse(void **state)
+{
+	(void)state;
+	run_race(PHASE_COLLAPSE);
 }
 
 int main(void)
@@ -322,6 +370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gup_fast_race_small),
 		cmocka_unit_test(test_gup_fast_race_thp),
+		cmocka_unit_test(test_gup_fast_race_collapse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

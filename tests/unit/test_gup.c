@@ -11,7 +11,8 @@
  * R/O pin after fork, a page pinned before fork copied eagerly, fast and
  * slow paths agreeing, THP (PMD-mapped, order 9) and device-DAX pages
  * (ZONE_DEVICE GENERIC, PTE and PMD mapped), and the long-term rules per
- * memory type (§4.4).
+ * memory type (§4.4); device-DAX and small pins also in the legacy
+ * 1-based scheme.
  *
  *   parent: [ P ]----fork----> child: [ P ]   one page, shared, R/O both
  *   pin(W) in parent:   parent [ P' ] (pinned, exclusive)   child [ P ]
@@ -40,18 +41,29 @@ struct gup_fx {
 	unsigned long free0;
 };
 
-static int gup_setup(void **state)
+static int gup_setup_scheme(void **state, enum zd_scheme scheme)
 {
 	struct gup_fx *fx = calloc(1, sizeof(*fx));
 
 	if (!fx)
 		return -1;
-	fx->sys = zt_system_create(&fx->log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 0);
+	fx->sys = zt_system_create(&fx->log, scheme, ZD_CHECK_FULL, 0);
 	fx->free0 = zd_nr_free_pages(fx->sys);
 	if (zd_mm_create(fx->sys, &fx->mm))
 		return -1;
 	*state = fx;
 	return 0;
+}
+
+static int gup_setup(void **state)
+{
+	return gup_setup_scheme(state, ZD_SCHEME_ZERO);
+}
+
+/* The legacy 1-based refcount scheme (semantics §13) for device pages. */
+static int gup_setup_one(void **state)
+{
+	return gup_setup_scheme(state, ZD_SCHEME_ONE);
 }
 
 /* Every test ends with every page back: no pin or reference left behind. */
@@ -285,6 +297,54 @@ static void test_force_write_cow(void **state)
 	 * refuses it with SIGSEGV, so FOLL_FORCE writes cannot work yet.
 	 */
 	skip();
+}
+
+/*
+ * A R/O long-term pin must keep seeing later writes made through the page
+ * table (cow.c "Longterm R/O pin is reliable"): in a private mapping the
+ * zero page is first replaced by an exclusive anonymous page, mapped
+ * read-only (gup_must_unshare for non-anonymous pages, FAULT_FLAG_UNSHARE).
+ */
+static void test_longterm_ro_pin_zero_page(void **state)
+{
+	struct gup_fx *fx = FX(state);
+	unsigned long a = map_anon(fx, 2 * PG);
+	struct zd_page *pages[1];
+	zd_vm_fault_t ret;
+	zd_pte_t e;
+	int lvl;
+	char c;
+
+	/* probe: does an unshare fault replace the zero page? */
+	ZT_EQ(zd_cpu_read(fx->mm, a + PG, &c, 1), 0);
+	zd_mmap_read_lock(fx->mm);
+	ret = zd_handle_mm_fault(zd_vma_lookup(fx->mm, a + PG), a + PG,
+				 ZD_FAULT_FLAG_UNSHARE | ZD_FAULT_FLAG_REMOTE);
+	zd_mmap_read_unlock(fx->mm);
+	ZT_EQ(ret & ZD_VM_FAULT_ERROR, 0);
+	ZT_EQ(zd_follow_entry(fx->mm, a + PG, &e, &lvl), 1);
+	if (zd_pte_pfn(e) == zd_folio_pfn(zd_zero_folio(fx->sys))) {
+		/*
+		 * Linux's do_wp_page copies any page of a COW mapping on an
+		 * unshare fault (wp_page_copy, zero page and page-cache pages
+		 * included); zd_handle_mm_fault unshares anonymous pages only,
+		 * so this pin would fault forever (GUP reports it after 1000).
+		 */
+		skip();
+	}
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);		/* the zero page */
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, 1, ZD_FOLL_LONGTERM, pages), 1);
+	ZT_TRUE(zd_page_folio(pages[0]) != zd_zero_folio(fx->sys));
+	ZT_TRUE(zd_folio_test_anon(zd_page_folio(pages[0])));
+	ZT_TRUE(zd_page_test_flag(pages[0], ZD_PG_anon_exclusive));
+	ZT_EQ(zd_folio_ref_count(zd_page_folio(pages[0])), 1 + BIAS);
+	ZT_EQ(zd_follow_entry(fx->mm, a, &e, &lvl), 1);
+	ZT_TRUE(!zd_pte_write(e));
+	/* a later write through the page table reaches the pinned page */
+	ZT_EQ(zd_cpu_write(fx->mm, a, "late", 5), 0);
+	ZT_EQ(memcmp(zd_page_address(pages[0]), "late", 5), 0);
+	zd_unpin_user_page(pages[0]);
 }
 
 /* FOLL_DUMP leaves holes for unpopulated anon memory and the zero page; NOFAULT never faults. */
@@ -761,7 +821,8 @@ static void devdax_case(struct gup_fx *fx, unsigned long align)
 	ZT_EQ(zd_folio_pgmap(f)->type, ZD_MEMORY_DEVICE_GENERIC);
 	page_at(fx->mm, a, &lvl);
 	ZT_EQ(lvl, align == ZD_PMD_SIZE ? 2 : 1);
-	ZT_EQ(zd_folio_ref_count(f), 2);	/* idle 1 + the mapping */
+	/* idle 1 + the mapping (legacy: idle 1 too, R13 L1) */
+	ZT_EQ(zd_folio_ref_count(f), 2);
 
 	/* long-term pins are allowed on device-DAX; fast and slow agree */
 	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, (int)n, ZD_FOLL_WRITE | ZD_FOLL_LONGTERM, pages),
@@ -845,6 +906,7 @@ static void test_pin_events(void **state)
 }
 
 #define GUP_TEST(fn) cmocka_unit_test_setup_teardown(fn, gup_setup, gup_teardown)
+#define GUP_TEST_ONE(fn) { #fn "(legacy)", fn, gup_setup_one, gup_teardown, NULL }
 
 int main(void)
 {
@@ -858,6 +920,7 @@ int main(void)
 		GUP_TEST(test_pin_small),
 		GUP_TEST(test_pin_thp),
 		GUP_TEST(test_zero_page),
+		GUP_TEST(test_longterm_ro_pin_zero_page),
 		GUP_TEST(test_unpin_unpinned),
 		GUP_TEST(test_refcount_limit),
 		GUP_TEST(test_write_pin_breaks_cow),
@@ -867,6 +930,9 @@ int main(void)
 		GUP_TEST(test_device_grab_rules),
 		GUP_TEST(test_devdax_4k),
 		GUP_TEST(test_devdax_2m),
+		GUP_TEST_ONE(test_devdax_4k),
+		GUP_TEST_ONE(test_devdax_2m),
+		GUP_TEST_ONE(test_pin_small),
 		GUP_TEST(test_shmem_longterm),
 		GUP_TEST(test_pin_events),
 	};
