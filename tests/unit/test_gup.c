@@ -390,6 +390,14 @@ static void test_get_counts(void **state)
 	put_pages(fast, 4);
 	for (int i = 0; i < 4; i++)
 		ZT_EQ(zd_folio_ref_count(folio_at(fx->mm, a + (unsigned long)i * PG)), 1);
+	/* the lockless walk alone takes all of them */
+	ZT_EQ(zd_get_user_pages_fast_only(fx->mm, a, 4, 0, fast), 4);
+	ZT_PTR_EQ(fast[3], pages[3]);
+	put_pages(fast, 4);
+	/* but stops at a hole, without falling back */
+	ZT_EQ(zd_munmap(fx->mm, a + 2 * PG, PG), 0);
+	ZT_EQ(zd_get_user_pages_fast_only(fx->mm, a, 4, 0, fast), 2);
+	put_pages(fast, 2);
 	/* the unlocked variant */
 	ZT_EQ(zd_get_user_pages_unlocked(fx->mm, a, 2, pages, ZD_FOLL_WRITE), 2);
 	put_pages(pages, 2);
@@ -498,6 +506,25 @@ static void test_pin_thp(void **state)
 	/* still PMD-mapped */
 	ZT_PTR_EQ(page_at(fx->mm, a, &lvl), head);
 	ZT_EQ(lvl, 2);
+
+	/*
+	 * PTE-mapped tails: unmapping the last page splits the PMD. The
+	 * lockless walk alone (fast_only) finds each tail's folio and takes
+	 * one reference per page.
+	 */
+	ZT_EQ(zd_munmap(fx->mm, a + (n - 1) * PG, PG), 0);
+	page_at(fx->mm, a + 7 * PG, &lvl);
+	ZT_EQ(lvl, 1);
+	ZT_EQ(zd_folio_ref_count(f), (int)n - 1);	/* one per PTE */
+	ZT_EQ(zd_get_user_pages_fast_only(fx->mm, a + 7 * PG, 9, 0, pages), 9);
+	for (int i = 0; i < 9; i++)
+		ZT_PTR_EQ(pages[i], zd_folio_page(f, 7 + (unsigned long)i));
+	ZT_EQ(zd_folio_ref_count(f), (int)n - 1 + 9);
+	put_pages(pages, 9);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a + 7 * PG, 9, 0, pages), 9);
+	ZT_EQ(zd_folio_pincount(f), 9);
+	zd_unpin_user_pages(pages, 9);
+	ZT_EQ(zd_folio_ref_count(f), (int)n - 1);
 	free(pages);
 }
 
