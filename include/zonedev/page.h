@@ -113,15 +113,32 @@ static inline bool zd_folio_test_flag(const struct zd_folio *f, enum zd_pageflag
 
 /* ---- page <-> folio ---- */
 
+/*
+ * The first word of a page is read without locks (page_folio() from
+ * GUP-fast, from any holder of a page) while list operations and folio
+ * setup write it: both sides use relaxed atomics, as the kernel uses
+ * READ_ONCE/WRITE_ONCE on it.
+ */
+static inline unsigned long zd_page_compound_head(const struct zd_page *page)
+{
+	return zd_atomic_load_relaxed((_Atomic unsigned long *)(void *)
+				      &((struct zd_page *)page)->compound_head);
+}
+
+static inline void _zd_page_set_compound_head(struct zd_page *page, unsigned long v)
+{
+	zd_atomic_store_relaxed((_Atomic unsigned long *)(void *)&page->compound_head, v);
+}
+
 static inline bool zd_page_is_tail(const struct zd_page *page)
 {
-	return page->compound_head & 1ul;
+	return zd_page_compound_head(page) & 1ul;
 }
 
 /* page_folio(): the folio a page belongs to. */
 static inline struct zd_folio *zd_page_folio(const struct zd_page *page)
 {
-	unsigned long head = page->compound_head;
+	unsigned long head = zd_page_compound_head(page);
 
 	if (head & 1ul)
 		return (struct zd_folio *)(head - 1);

@@ -15,20 +15,35 @@
 
 /* ---- lists ---- */
 
-static inline void zd_list_init(struct zd_list_head *h) { h->next = h->prev = h; }
+/*
+ * List links of pages share their first word with compound_head, which
+ * is read without locks: stores go through relaxed atomics (lock-free
+ * readers only ever test bit 0, never set in a list pointer).
+ */
+#define ZD_LIST_SET(field, v) \
+	zd_atomic_store_relaxed((struct zd_list_head *_Atomic *)(void *)&(field), (v))
+
+static inline void zd_list_init(struct zd_list_head *h)
+{
+	ZD_LIST_SET(h->next, h);
+	ZD_LIST_SET(h->prev, h);
+}
 static inline bool zd_list_empty(const struct zd_list_head *h) { return h->next == h; }
 static inline void zd_list_add(struct zd_list_head *n, struct zd_list_head *h)
 {
-	n->next = h->next;
-	n->prev = h;
-	h->next->prev = n;
-	h->next = n;
+	struct zd_list_head *next = h->next;
+
+	ZD_LIST_SET(n->next, next);
+	ZD_LIST_SET(n->prev, h);
+	ZD_LIST_SET(next->prev, n);
+	ZD_LIST_SET(h->next, n);
 }
 static inline void zd_list_del(struct zd_list_head *n)
 {
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = NULL;
+	ZD_LIST_SET(n->prev->next, n->next);
+	ZD_LIST_SET(n->next->prev, n->prev);
+	ZD_LIST_SET(n->next, (struct zd_list_head *)NULL);
+	ZD_LIST_SET(n->prev, (struct zd_list_head *)NULL);
 }
 
 #define zd_container_of(ptr, type, member) \

@@ -246,7 +246,7 @@ static void memmap_init_range(struct _zd_pgmap_range *rs)
 				       ZD_PG_BIT(ZD_PG_dev_free));
 		for (unsigned long t = 1; t < nr; t++) {
 			init_device_page(head + t, pgmap);
-			head[t].compound_head = (unsigned long)head | 1ul;
+			_zd_page_set_compound_head(&head[t], (unsigned long)head | 1ul);
 		}
 		if (nr > 1)
 			zd_atomic_init(&head->flags, zd_atomic_load_relaxed(&head->flags) |

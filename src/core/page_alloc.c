@@ -85,7 +85,7 @@ static void prep_folio(struct zd_page *head, unsigned int order)
 		struct zd_page *t = head + i;
 
 		zd_atomic_store_relaxed(&t->flags, 0ul);
-		t->compound_head = (unsigned long)head | 1ul;
+		_zd_page_set_compound_head(t, (unsigned long)head | 1ul);
 		t->_tail_unused = 0;
 		t->mapping = NULL;
 		t->index = 0;
@@ -93,7 +93,8 @@ static void prep_folio(struct zd_page *head, unsigned int order)
 		zd_atomic_store_relaxed(&t->_mapcount, -1);
 		zd_atomic_store_relaxed(&t->_entire_mapcount, -1);	/* page 1: large mapcount */
 	}
-	head->lru.next = head->lru.prev = NULL;
+	ZD_LIST_SET(head->lru.next, (struct zd_list_head *)NULL);
+	ZD_LIST_SET(head->lru.prev, (struct zd_list_head *)NULL);
 }
 
 struct zd_folio *zd_folio_alloc(struct zd_system *sys, unsigned int gfp, unsigned int order)
@@ -149,7 +150,7 @@ void _zd_free_ram_folio(struct zd_system *sys, struct zd_folio *folio)
 	if (_zd_tracing(sys))
 		_zd_emit(sys, ZD_EV_FREE, folio, 0);
 	for (unsigned long i = 1; i < nr; i++) {
-		head[i].compound_head = 0;
+		_zd_page_set_compound_head(&head[i], 0);
 		head[i]._tail_unused = 0;
 	}
 	zd_atomic_store_relaxed(&head->flags, 0ul);

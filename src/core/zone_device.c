@@ -48,7 +48,7 @@ static struct _zd_pgmap_range *range_of(struct zd_dev_pagemap *pgmap, const stru
 static void reinit_page(struct zd_page *p, struct zd_dev_pagemap *pgmap)
 {
 	zd_atomic_store_relaxed(&p->flags, ZD_PG_BIT(ZD_PG_zone_device) | ZD_PG_BIT(ZD_PG_reserved));
-	p->pgmap = pgmap;
+	_zd_page_set_compound_head(p, (unsigned long)pgmap);	/* the pgmap word */
 	p->mapping = NULL;
 	p->index = 0;
 	zd_atomic_store_relaxed(&p->_mapcount, -1);
@@ -130,7 +130,7 @@ int zd_zone_device_folio_init(struct zd_folio *folio, struct zd_dev_pagemap *pgm
 		for (unsigned long i = 0; i < nr; i++)
 			reinit_page(head + i, pgmap);
 		for (unsigned long i = 1; i < nr; i++)
-			head[i].compound_head = (unsigned long)head | 1ul;
+			_zd_page_set_compound_head(&head[i], (unsigned long)head | 1ul);
 		if (order)
 			zd_atomic_store_relaxed(&head->flags, zd_atomic_load_relaxed(&head->flags) |
 						ZD_PG_BIT(ZD_PG_head) | ZD_PG_BIT(ZD_PG_large_rmappable) |
