@@ -9,6 +9,11 @@
 #include <zonedev/memremap.h>
 #include <zonedev/check.h>
 #include <zonedev/devmem_pool.h>
+#include <zonedev/pgtable.h>
+#include <zonedev/mm.h>
+#include <zonedev/gup.h>
+#include <zonedev/tmpfs.h>
+#include <zonedev/devdax.h>
 #include <zonedev/sync/thread.h>
 
 #endif /* ZONEDEV_ZONEDEV_H */
