@@ -228,4 +228,22 @@ int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **o
 /* Put a RAM folio on the LRU after a fault mapped it (folio_add_lru_vma). */
 void _zd_lru_add_new(struct zd_folio *folio);
 
+/* ---- walkers that expect LRU pages (include/zonedev/mm_walkers.h) ---- */
+
+/*
+ * tlb_remove_table() / pte_free_defer(): free a page-table page already
+ * unlinked from its parent after an RCU grace period (pgtable_rcu.c).
+ */
+void _zd_pgtable_free_deferred(struct zd_mm *mm, struct zd_pgtable *t);
+/*
+ * mlock_folio(): a RAM folio mapped in a VM_LOCKED VMA becomes unevictable
+ * and leaves the LRU lists; device folios are ignored (mlock.c).
+ */
+void _zd_mlock_folio(struct zd_folio *folio);
+/*
+ * folio_add_lru_vma(): a new RAM folio mapped in @vma is mlocked if @vma is
+ * VM_LOCKED (mlock_new_folio), otherwise put on the LRU (mlock.c).
+ */
+void _zd_folio_add_lru_vma(struct zd_folio *folio, struct zd_vm_area_struct *vma);
+
 #endif /* ZD_MM_INTERNAL_H */

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/mm/pgtable_rcu.c - freeing a page-table page after a grace period.
+ *
+ * Models tlb_remove_table() of mm/mmu_gather.c and pte_free_defer() of
+ * mm/pgtable-generic.c for the callers outside pgtable.c (khugepaged's
+ * collapse): a table already unlinked from its parent may still be walked
+ * by GUP-fast, which reads entries under the RCU read side only, so it is
+ * freed after a grace period (bug B4). pgtable.c frees the tables of
+ * free_pgtables() the same way.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+static void pgtable_free_rcu(struct zd_rcu_head *head)
+{
+	struct zd_pgtable *t = zd_container_of(head, struct zd_pgtable, rcu);
+
+	zd_spin_lock_destroy(&t->ptl);
+	free(t);
+}
+
+void _zd_pgtable_free_deferred(struct zd_mm *mm, struct zd_pgtable *t)
+{
+	zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
+	zd_call_rcu(&t->rcu, pgtable_free_rcu);
+}
