@@ -185,6 +185,13 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 	if (err)
 		return err;
 	zd_mmap_write_lock(parent);
+	/*
+	 * raw_write_seqcount_begin(&mm->write_protect_seq), then a full
+	 * barrier: pairs with GUP-fast's barrier after its pins (either we
+	 * see the pin and copy the page, or it sees the count and unpins).
+	 */
+	zd_atomic_fetch_add_acq_rel(&parent->write_protect_seq, 1u);
+	zd_smp_mb();
 	for (size_t i = 0; i < parent->nr_vmas && !err; i++) {
 		struct zd_vm_area_struct *src = parent->vmas[i], *dst;
 		struct copy_ctx c;
@@ -219,6 +226,7 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 		_zd_walk_leaves(parent, src->vm_start, src->vm_end, copy_leaf, &c);
 		err = c.err;
 	}
+	zd_atomic_fetch_add_acq_rel(&parent->write_protect_seq, 1u);	/* even again */
 	zd_mmap_write_unlock(parent);
 	if (err) {
 		zd_mm_destroy(child);

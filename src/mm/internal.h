@@ -73,10 +73,16 @@ struct zd_mm {
 	struct zd_vm_area_struct **vmas;
 	size_t nr_vmas, cap_vmas;
 	_Atomic long rss[3];			/* ZD_MM_ANONPAGES, FILEPAGES, SHMEMPAGES */
+	/*
+	 * Odd while fork write-protects and copies; a FOLL_PIN GUP-fast that
+	 * saw it odd or changed gives its pins back (mm->write_protect_seq).
+	 */
+	_Atomic unsigned int write_protect_seq;
 	_Atomic long nr_pgtables;
 };
 
 enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES };
+#define ZD_MM_WRITE_PROTECT_SEQ 1
 
 /* ---- anon_vma and address_space ---- */
 

@@ -240,8 +240,10 @@ static zd_vm_fault_t do_wp_page(struct zd_vm_fault *vmf)
 		}
 		return 0;
 	}
-	if (unshare && !(folio && zd_folio_test_anon(folio)))
-		return 0;	/* only anonymous pages are unshared */
+	/*
+	 * Copy: a write, or an unshare for a long-term R/O pin of a page this
+	 * COW mapping does not own (the zero page, a page-cache page).
+	 */
 	return wp_page_copy(vmf, page);
 }
 
