@@ -133,7 +133,7 @@ struct zd_khugepaged_stats {
  * zero-page entries, 256 shared pages, at least one young entry). Blocks
  * holding a ZONE_DEVICE folio are left (SCAN_PAGE_NULL); DAX and
  * VM_SPECIAL VMAs are not scanned. @st (may be NULL) receives the
- * per-block results. Returns the number of blocks collapsed.
+ * per-block results. Returns the number of blocks collapsed, or -ENOMEM.
  * Context: takes mmap_lock for write.
  */
 int zd_khugepaged_scan_mm(struct zd_mm *mm, struct zd_khugepaged_stats *st);

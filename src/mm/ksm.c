@@ -77,7 +77,8 @@ static void ksm_leaf(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_pt_leve
 	struct zd_folio *folio;
 	struct zd_page *page;
 
-	if (s->err || lvl != ZD_LVL_PTE || !zd_pte_present(e) || zd_pte_protnone(e))
+	/* Present includes a NUMA-hinting PROT_NONE entry, as folio_walk_start returns it. */
+	if (s->err || lvl != ZD_LVL_PTE || !zd_pte_present(e))
 		return;
 	page = zd_vm_normal_page(s->vma, addr, e);
 	if (!page)
@@ -135,7 +136,7 @@ static _Atomic zd_pte_t *lock_item(const struct ksm_item *it, struct zd_folio *f
 		return NULL;
 	zd_spin_lock(_zd_pte_lockptr(slot));
 	*e = _zd_read_entry(slot);
-	if (zd_pte_present(*e) && !zd_pte_protnone(*e) && zd_pte_pfn(*e) == zd_folio_pfn(folio))
+	if (zd_pte_present(*e) && zd_pte_pfn(*e) == zd_folio_pfn(folio))
 		return slot;
 	zd_spin_unlock(_zd_pte_lockptr(slot));
 	return NULL;

@@ -800,6 +800,98 @@ static void test_split_huge_pages(void **state)
 	wt_fini(&w);
 }
 
+/* ---- device-private entries: not present, so no walker even sees a page ---- */
+
+/*
+ * What migrate_vma_pages leaves for a page moved to device-private memory:
+ * a writable device-private entry holding one reference and one mapcount
+ * of the anonymous device folio (R6.6).
+ */
+static void map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio)
+{
+	struct zd_vm_area_struct *vma;
+	_Atomic zd_pte_t *slot = NULL;
+	bool busy = true;
+
+	zd_mmap_read_lock(mm);
+	vma = zd_vma_lookup(mm, addr);
+	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
+		slot = _zd_walk(mm, addr, ZD_LVL_PTE, true);
+	if (slot) {
+		zd_spin_lock(_zd_pte_lockptr(slot));
+		busy = !zd_pte_none(_zd_read_entry(slot));
+		if (!busy) {
+			_zd_folio_add_new_anon_rmap(folio, vma, addr, ZD_LVL_PTE);
+			_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
+			_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_WRITE,
+							 zd_folio_pfn(folio)));
+		}
+		zd_spin_unlock(_zd_pte_lockptr(slot));
+	}
+	zd_mmap_read_unlock(mm);
+	ZT_TRUE(slot != NULL);
+	ZT_TRUE(!busy);
+}
+
+static void test_device_private(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct zd_devmem_pool *pp = NULL;
+	struct zd_khugepaged_stats st;
+	struct zd_vm_area_struct *vma;
+	struct zd_numa_stats ns;
+	struct zd_folio *priv;
+	struct zd_page *page;
+	struct zd_mm *mm = NULL;
+	unsigned long a, addrs[2];
+	int status[2], nodes[2] = { 0, 0 }, ref, mapcount;
+	zd_pte_t e;
+
+	ZT_EQ(zd_devmem_pool_create(sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB, 0, &pp), 0);
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	a = map_anon(mm, 2 * MiB);
+	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_MERGEABLE), 0);
+	write_page(mm, a, 0x11);
+	write_page(mm, a + PG, 0x11);
+	ZT_EQ(zd_devmem_pool_alloc(pp, 0, &priv), 0);
+	map_device_private(mm, a + 2 * PG, priv);
+	e = entry_at(mm, a + 2 * PG, NULL);
+	ref = zd_folio_ref_count(priv);
+	mapcount = zd_folio_mapcount(priv);
+	ZT_EQ(ref, 1);
+	ZT_EQ(mapcount, 1);
+
+	zd_mmap_read_lock(mm);
+	vma = zd_vma_lookup(mm, a);
+	ZT_EQ(zd_follow_page(vma, a + 2 * PG, ZD_FW_GET, &page), -ENOENT);
+	ZT_EQ(zd_change_prot_numa(vma, a, a + 2 * MiB), 2);
+	zd_mmap_read_unlock(mm);
+	ZT_EQ(zd_numa_maps(mm, &ns), 0);
+	ZT_EQ(ns.pages, 2);
+	addrs[0] = a + 2 * PG;
+	addrs[1] = a;
+	ZT_EQ(zd_move_pages(mm, 2, addrs, nodes, status), 0);
+	ZT_EQ(status[0], -ENOENT);
+	ZT_EQ(status[1], 0);
+	ZT_EQ(zd_move_pages(mm, 2, addrs, NULL, status), 0);
+	ZT_EQ(status[0], -ENOENT);
+	ZT_EQ(zd_ksm_scan(&mm, 1), 1);		/* the two RAM pages only */
+	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_COLLAPSE), -EINVAL);	/* SCAN_PTE_NON_PRESENT */
+	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_HUGEPAGE), 0);
+	ZT_EQ(zd_khugepaged_scan_mm(mm, &st), 0);
+	ZT_EQ(st.results[ZD_SCAN_PTE_NON_PRESENT], 1);
+	ZT_EQ(zd_split_huge_pages(mm, a, a + 2 * MiB), 0);
+
+	ZT_EQU(entry_at(mm, a + 2 * PG, NULL), e);
+	ZT_EQ(zd_folio_ref_count(priv), ref);
+	ZT_EQ(zd_folio_mapcount(priv), mapcount);
+	ZT_TRUE(!zd_folio_test_flag(priv, ZD_PG_lru));
+	ZT_EQ(zd_check_invariants(sys), 0);
+	zd_mm_destroy(mm);
+	ZT_EQ(zd_devmem_pool_destroy(pp, 2000 * MS), 0);
+	ZT_EQ(zd_check_invariants(sys), 0);
+}
+
 /* ---- device DAX: a shared mapping every walker leaves alone ---- */
 
 static void devdax_walkers(void **state, unsigned long align)
@@ -905,6 +997,7 @@ int main(void)
 		ZT_TEST(test_numa_hinting),
 		ZT_TEST(test_move_pages),
 		ZT_TEST(test_split_huge_pages),
+		ZT_TEST(test_device_private),
 		ZT_TEST(test_devdax_4k),
 		ZT_TEST(test_devdax_2m),
 	};
