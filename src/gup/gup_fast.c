@@ -31,18 +31,11 @@
  * fork write-protects the parent's anonymous PTEs after checking that the
  * page is not maybe-DMA-pinned (pinned pages are copied eagerly). A
  * GUP-fast pin taken between that check and the write-protect would pin
- * a page fork then shares with the child. Linux closes the window with
- * mm->write_protect_seq: fork runs copy_page_range inside a
- * raw_write_seqcount_begin/end, and a FOLL_PIN GUP-fast gives up if the
- * count was odd at its start or changed by its end.
- *
- * struct zd_mm belongs to the mm code: when it provides the sequence
- * (ZD_MM_WRITE_PROTECT_SEQ, an _Atomic unsigned int write_protect_seq
- * that zd_fork makes odd, then a full barrier, for the duration of its
- * copy), it is used here. Until then the window is not closed (not
- * modelled yet).
+ * a page fork then shares with the child. mm->write_protect_seq closes
+ * the window, as in Linux: zd_fork makes it odd (then a full barrier) for
+ * the duration of its copy, and a FOLL_PIN GUP-fast gives up if the count
+ * was odd at its start or changed by its end.
  */
-#ifdef ZD_MM_WRITE_PROTECT_SEQ
 static bool wp_seq_begin(struct zd_mm *mm, unsigned int *seq)
 {
 	/* raw_seqcount_try_begin(): pairs with fork's increments. */
@@ -61,21 +54,6 @@ static bool wp_seq_retry(struct zd_mm *mm, unsigned int seq)
 	zd_smp_mb();
 	return zd_atomic_load_acquire(&mm->write_protect_seq) != seq;
 }
-#else
-static bool wp_seq_begin(struct zd_mm *mm, unsigned int *seq)
-{
-	(void)mm;
-	*seq = 0;
-	return true;
-}
-
-static bool wp_seq_retry(struct zd_mm *mm, unsigned int seq)
-{
-	(void)mm;
-	(void)seq;
-	return false;
-}
-#endif
 
 /* ---------------------------------------------------------------- */
 /* Grabbing a page without a stable reference                        */
