@@ -143,21 +143,34 @@ static _Atomic zd_pte_t *lock_item(const struct ksm_item *it, struct zd_folio *f
 }
 
 /*
- * Clear the entry, then check that @folio has no references beyond its
- * mappings and our @refs (page_try_share_anon_rmap and the count check of
- * write_protect_page). On failure the entry is restored. The full barrier
- * pairs with GUP-fast's re-read of the entry after its grab.
+ * ptep_clear_flush() and the count check of write_protect_page(): clear
+ * @it's entry, let every GUP-fast walker that may have read it finish (it
+ * takes its reference inside an RCU read-side section and re-reads the
+ * entry after), then check that @folio has no references beyond its
+ * mappings and our @refs - no GUP, no DMA pin. Returns the slot, locked
+ * and cleared (*e: the old entry), or NULL with the entry as it was.
+ * Context: the mm locked for write: no fault or zap can change the entry.
  */
-static bool clear_and_check(_Atomic zd_pte_t *slot, zd_pte_t e, struct zd_folio *folio, int refs)
+static _Atomic zd_pte_t *clear_and_check(const struct ksm_item *it, struct zd_folio *folio,
+					 int refs, zd_pte_t *e)
 {
+	_Atomic zd_pte_t *slot = lock_item(it, folio, e);
+	struct zd_spinlock *ptl;
+
+	if (!slot)
+		return NULL;
+	ptl = _zd_pte_lockptr(slot);
 	_zd_set_entry(slot, 0);
-	zd_smp_mb();
+	zd_spin_unlock(ptl);
+	zd_synchronize_rcu();
+	zd_spin_lock(ptl);
 	if (zd_folio_maybe_dma_pinned(folio) ||
 	    zd_folio_ref_count(folio) != zd_folio_mapcount(folio) + refs) {
-		_zd_set_entry(slot, e);
-		return false;
+		_zd_set_entry(slot, *e);
+		zd_spin_unlock(ptl);
+		return NULL;
 	}
-	return true;
+	return slot;
 }
 
 /* write_protect_page(): read-only, clean, no longer exclusive. */
@@ -167,13 +180,9 @@ static bool write_protect_item(const struct ksm_item *it, int refs)
 	_Atomic zd_pte_t *slot;
 	zd_pte_t e;
 
-	slot = lock_item(it, folio, &e);
+	slot = clear_and_check(it, folio, refs, &e);
 	if (!slot)
 		return false;
-	if (!clear_and_check(slot, e, folio, refs)) {
-		zd_spin_unlock(_zd_pte_lockptr(slot));
-		return false;
-	}
 	if (zd_pte_dirty(e))
 		zd_page_set_flag(&folio->page, ZD_PG_dirty);
 	zd_page_clear_flag(&folio->page, ZD_PG_anon_exclusive);
@@ -189,13 +198,9 @@ static bool replace_item(const struct ksm_item *it, int refs, struct zd_folio *k
 	_Atomic zd_pte_t *slot;
 	zd_pte_t e;
 
-	slot = lock_item(it, dup, &e);
+	slot = clear_and_check(it, dup, refs, &e);
 	if (!slot)
 		return false;
-	if (!clear_and_check(slot, e, dup, refs)) {
-		zd_spin_unlock(_zd_pte_lockptr(slot));
-		return false;
-	}
 	zd_folio_get(kept);
 	_zd_folio_add_rmap(kept, &kept->page, ZD_LVL_PTE);
 	/* mk_pte(kpage, vma->vm_page_prot) of a private mapping: read-only, young. */

@@ -17,7 +17,9 @@
  * Where the model differs: there is one node, so a page already on the
  * requested node is migrated anyway (Linux leaves it where it is) and the
  * path runs; pages are migrated one at a time under the mmap lock (Linux
- * isolates them from the LRU, batches them and migrates without it); only
+ * isolates them from the LRU, batches them and migrates without it); an
+ * RCU grace period after the migration entry is installed stands in for
+ * the refcount freeze that keeps GUP-fast from taking a reference; only
  * anonymous folios mapped once, by a PTE (small) or a PMD (a THP), are
  * migrated: page-cache folios and PTE-mapped large folios are not modelled
  * (-EOPNOTSUPP).
@@ -49,8 +51,9 @@ static const enum zd_pageflags migrate_flags[] = {
 };
 
 /*
- * Give the mapping of @folio at @addr to a copy. Context: mmap_lock held,
- * @folio locked, referenced by the caller and mapped exactly once.
+ * Give the mapping of @folio at @addr to a copy. Context: mmap_lock held
+ * for read (page tables stay), @folio locked, referenced by the caller
+ * and mapped exactly once.
  */
 static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long addr,
 				struct zd_folio *folio)
@@ -59,9 +62,12 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 	unsigned int order = zd_folio_order(folio);
 	unsigned long nr = 1ul << order;
 	struct zd_folio_walk fw;
+	struct zd_spinlock *ptl;
+	_Atomic zd_pte_t *slot;
 	struct zd_folio *new;
 	enum zd_pt_level lvl;
-	zd_pte_t e;
+	zd_pte_t e, mig;
+	bool mapped;
 
 	new = zd_folio_alloc(mm->sys, 0, order);
 	if (!new)
@@ -74,29 +80,48 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 		return -EBUSY;
 	}
 	lvl = (enum zd_pt_level)fw.level;
+	slot = fw.slot;
 	e = fw.entry;
 	if (!((lvl == ZD_LVL_PTE && order == 0) || (lvl == ZD_LVL_PMD && order == ZD_PMD_ORDER))) {
 		zd_folio_walk_end(&fw);
 		zd_folio_put(new);
 		return -EOPNOTSUPP;	/* a PTE-mapped large folio: Linux splits it first */
 	}
-	/* try_to_migrate_one(): a migration entry holds the place. */
-	_zd_set_entry(fw.slot, zd_swp_entry(zd_pte_write(e) ? ZD_SWP_MIGRATION_WRITE :
-					    ZD_SWP_MIGRATION_READ, zd_pte_pfn(e)));
 	/*
-	 * Pairs with GUP-fast's re-read of the entry after it took its
-	 * reference: either it sees the migration entry and backs off, or
-	 * its reference is counted here.
+	 * try_to_migrate_one(): a migration entry takes the mapping's place;
+	 * the mapping's reference is ours now, its mapcount goes. Faults on
+	 * the entry wait for the folio lock we hold (migration_entry_wait).
 	 */
-	zd_smp_mb();
-	/* folio_migrate_mapping(): the mapping's reference and ours, nothing else. */
-	if (zd_folio_maybe_dma_pinned(folio) ||
-	    zd_folio_ref_count(folio) != zd_folio_mapcount(folio) + 1) {
-		_zd_set_entry(fw.slot, e);	/* remove_migration_ptes() to the old folio */
-		zd_folio_walk_end(&fw);
+	mig = zd_swp_entry(zd_pte_write(e) ? ZD_SWP_MIGRATION_WRITE : ZD_SWP_MIGRATION_READ,
+			   zd_pte_pfn(e));
+	_zd_set_entry(slot, mig);
+	_zd_folio_remove_rmap(folio, &folio->page, lvl);
+	ptl = fw.ptl;
+	zd_folio_walk_end(&fw);
+	/*
+	 * GUP-fast takes its references inside an RCU read-side section and
+	 * then re-reads the entry: after a grace period, every walker that
+	 * saw the old entry has either dropped its reference or kept it, and
+	 * then it is counted below (the model's stand-in for the refcount
+	 * freeze of folio_migrate_mapping).
+	 */
+	zd_synchronize_rcu();
+	/* The mapping's reference and the lookup's: nothing else (no GUP, no pin). */
+	if (zd_folio_maybe_dma_pinned(folio) || zd_folio_ref_count(folio) != 2) {
+		/* remove_migration_ptes() back to the old folio. */
+		zd_spin_lock(ptl);
+		mapped = _zd_read_entry(slot) == mig;
+		if (mapped) {
+			_zd_folio_add_rmap(folio, &folio->page, lvl);
+			_zd_set_entry(slot, e);
+		}
+		zd_spin_unlock(ptl);
+		if (!mapped)
+			zd_folio_put(folio);	/* zapped meanwhile: the mapping's reference */
 		zd_folio_put(new);
 		return -EBUSY;
 	}
+	/* move_to_new_folio(): data, flags and rmap identity. */
 	for (unsigned long i = 0; i < nr; i++) {
 		void *src = zd_page_address(zd_folio_page(folio, i));
 		void *dst = zd_page_address(zd_folio_page(new, i));
@@ -112,13 +137,17 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 	new->page.mapping = folio->page.mapping;
 	new->page.index = folio->page.index;
 	/* remove_migration_ptes(): the new folio, with the old entry's permissions. */
-	_zd_folio_add_rmap(new, &new->page, lvl);
-	_zd_set_entry(fw.slot, zd_pfn_pte(zd_folio_pfn(new), e & ~ZD_PTE_PFN_MASK));
-	_zd_folio_remove_rmap(folio, &folio->page, lvl);
-	zd_folio_walk_end(&fw);
-	/* An mlocked folio's copy stays off the LRU, as mlocked (PG_unevictable copied). */
-	if (!zd_folio_test_flag(new, ZD_PG_unevictable))
-		_zd_lru_add_new(new);
+	zd_spin_lock(ptl);
+	mapped = _zd_read_entry(slot) == mig;
+	if (mapped) {
+		_zd_folio_add_rmap(new, &new->page, lvl);
+		_zd_set_entry(slot, zd_pfn_pte(zd_folio_pfn(new), e & ~ZD_PTE_PFN_MASK));
+	}
+	zd_spin_unlock(ptl);
+	if (!mapped)
+		zd_folio_put(new);	/* zapped meanwhile (MADV_DONTNEED): nobody maps the copy */
+	else if (!zd_folio_test_flag(new, ZD_PG_unevictable))
+		_zd_lru_add_new(new);	/* an mlocked copy stays off the LRU */
 	if (_zd_tracing(mm->sys))
 		_zd_emit(mm->sys, ZD_EV_MIGRATE, folio, 0);
 	zd_folio_put(folio);	/* the old mapping's reference */
