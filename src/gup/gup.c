@@ -130,7 +130,7 @@ void _zd_gup_put_folio(struct zd_folio *folio, int refs, unsigned int flags)
 
 void zd_unpin_user_page(struct zd_page *page)
 {
-	_zd_gup_put_folio(_zd_gup_page_folio(page), 1, ZD_FOLL_PIN);
+	_zd_gup_put_folio(zd_page_folio(page), 1, ZD_FOLL_PIN);
 }
 
 void zd_unpin_folio(struct zd_folio *folio)
@@ -169,11 +169,11 @@ void zd_folio_add_pin(struct zd_folio *folio)
 static struct zd_folio *gup_folio_next(struct zd_page **list, unsigned long npages,
 				       unsigned long i, unsigned long *ntails)
 {
-	struct zd_folio *folio = _zd_gup_page_folio(list[i]);
+	struct zd_folio *folio = zd_page_folio(list[i]);
 	unsigned long nr;
 
 	for (nr = i + 1; nr < npages; nr++) {
-		if (!list[nr] || _zd_gup_page_folio(list[nr]) != folio)
+		if (!list[nr] || zd_page_folio(list[nr]) != folio)
 			break;
 	}
 	*ntails = nr - i;
@@ -245,7 +245,7 @@ void zd_unpin_user_page_range_dirty_lock(struct zd_page *page, unsigned long npa
 
 	for (i = 0; i < npages; i += nr) {
 		struct zd_page *next = page + i;	/* the memmap is contiguous within a folio */
-		struct zd_folio *folio = _zd_gup_page_folio(next);
+		struct zd_folio *folio = zd_page_folio(next);
 		unsigned long idx = (unsigned long)(next - &folio->page);
 
 		nr = zd_folio_nr_pages(folio) - idx;
@@ -321,7 +321,7 @@ long _zd_check_and_migrate_movable_pages(unsigned long nr, struct zd_page **page
 
 		if (!pages[i])
 			continue;
-		folio = _zd_gup_page_folio(pages[i]);
+		folio = zd_page_folio(pages[i]);
 		if (folio == prev)
 			continue;
 		prev = folio;
@@ -351,7 +351,7 @@ long _zd_check_and_migrate_movable_pages(unsigned long nr, struct zd_page **page
 
 		if (!pages[i])
 			continue;
-		folio = _zd_gup_page_folio(pages[i]);
+		folio = zd_page_folio(pages[i]);
 		if (!zd_folio_is_longterm_pinnable(folio)) {
 			/*
 			 * Migration fails on a pinned folio: turn the pin into
@@ -481,7 +481,7 @@ bool _zd_gup_must_unshare(const struct zd_vm_area_struct *vma, unsigned int flag
 	/* A writable entry of an anonymous page is exclusive already. */
 	if ((flags & (ZD_FOLL_WRITE | ZD_FOLL_PIN)) != ZD_FOLL_PIN)
 		return false;
-	if (!zd_folio_test_anon(_zd_gup_page_folio(page))) {
+	if (!zd_folio_test_anon(zd_page_folio(page))) {
 		/* Only R/O long-term pins must see later writes through the page table. */
 		if (!(flags & ZD_FOLL_LONGTERM))
 			return false;
@@ -509,7 +509,7 @@ static bool can_follow_write_common(const struct zd_page *page,
 		return false;
 	if (vma->vm_flags & ZD_VM_WRITE)
 		return false;	/* writable: just take the write fault */
-	return page && zd_folio_test_anon(_zd_gup_page_folio(page)) && page_anon_exclusive(page);
+	return page && zd_folio_test_anon(zd_page_folio(page)) && page_anon_exclusive(page);
 }
 
 static bool can_follow_write(zd_pte_t e, const struct zd_page *page,
@@ -534,7 +534,7 @@ static int no_page_table(const struct zd_vm_area_struct *vma, unsigned int flags
 /* A PIN of an anonymous page needs it exclusive (VM_BUG_ON_PAGE in Linux). */
 static void check_pin_exclusive(const struct zd_page *page, unsigned int flags)
 {
-	if ((flags & ZD_FOLL_PIN) && zd_folio_test_anon(_zd_gup_page_folio(page)) &&
+	if ((flags & ZD_FOLL_PIN) && zd_folio_test_anon(zd_page_folio(page)) &&
 	    !page_anon_exclusive(page))
 		_zd_report_page(zd_page_system(page), ZD_MISUSE_BAD_STATE, "R12.11", page,
 				"GUP pins an anonymous page that is not exclusive");
@@ -606,7 +606,7 @@ static int follow_page_pte(struct zd_vm_area_struct *vma, unsigned long addr,
 			goto out;
 		}
 	}
-	folio = _zd_gup_page_folio(page);
+	folio = zd_page_folio(page);
 	if (!zd_pte_write(pte) && _zd_gup_must_unshare(vma, flags, page)) {
 		ret = -EMLINK;
 		goto out;
@@ -672,7 +672,7 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 		zd_spin_unlock(ptl);
 		return (flags & ZD_FOLL_DUMP) ? -EFAULT : -EEXIST;
 	}
-	folio = _zd_gup_page_folio(page);
+	folio = zd_page_folio(page);
 	if (!zd_pte_write(e) && _zd_gup_must_unshare(vma, flags, page)) {
 		zd_spin_unlock(ptl);
 		return -EMLINK;
@@ -847,7 +847,7 @@ retry:
 		if (pages) {
 			/* A huge leaf: take the other subpages' references in one go. */
 			if (page_increm > 1) {
-				struct zd_folio *folio = _zd_gup_page_folio(page);
+				struct zd_folio *folio = zd_page_folio(page);
 
 				if (_zd_try_grab_folio(folio, (int)page_increm - 1, flags)) {
 					_zd_gup_put_folio(folio, 1, flags);

@@ -60,72 +60,30 @@ static bool wp_seq_retry(struct zd_mm *mm, unsigned int seq)
 /* ---------------------------------------------------------------- */
 
 /*
- * The folio @page (at @pfn) belongs to, found from atomic fields only.
- *
- * page_folio() reads page->compound_head, a plain field the allocators
- * rewrite when a freed page is handed out again (the buddy allocator's
- * free-list links share its word), so GUP-fast must not read it before it
- * holds a reference (Linux reads it with READ_ONCE, a benign race). A page
- * with PG_head or a positive count of its own is a folio head (tail pages
- * always count 0). Otherwise the head of a large folio is the page at the
- * pfn aligned down to the folio's order (folios are naturally aligned):
- * the first aligned candidate with PG_head and that order. NULL if there
- * is none: the page is free.
- */
-static struct zd_folio *folio_lockless(struct zd_system *sys, struct zd_page *page,
-				       unsigned long pfn)
-{
-	if (zd_page_test_flag(page, ZD_PG_head) || zd_page_ref_count(page) > 0)
-		return (struct zd_folio *)page;
-	for (unsigned int order = 1; order <= ZD_MAX_FOLIO_ORDER; order++) {
-		unsigned long head_pfn = pfn & ~((1ul << order) - 1);
-		struct zd_page *head;
-
-		if (head_pfn == pfn)
-			continue;
-		head = zd_pfn_to_page(sys, head_pfn);
-		if (!head)
-			return NULL;
-		if (zd_page_test_flag(head, ZD_PG_head) &&
-		    zd_folio_order((struct zd_folio *)head) == order)
-			return (struct zd_folio *)head;
-	}
-	return NULL;
-}
-
-/*
  * try_get_folio: a reference on @page's folio, or NULL if it is free.
- * @limit_add: the refcount growth this grab may lead to, for the
- * ZD_GUP_REFCOUNT_LIMIT check (a refusal falls back to the slow path).
+ * page_folio() reads the page's first word locklessly (a relaxed atomic
+ * load, the kernel's READ_ONCE). @limit_add: the refcount growth this grab
+ * may lead to, for the ZD_GUP_REFCOUNT_LIMIT check (a refusal falls back to
+ * the slow path).
  */
-static struct zd_folio *try_get_folio(struct zd_system *sys, struct zd_page *page,
-				      unsigned long pfn, int refs, long limit_add)
+static struct zd_folio *try_get_folio(struct zd_page *page, int refs, long limit_add)
 {
 	struct zd_folio *folio;
 	int count;
 
 retry:
-	folio = folio_lockless(sys, page, pfn);
-	if (!folio)
-		return NULL;
+	folio = zd_page_folio(page);
 	count = zd_folio_ref_count(folio);
 	if (count <= 0 || (long)count + limit_add > ZD_GUP_REFCOUNT_LIMIT)
 		return NULL;
 	if (zd_unlikely(!zd_folio_ref_try_add(folio, refs)))
 		return NULL;
 	/*
-	 * B3: between finding the folio and the increment it may have been
-	 * freed and reused, or split; now that it is held, check that the
-	 * page still belongs to it. The page itself, held, is a head. A tail
-	 * is checked from the head's atomic flags first (still a head whose
-	 * order covers the page), which makes reading the tail's
-	 * compound_head safe: the allocator wrote it before publishing the
-	 * folio's count, which our acquire read.
+	 * B3: between page_folio() and the increment the folio may have been
+	 * split, or freed and reused; now that it is held, check that the
+	 * page still belongs to it.
 	 */
-	if (page != &folio->page &&
-	    zd_unlikely(!zd_folio_test_large(folio) || page < &folio->page ||
-			(unsigned long)(page - &folio->page) >= zd_folio_nr_pages(folio) ||
-			zd_page_folio(page) != folio)) {
+	if (zd_unlikely(zd_page_folio(page) != folio)) {
 		zd_folio_put_refs(folio, refs);
 		goto retry;
 	}
@@ -136,15 +94,14 @@ retry:
  * try_grab_folio_fast: GET, or PIN (refcount += bias for a small folio,
  * += 1 and _pincount += 1 per ref for a large one), or NULL to fall back.
  */
-static struct zd_folio *try_grab_folio_fast(struct zd_system *sys, struct zd_page *page,
-					     unsigned long pfn, int refs, unsigned int flags)
+static struct zd_folio *try_grab_folio_fast(struct zd_page *page, int refs, unsigned int flags)
 {
 	struct zd_folio *folio;
 	long limit_add = (flags & ZD_FOLL_PIN) ? (long)refs * ZD_GUP_PIN_COUNTING_BIAS : refs;
 
 	if (!(flags & (ZD_FOLL_GET | ZD_FOLL_PIN)))
 		return NULL;
-	folio = try_get_folio(sys, page, pfn, refs, limit_add);
+	folio = try_get_folio(page, refs, limit_add);
 	if (!folio)
 		return NULL;
 	/* is_pci_p2pdma_page(): tested once the folio is held, so its pgmap is stable. */
@@ -272,7 +229,7 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, zd_pte_t pmd, _Atomic zd
 		if (!page)
 			return false;
 
-		folio = try_grab_folio_fast(w->mm->sys, page, zd_pte_pfn(pte), 1, w->flags);
+		folio = try_grab_folio_fast(page, 1, w->flags);
 		if (!folio)
 			return false;
 		/*
@@ -324,7 +281,7 @@ static bool gup_fast_huge_leaf(struct gup_fast_walk *w, zd_pte_t orig, _Atomic z
 	for (unsigned long a = addr; a != end; a += ZD_PAGE_SIZE)
 		w->pages[w->nr + (unsigned long)refs++] = page++;
 
-	folio = try_grab_folio_fast(w->mm->sys, head, zd_pte_pfn(orig), refs, w->flags);
+	folio = try_grab_folio_fast(head, refs, w->flags);
 	if (!folio)
 		return false;
 	if (zd_unlikely(_zd_read_entry(slot) != orig))
@@ -413,10 +370,10 @@ static void gup_fast_unpin_user_pages(struct zd_page **pages, unsigned long npag
 	unsigned long i, nr;
 
 	for (i = 0; i < npages; i += nr) {
-		struct zd_folio *folio = _zd_gup_page_folio(pages[i]);
+		struct zd_folio *folio = zd_page_folio(pages[i]);
 
 		for (nr = 1; i + nr < npages; nr++)
-			if (_zd_gup_page_folio(pages[i + nr]) != folio)
+			if (zd_page_folio(pages[i + nr]) != folio)
 				break;
 		_zd_gup_put_folio(folio, (int)nr, ZD_FOLL_PIN);
 	}

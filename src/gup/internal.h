@@ -41,23 +41,6 @@ void _zd_gup_put_folio(struct zd_folio *folio, int refs, unsigned int flags);
  */
 void _zd_gup_pin_event(struct zd_folio *folio, bool pin, int pins);
 
-/*
- * page_folio() for a page whose folio is held (a reference, a pin, or a
- * mapping read under its page-table lock). A head page's compound_head
- * word is also its LRU link, which the LRU code rewrites under the LRU
- * lock whenever a neighbour joins or leaves the list: Linux reads it with
- * READ_ONCE (a benign race), the model must not read it at all without
- * that lock. A held page with PG_head or a count of its own is a head (tail
- * pages always count 0), so only tails - whose word is stable while their
- * folio is held - read compound_head.
- */
-static inline struct zd_folio *_zd_gup_page_folio(const struct zd_page *page)
-{
-	if (zd_page_test_flag(page, ZD_PG_head) || zd_page_ref_count(page) > 0)
-		return (struct zd_folio *)page;
-	return zd_page_folio(page);
-}
-
 /* is_zero_folio(): the shared zero page. Context: @folio held or mapped. */
 bool _zd_is_zero_folio(const struct zd_folio *folio);
 

@@ -118,7 +118,7 @@ static void *pinner(void *arg)
 		if (ret < n)
 			zd_atomic_fetch_add_relaxed(&r->short_walks, 1);
 		for (int j = 0; j < ret; j++) {
-			struct zd_folio *f = _zd_gup_page_folio(pages[j]);
+			struct zd_folio *f = zd_page_folio(pages[j]);
 
 			if (!pin || f == zd_zero_folio(zd_mm_system(r->mm)))
 				continue;
@@ -138,9 +138,8 @@ static void *pinner(void *arg)
 			zd_unpin_user_pages(pages, (unsigned long)ret);
 			zd_atomic_fetch_add_relaxed(&r->pins, ret);
 		} else {
-			/* put_page() without reading a head's LRU-linked word */
 			for (int j = 0; j < ret; j++)
-				zd_folio_put(_zd_gup_page_folio(pages[j]));
+				zd_put_page(pages[j]);
 			zd_atomic_fetch_add_relaxed(&r->gets, ret);
 		}
 	}
