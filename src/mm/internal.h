@@ -82,7 +82,6 @@ struct zd_mm {
 };
 
 enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES };
-#define ZD_MM_WRITE_PROTECT_SEQ 1
 
 /* ---- anon_vma and address_space ---- */
 

@@ -475,7 +475,15 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 
 	if (address < vma->vm_start || address >= vma->vm_end)
 		return ZD_VM_FAULT_SIGSEGV;
-	if (!_zd_vma_access_ok(vma, write))
+	/*
+	 * The CPU's permission check (access_error). A remote fault from GUP
+	 * was checked by GUP (check_vma_flags); FOLL_FORCE may write a COW
+	 * mapping without VM_WRITE (sanitize_fault_flags): the copy is mapped
+	 * read-only.
+	 */
+	if (!(flags & ZD_FAULT_FLAG_REMOTE) ? !_zd_vma_access_ok(vma, write) :
+	    (write && !(vma->vm_flags & ZD_VM_WRITE) &&
+	     (vma->vm_flags & (ZD_VM_SHARED | ZD_VM_MAYWRITE)) != ZD_VM_MAYWRITE))
 		return ZD_VM_FAULT_SIGSEGV;
 	vmf.pgoff = _zd_linear_index(vma, vmf.address);
 

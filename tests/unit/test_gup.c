@@ -275,28 +275,16 @@ static void test_force_write_cow(void **state)
 	int lvl;
 
 	ZT_EQ(zd_mmap(fx->mm, 0, PG, ZD_PROT_READ, ANON, NULL, 0, 0, &ro), 0);
-	zd_mmap_read_lock(fx->mm);
-	if (!(zd_handle_mm_fault(zd_vma_lookup(fx->mm, ro), ro,
-				 ZD_FAULT_FLAG_WRITE | ZD_FAULT_FLAG_REMOTE) & ZD_VM_FAULT_ERROR)) {
-		zd_mmap_read_unlock(fx->mm);
-		ZT_EQ(get_locked(fx->mm, ro, 1, ZD_FOLL_WRITE | ZD_FOLL_FORCE, pages), 1);
-		ZT_TRUE(zd_page_folio(pages[0]) != zd_zero_folio(fx->sys));
-		ZT_TRUE(zd_folio_test_anon(zd_page_folio(pages[0])));
-		zd_put_page(pages[0]);
-		/* the mapping stays read-only for the CPU */
-		ZT_EQ(zd_follow_entry(fx->mm, ro, &e, &lvl), 1);
-		ZT_TRUE(!zd_pte_write(e));
-		ZT_EQ(zd_cpu_write(fx->mm, ro, "x", 1), -EFAULT);
-		return;
-	}
-	zd_mmap_read_unlock(fx->mm);
-	/*
-	 * Linux's handle_mm_fault leaves permissions to the arch fault code
-	 * and GUP's check_vma_flags, and takes a write fault in a COW mapping
-	 * without VM_WRITE (sanitize_fault_flags); zd_handle_mm_fault
-	 * refuses it with SIGSEGV, so FOLL_FORCE writes cannot work yet.
-	 */
-	skip();
+	ZT_EQ(get_locked(fx->mm, ro, 1, ZD_FOLL_WRITE | ZD_FOLL_FORCE, pages), 1);
+	ZT_TRUE(zd_page_folio(pages[0]) != zd_zero_folio(fx->sys));
+	ZT_TRUE(zd_folio_test_anon(zd_page_folio(pages[0])));
+	zd_put_page(pages[0]);
+	/* the mapping stays read-only for the CPU */
+	ZT_EQ(zd_follow_entry(fx->mm, ro, &e, &lvl), 1);
+	ZT_TRUE(!zd_pte_write(e));
+	ZT_EQ(zd_cpu_write(fx->mm, ro, "x", 1), -EFAULT);
+	/* without FORCE the same write is refused */
+	ZT_EQ(get_locked(fx->mm, ro, 1, ZD_FOLL_WRITE, pages), -EFAULT);
 }
 
 /*
@@ -323,15 +311,8 @@ static void test_longterm_ro_pin_zero_page(void **state)
 	zd_mmap_read_unlock(fx->mm);
 	ZT_EQ(ret & ZD_VM_FAULT_ERROR, 0);
 	ZT_EQ(zd_follow_entry(fx->mm, a + PG, &e, &lvl), 1);
-	if (zd_pte_pfn(e) == zd_folio_pfn(zd_zero_folio(fx->sys))) {
-		/*
-		 * Linux's do_wp_page copies any page of a COW mapping on an
-		 * unshare fault (wp_page_copy, zero page and page-cache pages
-		 * included); zd_handle_mm_fault unshares anonymous pages only,
-		 * so this pin would fault forever (GUP reports it after 1000).
-		 */
-		skip();
-	}
+	/* an unshare fault replaces the zero page (wp_page_copy) */
+	ZT_TRUE(zd_pte_pfn(e) != zd_folio_pfn(zd_zero_folio(fx->sys)));
 
 	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);		/* the zero page */
 	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, 1, ZD_FOLL_LONGTERM, pages), 1);
