@@ -311,6 +311,14 @@ struct zd_page *zd_vm_normal_page(struct zd_vm_area_struct *vma, unsigned long a
  * VMA. Context: from ->fault, mmap_lock held.
  */
 zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page *page, bool write);
+/*
+ * vmf_insert_pfn: map @pfn in a VM_PFNMAP or VM_MIXEDMAP VMA with a
+ * special entry: no reference, no mapcount; vm_normal_page() returns NULL
+ * for it. An entry already there is left (or made writable when @write
+ * and it is the same pfn). ZD_VM_FAULT_NOPAGE, or SIGBUS for another VMA
+ * kind, an address outside the VMA or a pfn without a memmap.
+ */
+zd_vm_fault_t zd_vmf_insert_pfn(struct zd_vm_fault *vmf, unsigned long pfn, bool write);
 /* vmf_insert_folio_pmd / _pud: the folio must be exactly PMD / PUD order. */
 zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write);
 zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write);

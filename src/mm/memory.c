@@ -574,6 +574,34 @@ zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page
 	return ZD_VM_FAULT_NOPAGE;
 }
 
+zd_vm_fault_t zd_vmf_insert_pfn(struct zd_vm_fault *vmf, unsigned long pfn, bool write)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_SPECIAL;
+	struct zd_spinlock *ptl;
+	_Atomic zd_pte_t *pte;
+
+	if (!(vma->vm_flags & (ZD_VM_PFNMAP | ZD_VM_MIXEDMAP)) ||
+	    vmf->address < vma->vm_start || vmf->address >= vma->vm_end ||
+	    !zd_pfn_to_page(mm->sys, pfn))
+		return ZD_VM_FAULT_SIGBUS;
+	if (write && (vma->vm_flags & ZD_VM_WRITE))
+		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	pte = _zd_walk(mm, vmf->address, ZD_LVL_PTE, true);
+	if (!pte)
+		return ZD_VM_FAULT_OOM;
+	ptl = _zd_pte_lockptr(pte);
+	zd_spin_lock(ptl);
+	e = _zd_read_entry(pte);
+	if (zd_pte_none(e))
+		_zd_set_entry(pte, zd_pfn_pte(pfn, bits));	/* no reference, no mapcount (R12.16) */
+	else if (write && zd_pte_present(e) && zd_pte_pfn(e) == pfn)
+		_zd_set_entry(pte, e | (bits & (ZD_PTE_WRITE | ZD_PTE_DIRTY)) | ZD_PTE_YOUNG);
+	zd_spin_unlock(ptl);
+	return ZD_VM_FAULT_NOPAGE;
+}
+
 static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write,
 				       enum zd_pt_level lvl)
 {

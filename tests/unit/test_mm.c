@@ -386,6 +386,75 @@ static void test_mremap(void **state)
 	ZT_EQ(zd_check_invariants(fx->sys), 0);
 }
 
+/* ---- PFN maps ---- */
+
+struct pfn_drv {
+	struct zd_file file;
+	unsigned long pfn;		/* the frame every page maps */
+	int faults;
+};
+
+static zd_vm_fault_t pfn_fault(struct zd_vm_fault *vmf)
+{
+	struct pfn_drv *d = vmf->vma->vm_private_data;
+
+	d->faults++;
+	return zd_vmf_insert_pfn(vmf, d->pfn, vmf->flags & ZD_FAULT_FLAG_WRITE);
+}
+
+static const struct zd_vm_operations_struct pfn_vm_ops = { .fault = pfn_fault, .name = "pfn" };
+
+static int pfn_mmap(struct zd_file *file, struct zd_vm_area_struct *vma)
+{
+	vma->vm_flags |= ZD_VM_PFNMAP | ZD_VM_IO;
+	vma->vm_ops = &pfn_vm_ops;
+	vma->vm_private_data = file->private_data;
+	return 0;
+}
+
+static const struct zd_file_operations pfn_fops = { .mmap = pfn_mmap, .name = "pfn" };
+
+/* A driver's PFN map: special entries that hold no reference (R12.16). */
+static void test_pfnmap_special(void **state)
+{
+	struct mm_fx *fx = *state;
+	struct zd_folio *frame = zd_folio_alloc(fx->sys, ZD_GFP_ZERO, 0);
+	struct pfn_drv d = { .file = { .f_op = &pfn_fops }, .pfn = zd_folio_pfn(frame) };
+	unsigned long a = 0;
+	struct zd_mm *child;
+	char buf[4];
+	zd_pte_t e;
+	int lvl;
+
+	d.file.private_data = &d;
+	zd_atomic_init(&d.file.f_count, 1l);
+	memcpy(zd_page_address(&frame->page), "mmio", 4);
+	ZT_EQ(zd_mmap(fx->mm, 0, 2 * PG, RW, ZD_MAP_SHARED, &d.file, 0, 0, &a), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a + PG, buf, 4), 0);
+	ZT_EQ(memcmp(buf, "mmio", 4), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "MMIO", 4), 0);
+	ZT_EQ(memcmp(zd_page_address(&frame->page), "MMIO", 4), 0);
+	ZT_TRUE(zd_follow_entry(fx->mm, a, &e, &lvl));
+	ZT_TRUE(zd_pte_special(e));
+	zd_mmap_read_lock(fx->mm);
+	ZT_TRUE(zd_vm_normal_page(zd_vma_lookup(fx->mm, a), a, e) == NULL);
+	zd_mmap_read_unlock(fx->mm);
+	ZT_EQ(zd_folio_ref_count(frame), 1);		/* two mappings, no references */
+	ZT_EQ(zd_folio_mapcount(frame), 0);
+	ZT_EQ(d.faults, 2);
+	/* fork copies the special entries of a PFN map as they are */
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_TRUE(zd_follow_entry(child, a, &e, &lvl) && zd_pte_special(e));
+	ZT_EQ(zd_cpu_read(child, a, buf, 4), 0);
+	ZT_EQ(memcmp(buf, "MMIO", 4), 0);
+	ZT_EQ(d.faults, 2);
+	zd_mm_destroy(child);
+	ZT_EQ(zd_munmap(fx->mm, a, 2 * PG), 0);
+	ZT_EQ(zd_folio_ref_count(frame), 1);
+	ZT_EQ(zd_atomic_load_relaxed(&d.file.f_count), 1);
+	zd_folio_put(frame);
+}
+
 /* ---- data=none ---- */
 
 static void test_data_none(void **state)
@@ -426,6 +495,7 @@ int main(void)
 		MM_TEST(test_mprotect_none_and_back),
 		MM_TEST(test_madvise_dontneed),
 		MM_TEST(test_mremap),
+		MM_TEST(test_pfnmap_special),
 		cmocka_unit_test(test_data_none),
 	};
 
