@@ -243,10 +243,10 @@ int zd_numa_maps(struct zd_mm *mm, struct zd_numa_stats *st);
 
 /*
  * zd_move_pages - move_pages(2) with MPOL_MF_MOVE. With @nodes, each page
- * containing @addrs[i] is migrated to @nodes[i]: a RAM folio mapped once
- * by a PTE (small) or a PMD (a THP) is copied into a new RAM folio that
- * takes over the mapping (migration entry, reference check, copy, remap;
- * the old folio is freed) and @status[i] is the node. Linux leaves a page
+ * containing @addrs[i] is migrated to @nodes[i]: a small anonymous RAM
+ * folio mapped once is copied into a new RAM folio that takes over the
+ * mapping (migration entry, reference check after an RCU grace period,
+ * copy, remap; the old folio is freed) and @status[i] is the node. Linux leaves a page
  * that is already on the requested node in place; with one node the model
  * migrates it anyway, so the path runs. Without @nodes, @status[i] is the
  * node of the page (do_pages_stat_array). Per-page status: -EFAULT (no
@@ -254,8 +254,9 @@ int zd_numa_maps(struct zd_mm *mm, struct zd_numa_stats *st);
  * -ENOENT (nothing mapped; a ZONE_DEVICE folio: never migrated, R12.5,
  * the reference the lookup took is dropped, B16), -EACCES (mapped more
  * than once), -EBUSY (unexpected references or pins, folio locked, the
- * entry changed), -ENOMEM, -EOPNOTSUPP (a page-cache folio or a
- * PTE-mapped large folio: not modelled). Returns 0, -EINVAL (NULL
+ * entry changed), -ENOMEM, -EOPNOTSUPP (a page-cache folio or a large
+ * folio: THP migration needs PMD migration entries, which the model's
+ * fault handler does not wait on). Returns 0, -EINVAL (NULL
  * arrays), or -ENODEV for a node other than 0 (pages before it are
  * done, as in Linux). Context: takes mmap_lock for read; takes folio
  * locks with trylock.

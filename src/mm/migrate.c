@@ -20,9 +20,10 @@
  * isolates them from the LRU, batches them and migrates without it); an
  * RCU grace period after the migration entry is installed stands in for
  * the refcount freeze that keeps GUP-fast from taking a reference; only
- * anonymous folios mapped once, by a PTE (small) or a PMD (a THP), are
- * migrated: page-cache folios and PTE-mapped large folios are not modelled
- * (-EOPNOTSUPP).
+ * small anonymous folios mapped once are migrated. Large folios are not
+ * (-EOPNOTSUPP): a PMD-mapped THP would need a PMD migration entry, which
+ * the model's fault handler cannot wait on (pmd_migration_entry_wait), and
+ * a PTE-mapped one a folio split; page-cache folios are not either.
  */
 #include <string.h>
 
@@ -51,9 +52,9 @@ static const enum zd_pageflags migrate_flags[] = {
 };
 
 /*
- * Give the mapping of @folio at @addr to a copy. Context: mmap_lock held
- * for read (page tables stay), @folio locked, referenced by the caller
- * and mapped exactly once.
+ * Give the PTE mapping of the small folio @folio at @addr to a copy.
+ * Context: mmap_lock held for read (page tables stay), @folio locked,
+ * referenced by the caller and mapped exactly once.
  */
 static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long addr,
 				struct zd_folio *folio)
@@ -82,10 +83,10 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 	lvl = (enum zd_pt_level)fw.level;
 	slot = fw.slot;
 	e = fw.entry;
-	if (!((lvl == ZD_LVL_PTE && order == 0) || (lvl == ZD_LVL_PMD && order == ZD_PMD_ORDER))) {
+	if (lvl != ZD_LVL_PTE || order) {
 		zd_folio_walk_end(&fw);
 		zd_folio_put(new);
-		return -EOPNOTSUPP;	/* a PTE-mapped large folio: Linux splits it first */
+		return -EOPNOTSUPP;	/* large folios: see the top of the file */
 	}
 	/*
 	 * try_to_migrate_one(): a migration entry takes the mapping's place;
@@ -172,9 +173,8 @@ static int move_one(struct zd_mm *mm, unsigned long addr, int node)
 	folio = zd_page_folio(page);
 	if (is_zero_folio(mm, folio))
 		err = -EFAULT;
-	else if (zd_folio_test_large(folio) &&
-		 zd_folio_mapcount(folio) != zd_folio_entire_mapcount(folio))
-		err = -EOPNOTSUPP;	/* PTE-mapped large folio: not modelled */
+	else if (zd_folio_test_large(folio))
+		err = -EOPNOTSUPP;	/* THPs: not modelled (see the top of the file) */
 	else if (zd_folio_mapcount(folio) > 1)
 		err = -EACCES;		/* folio_maybe_mapped_shared() without MPOL_MF_MOVE_ALL */
 	else if (!zd_folio_test_anon(folio))
