@@ -119,7 +119,8 @@ static int cmp_item(const void *a, const void *b)
 
 static int cmp_mm(const void *a, const void *b)
 {
-	uintptr_t x = (uintptr_t)*(struct zd_mm *const *)a, y = (uintptr_t)*(struct zd_mm *const *)b;
+	uintptr_t x = (uintptr_t)*(struct zd_mm *const *)a;
+	uintptr_t y = (uintptr_t)*(struct zd_mm *const *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -237,7 +238,9 @@ static int merge_cluster(struct ksm_item *items, size_t *members, size_t n)
 	if (kept_refs == (int)n || !zd_folio_trylock(kept))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (items[members[i]].folio == kept && !write_protect_item(&items[members[i]], kept_refs)) {
+		struct ksm_item *it = &items[members[i]];
+
+		if (it->folio == kept && !write_protect_item(it, kept_refs)) {
 			zd_folio_unlock(kept);
 			return 0;
 		}
@@ -252,7 +255,7 @@ static int merge_cluster(struct ksm_item *items, size_t *members, size_t n)
 		refs = (int)(j - i);
 		if (dup != kept && zd_folio_trylock(dup)) {
 			for (size_t k = i; k < j; k++) {
-				/* Each replaced mapping takes one mapcount and one reference away. */
+				/* Each mapping replaced takes a mapcount and a reference away. */
 				if (replace_item(&items[members[k]], refs, kept))
 					merged++;
 			}

@@ -146,7 +146,7 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 	}
 	zd_spin_unlock(ptl);
 	if (!mapped)
-		zd_folio_put(new);	/* zapped meanwhile (MADV_DONTNEED): nobody maps the copy */
+		zd_folio_put(new);	/* zapped meanwhile (MADV_DONTNEED): nobody maps it */
 	else if (!zd_folio_test_flag(new, ZD_PG_unevictable))
 		_zd_lru_add_new(new);	/* an mlocked copy stays off the LRU */
 	if (_zd_tracing(mm->sys))
@@ -167,7 +167,7 @@ static int move_one(struct zd_mm *mm, unsigned long addr, int node)
 		return -EFAULT;
 	err = zd_follow_page(vma, addr, ZD_FW_GET | ZD_FW_LRU | ZD_FW_ZEROPAGE, &page);
 	if (err == -EEXIST)
-		return -ENOENT;	/* device memory: refused, its reference already given back (B16) */
+		return -ENOENT;	/* device memory: refused, its reference given back (B16) */
 	if (err)
 		return err;
 	folio = zd_page_folio(page);
@@ -176,7 +176,7 @@ static int move_one(struct zd_mm *mm, unsigned long addr, int node)
 	else if (zd_folio_test_large(folio))
 		err = -EOPNOTSUPP;	/* THPs: not modelled (see the top of the file) */
 	else if (zd_folio_mapcount(folio) > 1)
-		err = -EACCES;		/* folio_maybe_mapped_shared() without MPOL_MF_MOVE_ALL */
+		err = -EACCES;	/* folio_maybe_mapped_shared(), no MPOL_MF_MOVE_ALL */
 	else if (!zd_folio_test_anon(folio))
 		err = -EOPNOTSUPP;	/* page cache: not modelled */
 	else if (!zd_folio_trylock(folio))

@@ -78,14 +78,18 @@ static bool vma_maps_folio(struct zd_vm_area_struct *vma, unsigned long addr,
 		if (!zd_follow_entry(vma->vm_mm, a, &e, &level) || !zd_pte_present(e))
 			continue;
 		pfn = zd_pte_pfn(e);
-		if (level > 1)
-			pfn += (a & ((1ul << (ZD_PAGE_SHIFT + 9 * (level - 1))) - 1)) >> ZD_PAGE_SHIFT;
+		if (level > 1) {	/* the page of a huge leaf at @a */
+			unsigned long size = 1ul << (ZD_PAGE_SHIFT + 9 * (level - 1));
+
+			pfn += (a & (size - 1)) >> ZD_PAGE_SHIFT;
+		}
 		if (pfn >= first && pfn < first + nr)
 			return true;
 	}
 	return false;
 }
 
+/* rmap_walk callback. @vma may belong to another mm: its flags are read as rmap walkers do. */
 static bool find_locked_vma(struct zd_folio *folio, struct zd_vm_area_struct *vma,
 			    unsigned long addr, void *arg)
 {
@@ -194,14 +198,17 @@ static int populate(struct zd_mm *mm, unsigned long start, unsigned long end)
 		vma = zd_find_vma(mm, a);
 		if (!vma || vma->vm_start >= end) {
 			zd_mmap_read_unlock(mm);
-			return -ENOMEM;		/* unmapped meanwhile: -EFAULT in Linux, then -ENOMEM */
+			return -ENOMEM;	/* unmapped meanwhile: -EFAULT, then -ENOMEM */
 		}
 		s = vma->vm_start > a ? vma->vm_start : a;
 		e = vma->vm_end < end ? vma->vm_end : end;
 		fl = vma->vm_flags;
 		zd_mmap_read_unlock(mm);
-		if (!(fl & (ZD_VM_IO | ZD_VM_PFNMAP)) && (fl & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC))) {
-			err = zd_cpu_touch(mm, s, e - s, (fl & (ZD_VM_WRITE | ZD_VM_SHARED)) == ZD_VM_WRITE);
+		if (!(fl & (ZD_VM_IO | ZD_VM_PFNMAP)) &&
+		    (fl & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC))) {
+			bool write = (fl & (ZD_VM_WRITE | ZD_VM_SHARED)) == ZD_VM_WRITE;
+
+			err = zd_cpu_touch(mm, s, e - s, write);
 			/* __mlock_posix_error_return() */
 			if (err == -EFAULT)
 				return -ENOMEM;
@@ -314,7 +321,7 @@ int zd_mlock(struct zd_mm *mm, unsigned long addr, size_t len)
 	if (err)
 		return err;
 	perr = populate(mm, start, end);
-	/* Faults ran under the read lock; mlock what is mapped now (the write lock keeps faults out). */
+	/* mlock what is mapped now; the write lock keeps faults out meanwhile. */
 	zd_mmap_write_lock(mm);
 	walk_vmas(mm, start, end, true, mlock_leaf, NULL);
 	zd_mmap_write_unlock(mm);

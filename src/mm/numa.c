@@ -51,9 +51,14 @@ static void prot_numa_leaf(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_p
 	/* Device memory is never NUMA-migrated: its entry stays as it is (semantics §5). */
 	if (zd_folio_is_zone_device(folio))
 		return;
-	/* Also skip shared copy-on-write pages. */
+	/*
+	 * Also skip shared copy-on-write pages (folio_maybe_mapped_shared: the
+	 * model tells only for small folios; a PTE-mapped THP's mappings are
+	 * taken as one mm's).
+	 */
 	if (is_cow_mapping(pn->vma->vm_flags) &&
-	    (zd_folio_maybe_dma_pinned(folio) || zd_folio_mapcount(folio) > 1))
+	    (zd_folio_maybe_dma_pinned(folio) ||
+	     (!zd_folio_test_large(folio) && zd_folio_mapcount(folio) > 1)))
 		return;
 	/* pte_modify(PAGE_NONE): mapped but inaccessible; pfn, dirty, young kept. */
 	_zd_set_entry(slot, (e & ~(ZD_PTE_PRESENT | ZD_PTE_WRITE)) | ZD_PTE_PROTNONE);

@@ -877,7 +877,8 @@ static void test_device_private(void **state)
 	ZT_EQ(zd_move_pages(mm, 2, addrs, NULL, status), 0);
 	ZT_EQ(status[0], -ENOENT);
 	ZT_EQ(zd_ksm_scan(&mm, 1), 1);		/* the two RAM pages only */
-	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_COLLAPSE), -EINVAL);	/* SCAN_PTE_NON_PRESENT */
+	/* SCAN_PTE_NON_PRESENT */
+	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_COLLAPSE), -EINVAL);
 	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_HUGEPAGE), 0);
 	ZT_EQ(zd_khugepaged_scan_mm(mm, &st), 0);
 	ZT_EQ(st.results[ZD_SCAN_PTE_NON_PRESENT], 1);
