@@ -41,7 +41,7 @@ struct wt {
 	struct zd_system *sys;
 	struct zd_mm *mm;
 	struct zd_devmem_pool *pool;	/* device coherent, order 0 */
-	struct zd_devmem_pool *hpool;	/* device coherent, order 9 */
+	struct zd_devmem_pool *hpool;	/* coherent, order 9; none in the legacy scheme (L5) */
 };
 
 static void wt_init(struct wt *w, void **state)
@@ -50,8 +50,9 @@ static void wt_init(struct wt *w, void **state)
 	w->sys = ZT_FX(state)->sys;
 	ZT_EQ(zd_mm_create(w->sys, &w->mm), 0);
 	ZT_EQ(zd_devmem_pool_create(w->sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB, 0, &w->pool), 0);
-	ZT_EQ(zd_devmem_pool_create(w->sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB, ZD_PMD_ORDER,
-				    &w->hpool), 0);
+	if (zd_system_scheme(w->sys) == ZD_SCHEME_ZERO)
+		ZT_EQ(zd_devmem_pool_create(w->sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB,
+					    ZD_PMD_ORDER, &w->hpool), 0);
 }
 
 /* Check the invariants, then unmap everything and give the device memory back. */
@@ -61,7 +62,8 @@ static void wt_fini(struct wt *w)
 	zd_mm_destroy(w->mm);
 	w->mm = NULL;
 	ZT_EQ(zd_devmem_pool_destroy(w->pool, 2000 * MS), 0);
-	ZT_EQ(zd_devmem_pool_destroy(w->hpool, 2000 * MS), 0);
+	if (w->hpool)
+		ZT_EQ(zd_devmem_pool_destroy(w->hpool, 2000 * MS), 0);
 	ZT_EQ(zd_check_invariants(w->sys), 0);
 }
 
@@ -210,6 +212,8 @@ static void expect_untouched(struct zd_mm *mm, const struct dev_snap *s, int lin
 {
 	struct dev_snap now;
 
+	if (!s->folio)
+		return;		/* no such folio in this scheme */
 	snap(mm, s->addr, &now);
 	if (now.entry != s->entry || now.level != s->level || now.folio != s->folio ||
 	    now.ref != s->ref || now.mapcount != s->mapcount || now.entire != s->entire ||
@@ -219,6 +223,25 @@ static void expect_untouched(struct zd_mm *mm, const struct dev_snap *s, int lin
 			 line, s->addr, (unsigned long long)s->entry, (unsigned long long)now.entry,
 			 s->level, now.level, s->ref, now.ref, s->mapcount, now.mapcount, s->entire,
 			 now.entire, s->shadow, now.shadow, s->flags, now.flags);
+}
+
+/*
+ * An order-9 device-coherent folio mapped by a PMD leaf at @addr, and its
+ * snapshot; NULL (and an empty snapshot) in the legacy scheme, which had
+ * no large device folios (L5).
+ */
+static struct zd_folio *map_device_huge(struct wt *w, unsigned long addr, int byte,
+					struct dev_snap *s)
+{
+	struct zd_folio *f;
+
+	memset(s, 0, sizeof(*s));
+	if (!w->hpool)
+		return NULL;
+	f = new_device(w->hpool, ZD_PMD_ORDER, byte);
+	map_device(w->mm, addr, f);
+	snap(w->mm, addr, s);
+	return f;
 }
 
 /* ---- follow_page(FOLL_LRU) and folio_walk (R5.4, B16) ---- */
@@ -239,11 +262,9 @@ static void test_follow_page_lru(void **state)
 	dev = new_device(w.pool, 0, 0xd0);
 	map_device(w.mm, a + PG, dev);
 	expect_page(w.mm, a + 2 * PG, 0);		/* the zero page */
-	huge = new_device(w.hpool, ZD_PMD_ORDER, 0xd1);
-	map_device(w.mm, a + 2 * MiB, huge);
+	huge = map_device_huge(&w, a + 2 * MiB, 0xd1, &hs);
 	ram = folio_at(w.mm, a);
 	snap(w.mm, a + PG, &ds);
-	snap(w.mm, a + 2 * MiB, &hs);
 
 	zd_mmap_read_lock(w.mm);
 	vma = zd_vma_lookup(w.mm, a);
@@ -256,8 +277,11 @@ static void test_follow_page_lru(void **state)
 	for (int i = 0; i < 1000; i++)
 		ZT_EQ(zd_follow_page(vma, a + PG, ZD_FW_GET | ZD_FW_LRU, &page), -EEXIST);
 	EXPECT_UNTOUCHED(w.mm, &ds);
-	ZT_EQ(zd_follow_page(vma, a + 2 * MiB + 7 * PG, ZD_FW_GET | ZD_FW_LRU, &page), -EEXIST);
-	EXPECT_UNTOUCHED(w.mm, &hs);
+	if (huge) {
+		ZT_EQ(zd_follow_page(vma, a + 2 * MiB + 7 * PG, ZD_FW_GET | ZD_FW_LRU, &page),
+		      -EEXIST);
+		EXPECT_UNTOUCHED(w.mm, &hs);
+	}
 	/* Without FOLL_LRU the walker sees it (R5.1, R5.4): each caller filters. */
 	ZT_EQ(zd_follow_page(vma, a + PG, ZD_FW_GET, &page), 0);
 	ZT_PTR_EQ(page, &dev->page);
@@ -270,11 +294,13 @@ static void test_follow_page_lru(void **state)
 	ZT_EQ(zd_follow_page(vma, a + 9 * PG, ZD_FW_GET, &page), -ENOENT);
 	ZT_EQ(zd_follow_page(vma, a - PG, ZD_FW_GET, &page), -EFAULT);
 	/* folio_walk at the PMD level: the page inside the leaf, the lock held. */
-	ZT_PTR_EQ(zd_folio_walk_start(&fw, vma, a + 2 * MiB + 3 * PG, 0), huge);
-	ZT_EQ(fw.level, 2);
-	ZT_PTR_EQ(fw.page, zd_folio_page(huge, 3));
-	ZT_TRUE(zd_pte_huge(fw.entry));
-	zd_folio_walk_end(&fw);
+	if (huge) {
+		ZT_PTR_EQ(zd_folio_walk_start(&fw, vma, a + 2 * MiB + 3 * PG, 0), huge);
+		ZT_EQ(fw.level, 2);
+		ZT_PTR_EQ(fw.page, zd_folio_page(huge, 3));
+		ZT_TRUE(zd_pte_huge(fw.entry));
+		zd_folio_walk_end(&fw);
+	}
 	ZT_PTR_EQ(zd_folio_walk_start(&fw, vma, a + 9 * PG, 0), NULL);
 	zd_mmap_read_unlock(w.mm);
 
@@ -391,10 +417,8 @@ static void test_khugepaged_scan(void **state)
 	}
 	dev = new_device(w.pool, 0, 0xd5);
 	map_device(w.mm, a + PMDSZ + 100 * PG, dev);
-	huge = new_device(w.hpool, ZD_PMD_ORDER, 0xd6);
-	map_device(w.mm, a + 2 * PMDSZ, huge);
+	huge = map_device_huge(&w, a + 2 * PMDSZ, 0xd6, &hs);
 	snap(w.mm, a + PMDSZ + 100 * PG, &ds);
-	snap(w.mm, a + 2 * PMDSZ, &hs);
 	/* Not VM_HUGEPAGE yet: khugepaged leaves the VMA alone. */
 	ZT_EQ(zd_khugepaged_scan_mm(w.mm, &st), 0);
 	ZT_EQ(st.pmds_scanned, 0);
@@ -404,7 +428,7 @@ static void test_khugepaged_scan(void **state)
 	ZT_EQ(st.pmds_scanned, 3);
 	ZT_EQ(st.results[ZD_SCAN_SUCCEED], 1);
 	ZT_EQ(st.results[ZD_SCAN_PAGE_NULL], 1);	/* the block with the device page */
-	ZT_EQ(st.results[ZD_SCAN_PMD_MAPPED], 1);	/* the device THP */
+	ZT_EQ(st.results[ZD_SCAN_PMD_MAPPED], huge ? 1 : 0);	/* the device THP */
 	ZT_EQ(level_at(w.mm, a), 2);
 	for (int i = 0; i < 8; i++) {
 		expect_page(w.mm, a + (unsigned long)i * 3 * PG, 0x10 + i);
@@ -528,9 +552,7 @@ static void test_mlock(void **state)
 		snap(w.mm, a + (5ul + (unsigned long)i) * PG, &ds[i]);
 	}
 	expect_page(w.mm, a + 7 * PG, 0);	/* zero page: the fault-in will COW it */
-	huge = new_device(w.hpool, ZD_PMD_ORDER, 0xd8);
-	map_device(w.mm, a + PMDSZ, huge);
-	snap(w.mm, a + PMDSZ, &hs);
+	huge = map_device_huge(&w, a + PMDSZ, 0xd8, &hs);
 	lru0 = lru_pages(w.sys);
 
 	ZT_EQ(zd_mlock(w.mm, a + 1, 4 * MiB - 1), 0);	/* widened to whole pages */
@@ -539,16 +561,17 @@ static void test_mlock(void **state)
 	ZT_TRUE(vma->vm_flags & ZD_VM_LOCKED);
 	ZT_EQU(vma->vm_end, a + 4 * MiB);
 	zd_mmap_read_unlock(w.mm);
-	/* Every RAM page of block 0 is faulted in, mlocked and off the LRU lists. */
-	for (unsigned long i = 0; i < 512; i++) {
-		if (i == 5 || i == 6)
-			continue;
+	/* Every RAM page of the range is faulted in, mlocked and off the LRU lists. */
+	for (unsigned long i = 0; i < 1024; i++) {
 		f = folio_at(w.mm, a + i * PG);
-		ZT_TRUE(f && !zd_folio_is_zone_device(f));
+		ZT_TRUE(f != NULL);
+		if (zd_folio_is_zone_device(f))
+			continue;
 		ZT_TRUE(zd_folio_test_flag(f, ZD_PG_unevictable));
 		ZT_TRUE(!zd_folio_test_flag(f, ZD_PG_lru));
 		nr_ram++;
 	}
+	ZT_EQ(nr_ram, huge ? 510 : 1022);
 	lru1 = lru_pages(w.sys);
 	ZT_EQ(lru1, lru0 - 5);		/* the 5 written before; the new ones never stayed */
 	for (int i = 0; i < 5; i++)
@@ -558,6 +581,7 @@ static void test_mlock(void **state)
 	EXPECT_UNTOUCHED(w.mm, &ds[1]);
 	EXPECT_UNTOUCHED(w.mm, &hs);
 	ZT_TRUE(!zd_folio_test_flag(dev[0], ZD_PG_unevictable));
+	(void)huge;
 	ZT_EQ(zd_check_invariants(w.sys), 0);
 	/* A hole: -ENOMEM and nothing changes. */
 	ZT_EQ(zd_mlock(w.mm, a + 3 * MiB, 2 * MiB), -ENOMEM);
@@ -610,10 +634,9 @@ static void test_numa_hinting(void **state)
 	dev = new_device(w.pool, 0, 0xd9);
 	map_device(w.mm, a + 4 * PG, dev);
 	expect_page(w.mm, a + 5 * PG, 0);
-	huge = new_device(w.hpool, ZD_PMD_ORDER, 0xda);
-	map_device(w.mm, a + PMDSZ, huge);
+	huge = map_device_huge(&w, a + PMDSZ, 0xda, &hs);
 	snap(w.mm, a + 4 * PG, &ds);
-	snap(w.mm, a + PMDSZ, &hs);
+	(void)huge;
 	zero = entry_at(w.mm, a + 5 * PG, NULL);
 
 	/* numa_maps counts the RAM pages only (can_gather_numa_stats). */
@@ -671,8 +694,8 @@ static void test_move_pages(void **state)
 	dev = new_device(w.pool, 0, 0xdb);
 	map_device(w.mm, a + 2 * PG, dev);
 	expect_page(w.mm, a + 3 * PG, 0);
-	huge = new_device(w.hpool, ZD_PMD_ORDER, 0xdc);
-	map_device(w.mm, a + PMDSZ, huge);
+	huge = map_device_huge(&w, a + PMDSZ, 0xdc, &hs);
+	(void)huge;
 	write_page(w.mm, a + 5 * PG, 0x55);
 	pinned = folio_at(w.mm, a + 5 * PG);
 	zd_folio_ref_add(pinned, ZD_GUP_PIN_COUNTING_BIAS);
@@ -683,7 +706,6 @@ static void test_move_pages(void **state)
 	ZT_EQ(level_at(w.mm, t), 2);
 	thp = folio_at(w.mm, t);
 	snap(w.mm, a + 2 * PG, &ds);
-	snap(w.mm, a + PMDSZ, &hs);
 	old0 = folio_at(w.mm, a);
 	old1 = folio_at(w.mm, a + PG);
 	addrs[0] = a;			/* RAM */
@@ -692,7 +714,7 @@ static void test_move_pages(void **state)
 	addrs[3] = a + 3 * PG;		/* the zero page */
 	addrs[4] = a + 4 * PG;		/* nothing mapped */
 	addrs[5] = a - PG;		/* no VMA */
-	addrs[6] = a + PMDSZ + 17 * PG;	/* the device THP */
+	addrs[6] = a + PMDSZ + 17 * PG;	/* the device THP (nothing in the legacy scheme) */
 	addrs[7] = a + 5 * PG;		/* pinned RAM */
 	addrs[8] = t + 9 * PG;		/* a RAM THP */
 
@@ -763,9 +785,8 @@ static void test_split_huge_pages(void **state)
 	write_page(w.mm, a + 5 * PG, 0x60);
 	ZT_EQ(level_at(w.mm, a), 2);
 	thp = folio_at(w.mm, a);
-	huge = new_device(w.hpool, ZD_PMD_ORDER, 0xdd);
-	map_device(w.mm, a + PMDSZ, huge);
-	snap(w.mm, a + PMDSZ, &hs);
+	huge = map_device_huge(&w, a + PMDSZ, 0xdd, &hs);
+	(void)huge;
 
 	/* Extra references (GUP): can_split_folio refuses. */
 	zd_folio_get(thp);
@@ -859,7 +880,7 @@ static void test_device_private(void **state)
 	e = entry_at(mm, a + 2 * PG, NULL);
 	ref = zd_folio_ref_count(priv);
 	mapcount = zd_folio_mapcount(priv);
-	ZT_EQ(ref, 1);
+	ZT_EQ(ref, zd_pgmap_free_refcount(zd_devmem_pool_pgmap(pp)) + 1);	/* the entry's */
 	ZT_EQ(mapcount, 1);
 
 	zd_mmap_read_lock(mm);
@@ -1002,6 +1023,21 @@ int main(void)
 		ZT_TEST(test_device_private),
 		ZT_TEST(test_devdax_4k),
 		ZT_TEST(test_devdax_2m),
+		/*
+		 * The legacy 1-based scheme (free device pages at 1, no large
+		 * device folios): the same skips.
+		 */
+		ZT_TEST_V(test_follow_page_lru, coherent_one),
+		ZT_TEST_V(test_madv_collapse, coherent_one),
+		ZT_TEST_V(test_khugepaged_scan, coherent_one),
+		ZT_TEST_V(test_ksm_merge, coherent_one),
+		ZT_TEST_V(test_mlock, coherent_one),
+		ZT_TEST_V(test_numa_hinting, coherent_one),
+		ZT_TEST_V(test_move_pages, coherent_one),
+		ZT_TEST_V(test_split_huge_pages, coherent_one),
+		ZT_TEST_V(test_device_private, private_one),
+		ZT_TEST_V(test_devdax_4k, generic_one),
+		ZT_TEST_V(test_devdax_2m, generic_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
