@@ -149,7 +149,9 @@ int zd_khugepaged_scan_mm(struct zd_mm *mm, struct zd_khugepaged_stats *st);
  * read-only and clean (write_protect_page), and every other mapping is
  * remapped read-only to it, its duplicate losing mapcount and reference
  * (replace_page); a later write breaks the sharing through COW. Folios
- * with unexpected references (GUP, pins) or whose lock is taken are left.
+ * with unexpected references (GUP, pins: counted once the entry is
+ * cleared and an RCU grace period has let GUP-fast walkers finish) or
+ * whose lock is taken are left. NUMA-hinting entries are candidates.
  * ZONE_DEVICE folios are never merged (R12.5), large folios are left
  * (Linux splits them first; not modelled), and the zero page is never a
  * candidate. Without a stable tree between passes, pages already merged
