@@ -315,13 +315,15 @@ static void test_follow_page_lru(void **state)
 /*
  *   block 0: [ 1 2 3 ... 10 | zero | none ... ]     -> one PMD leaf, same bytes
  *   block 1: [ 1 2 3 4 DEV 6 | none ... ]           -> -EINVAL, unchanged
- *   block 2: [ 1 2* | none ... ]  (* pinned)        -> -EAGAIN, then collapsed
+ *   block 2: [ 1 2* | none ... ]  (* pinned)        -> -EAGAIN; no THP: -ENOMEM;
+ *                                                      then collapsed
  */
 static void test_madv_collapse(void **state)
 {
 	struct wt w;
-	struct zd_folio *old[10], *dev, *pinned, *thp, *b1[6];
+	struct zd_folio *old[10], *dev, *pinned, *thp, *b1[6], *hog[64];
 	struct zd_mm_stats st0, st1;
+	int nr_hog = 0;
 	struct dev_snap ds;
 	unsigned long a, b1a, b2a;
 
@@ -385,6 +387,15 @@ static void test_madv_collapse(void **state)
 	ZT_EQ(level_at(w.mm, b2a), 1);
 	ZT_PTR_EQ(folio_at(w.mm, b2a + PG), pinned);
 	zd_folio_put_refs(pinned, ZD_GUP_PIN_COUNTING_BIAS);
+	/* No order-9 RAM folio left: -ENOMEM (SCAN_ALLOC_HUGE_PAGE_FAIL), nothing changes. */
+	while (nr_hog < 64 && (hog[nr_hog] = zd_folio_alloc(w.sys, 0, ZD_PMD_ORDER)))
+		nr_hog++;
+	ZT_TRUE(nr_hog < 64);
+	ZT_EQ(zd_madvise(w.mm, b2a, PMDSZ, ZD_MADV_COLLAPSE), -ENOMEM);
+	ZT_EQ(level_at(w.mm, b2a), 1);
+	ZT_PTR_EQ(folio_at(w.mm, b2a + PG), pinned);
+	while (nr_hog)
+		zd_folio_put(hog[--nr_hog]);
 	ZT_EQ(zd_madvise(w.mm, b2a, PMDSZ, ZD_MADV_COLLAPSE), 0);
 	ZT_EQ(level_at(w.mm, b2a), 2);
 	expect_page(w.mm, b2a + PG, 2);
