@@ -14,6 +14,7 @@
 #include <zonedev/gup.h>
 #include <zonedev/tmpfs.h>
 #include <zonedev/devdax.h>
+#include <zonedev/mm_walkers.h>
 #include <zonedev/sync/thread.h>
 
 #endif /* ZONEDEV_ZONEDEV_H */

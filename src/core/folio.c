@@ -119,26 +119,29 @@ bool zd_folio_trylock(struct zd_folio *folio)
 	return !(old & ZD_PG_BIT(ZD_PG_locked));
 }
 
+/*
+ * The sleep condition, evaluated under the wait bucket's lock each time
+ * the sleeper would go (back) to sleep: it sets PG_waiters and tests the
+ * lock bit in one RMW. The unlocker clears both bits in one RMW and wakes
+ * only if PG_waiters was set; both hit the same word, so either the
+ * unlocker sees the bit or the sleeper sees the folio unlocked. Setting
+ * it on every re-check matters: an unlock in between cleared it.
+ */
 static bool folio_unlocked(const void *var, void *arg)
 {
+	unsigned long old;
+
 	(void)arg;
-	return !(zd_atomic_load_acquire((_Atomic unsigned long *)var) & ZD_PG_BIT(ZD_PG_locked));
+	old = zd_atomic_fetch_or_acq_rel((_Atomic unsigned long *)var, ZD_PG_BIT(ZD_PG_waiters));
+	return !(old & ZD_PG_BIT(ZD_PG_locked));
 }
 
-/*
- * A sleeper sets PG_waiters before it checks the lock under the wait
- * bucket's lock; the unlocker clears both bits in one RMW and wakes only
- * if PG_waiters was set. Both RMWs hit the same word, so either the
- * unlocker sees the bit or the sleeper sees the folio unlocked.
- */
 void zd_folio_lock(struct zd_folio *folio)
 {
 	struct zd_system *sys = zd_page_system(&folio->page);
 
-	while (!zd_folio_trylock(folio)) {
-		zd_atomic_fetch_or_acq_rel(&folio->page.flags, ZD_PG_BIT(ZD_PG_waiters));
+	while (!zd_folio_trylock(folio))
 		zd_wait_var_event(sys->waits, &folio->page.flags, folio_unlocked, NULL, 0);
-	}
 }
 
 void zd_folio_unlock(struct zd_folio *folio)

@@ -39,7 +39,7 @@ static int copy_pinned(struct copy_ctx *c, _Atomic zd_pte_t *dst, unsigned long 
 	_zd_folio_add_new_anon_rmap(n, c->dst, addr, ZD_LVL_PTE);
 	_zd_add_mm_counter(c->dst->vm_mm, ZD_MM_ANONPAGES, 1);
 	_zd_set_entry(dst, zd_pfn_pte(zd_folio_pfn(n), e & ~ZD_PTE_PFN_MASK & ~ZD_PTE_HUGE));
-	_zd_lru_add_new(n);
+	_zd_folio_add_lru_vma(n, c->dst);
 	return 0;
 }
 
@@ -128,7 +128,7 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 		_zd_folio_add_new_anon_rmap(n, c->dst, addr, ZD_LVL_PMD);
 		_zd_add_mm_counter(c->dst->vm_mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 		_zd_set_entry(dst, zd_pfn_pte(zd_folio_pfn(n), e & ~ZD_PTE_PFN_MASK));
-		_zd_lru_add_new(n);
+		_zd_folio_add_lru_vma(n, c->dst);
 		return 0;
 	}
 	zd_folio_get(folio);
@@ -205,6 +205,7 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 		}
 		*dst = *src;
 		dst->vm_mm = child;
+		dst->vm_flags &= ~ZD_VM_LOCKED;		/* mlock is not inherited */
 		dst->anon_next = dst->file_next = NULL;
 		if (dst->anon_vma)
 			zd_atomic_fetch_add_relaxed(&dst->anon_vma->refcount, 1);

@@ -230,8 +230,6 @@ unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsign
 int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long len);
 /* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (src/fs). */
 int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **out);
-/* Put a RAM folio on the LRU after a fault mapped it (folio_add_lru_vma). */
-void _zd_lru_add_new(struct zd_folio *folio);
 
 /* ---- walkers that expect LRU pages (include/zonedev/mm_walkers.h) ---- */
 

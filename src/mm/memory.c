@@ -37,12 +37,6 @@ bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write)
 	return vma->vm_flags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC);
 }
 
-void _zd_lru_add_new(struct zd_folio *folio)
-{
-	if (!zd_folio_is_zone_device(folio) && !zd_folio_test_flag(folio, ZD_PG_lru))
-		zd_folio_add_lru(folio);
-}
-
 struct zd_page *zd_vm_normal_page(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte)
 {
 	struct zd_page *page;
@@ -111,7 +105,7 @@ static zd_vm_fault_t do_anonymous_page(struct zd_vm_fault *vmf)
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
 	_zd_set_entry(vmf->pte, entry);
 	zd_spin_unlock(vmf->ptl);
-	_zd_lru_add_new(folio);
+	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
 
@@ -139,7 +133,7 @@ static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 	_zd_set_entry(vmf->pmd, entry);
 	zd_spin_unlock(&mm->page_table_lock);
-	_zd_lru_add_new(folio);
+	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
 
@@ -193,7 +187,7 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 	}
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
 	zd_spin_unlock(vmf->ptl);
-	_zd_lru_add_new(folio);
+	_zd_folio_add_lru_vma(folio, vma);
 	if (old_folio)
 		zd_folio_put(old_folio);	/* the old mapping's reference */
 	return 0;

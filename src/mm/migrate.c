@@ -147,8 +147,8 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 	zd_spin_unlock(ptl);
 	if (!mapped)
 		zd_folio_put(new);	/* zapped meanwhile (MADV_DONTNEED): nobody maps it */
-	else if (!zd_folio_test_flag(new, ZD_PG_unevictable))
-		_zd_lru_add_new(new);	/* an mlocked copy stays off the LRU */
+	else if (!zd_folio_test_flag(new, ZD_PG_unevictable) && !zd_folio_test_flag(new, ZD_PG_lru))
+		zd_folio_add_lru(new);	/* an mlocked copy stays off the LRU */
 	if (_zd_tracing(mm->sys))
 		_zd_emit(mm->sys, ZD_EV_MIGRATE, folio, 0);
 	zd_folio_put(folio);	/* the old mapping's reference */

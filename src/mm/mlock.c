@@ -48,8 +48,8 @@ void _zd_folio_add_lru_vma(struct zd_folio *folio, struct zd_vm_area_struct *vma
 {
 	if ((vma->vm_flags & ZD_VM_LOCKED) && folio_mlockable(folio))
 		zd_page_set_flag(&folio->page, ZD_PG_unevictable);	/* mlock_new_folio() */
-	else
-		_zd_lru_add_new(folio);
+	else if (!zd_folio_is_zone_device(folio) && !zd_folio_test_flag(folio, ZD_PG_lru))
+		zd_folio_add_lru(folio);
 }
 
 /* munlock_folio(): back to the evictable lists. Context: a reference held. */

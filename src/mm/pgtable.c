@@ -3,10 +3,9 @@
  * src/mm/pgtable.c - page-table pages: allocation, walks, freeing.
  *
  * Models mm/pgtable-generic.c, the p?d_alloc/pte_alloc helpers of
- * mm/memory.c, free_pgtables() and the RCU table freeing of
- * mm/mmu_gather.c (tlb_remove_table): a table unlinked from its parent is
- * freed only after a grace period, so a lockless walker (GUP-fast) that
- * read the parent entry earlier never touches freed memory. There is no
+ * mm/memory.c and free_pgtables(); a table unlinked from its parent is
+ * freed only after a grace period (pgtable_rcu.c), so a lockless walker
+ * (GUP-fast) that read the parent entry earlier never touches freed memory. There is no
  * TLB: the CPU access path reads the page table on every access.
  */
 #include <errno.h>
@@ -34,18 +33,6 @@ static void pgtable_free_now(struct zd_pgtable *t)
 {
 	zd_spin_lock_destroy(&t->ptl);
 	free(t);
-}
-
-static void pgtable_free_rcu(struct zd_rcu_head *head)
-{
-	pgtable_free_now(zd_container_of(head, struct zd_pgtable, rcu));
-}
-
-/* tlb_remove_table(): the table is unlinked; free it after a grace period. */
-static void pgtable_free_deferred(struct zd_mm *mm, struct zd_pgtable *t)
-{
-	zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
-	zd_call_rcu(&t->rcu, pgtable_free_rcu);
 }
 
 int _zd_pgd_alloc(struct zd_mm *mm)
@@ -184,7 +171,7 @@ static bool free_level(struct zd_mm *mm, struct zd_pgtable *t, unsigned long bas
 		zd_spin_lock(&mm->page_table_lock);
 		_zd_set_entry(&t->ent[i], 0);
 		zd_spin_unlock(&mm->page_table_lock);
-		pgtable_free_deferred(mm, child);
+		_zd_pgtable_free_deferred(mm, child);
 	}
 	return table_empty(t);
 }

@@ -3,11 +3,10 @@
  * src/mm/pgtable_rcu.c - freeing a page-table page after a grace period.
  *
  * Models tlb_remove_table() of mm/mmu_gather.c and pte_free_defer() of
- * mm/pgtable-generic.c for the callers outside pgtable.c (khugepaged's
- * collapse): a table already unlinked from its parent may still be walked
- * by GUP-fast, which reads entries under the RCU read side only, so it is
- * freed after a grace period (bug B4). pgtable.c frees the tables of
- * free_pgtables() the same way.
+ * mm/pgtable-generic.c: a table already unlinked from its parent (by
+ * free_pgtables or khugepaged's collapse) may still be walked by GUP-fast,
+ * which reads entries under the RCU read side only, so it is freed after a
+ * grace period (bug B4).
  */
 #include <stdlib.h>
 

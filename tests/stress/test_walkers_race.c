@@ -192,20 +192,6 @@ static void test_walkers_race(void **state)
 	int dev_ref, dev_map, level;
 	zd_pte_t e;
 
-	/*
-	 * Known core bug, not in the walkers: zd_folio_lock() sets PG_waiters
-	 * only before its first sleep. A waiter woken by an unlock that finds
-	 * the folio locked again (move_pages re-locks a busy folio the next
-	 * round) sleeps on with the bit clear, so the next unlock wakes
-	 * nobody, and the waiter (a fault in wait_migration, holding
-	 * mmap_lock) hangs everything. Setting PG_waiters in the wait
-	 * condition (src/core/folio.c folio_unlocked) fixes it; until then
-	 * this test runs only with ZD_WALKERS_RACE=1.
-	 */
-	if (!getenv("ZD_WALKERS_RACE")) {
-		free(r);
-		skip();
-	}
 	ZT_TRUE(r != NULL);
 	r->rounds = zt_iters(2000, 10);
 	ZT_EQ(zd_mm_create(sys, &r->mm), 0);
