@@ -198,27 +198,12 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 
 		if (src->vm_flags & ZD_VM_DONTCOPY)
 			continue;
-		dst = _zd_vma_alloc(child);
+		dst = _zd_vma_copy(src, child, src->vm_start, src->vm_end, src->vm_pgoff);
 		if (!dst) {
 			err = -ENOMEM;
 			break;
 		}
-		*dst = *src;
-		dst->vm_mm = child;
 		dst->vm_flags &= ~ZD_VM_LOCKED;		/* mlock is not inherited */
-		dst->anon_next = dst->file_next = NULL;
-		if (dst->anon_vma)
-			zd_atomic_fetch_add_relaxed(&dst->anon_vma->refcount, 1);
-		if (dst->vm_file)
-			zd_get_file(dst->vm_file);
-		err = _zd_vma_insert(child, dst);
-		if (err) {
-			_zd_vma_free(dst);
-			break;
-		}
-		_zd_vma_link_rmap(dst);
-		if (dst->vm_ops && dst->vm_ops->open)
-			dst->vm_ops->open(dst);
 		if (!needs_copy(src))
 			continue;
 		c.src = src;

@@ -163,6 +163,15 @@ struct zd_vm_area_struct *_zd_vma_alloc(struct zd_mm *mm);
 void _zd_vma_free(struct zd_vm_area_struct *vma);
 int _zd_vma_insert(struct zd_mm *mm, struct zd_vm_area_struct *vma);
 void _zd_vma_remove(struct zd_mm *mm, struct zd_vm_area_struct *vma);
+/*
+ * A copy of @src in @mm covering [start, end) at file offset @pgoff, with
+ * its own anon_vma and file references, inserted, linked for rmap and
+ * opened (->open). NULL on -ENOMEM. Context: @mm's mmap_lock for write.
+ */
+struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_mm *mm,
+				       unsigned long start, unsigned long end, unsigned long pgoff);
+/* Unlink, zap, remove, close and free @vma (remove_vma). Context: mmap_lock for write. */
+void _zd_remove_vma(struct zd_mm *mm, struct zd_vm_area_struct *vma);
 /* Split @vma at @addr; the new VMA is the upper part. 0, -ENOMEM, -EINVAL (may_split). */
 int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr);
 /* Merge @vma with compatible neighbours where possible. */
@@ -226,8 +235,8 @@ bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
 /* get_unmapped_area(): @hint if free, else the first @align-aligned gap; 0 if none. */
 unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsigned long len,
 				    unsigned long align);
-/* MADV_COLLAPSE (khugepaged.c). */
-int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long len);
+/* MADV_COLLAPSE over a checked, page-aligned, non-empty [start, end) (khugepaged.c). */
+int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long end);
 /* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (src/fs). */
 int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **out);
 

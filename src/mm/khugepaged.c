@@ -358,20 +358,12 @@ static int madvise_collapse_vma(struct collapse *c, struct zd_vm_area_struct *vm
 	return thps == (hend - hstart) >> ZD_PMD_SHIFT ? 0 : madvise_collapse_errno(last_fail);
 }
 
-int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long len)
+int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long end)
 {
-	unsigned long end, a;
 	struct collapse *c;
+	unsigned long a;
 	int err = 0, unmapped = 0;
 
-	if (start & (ZD_PAGE_SIZE - 1) || len + ZD_PAGE_SIZE - 1 < len)
-		return -EINVAL;
-	len = (len + ZD_PAGE_SIZE - 1) & ~(ZD_PAGE_SIZE - 1);
-	end = start + len;
-	if (end < start)
-		return -EINVAL;
-	if (!len)
-		return 0;
 	c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;

@@ -134,11 +134,11 @@ int zd_madvise(struct zd_mm *mm, unsigned long start, unsigned long len, int adv
 	case ZD_MADV_HUGEPAGE: case ZD_MADV_NOHUGEPAGE: case ZD_MADV_MERGEABLE:
 		break;
 	case ZD_MADV_COLLAPSE:
-		return _zd_madvise_collapse(mm, start, len);
+		break;
 	default:
 		return -EINVAL;
 	}
-	if (start & (ZD_PAGE_SIZE - 1))
+	if ((start & (ZD_PAGE_SIZE - 1)) || len + ZD_PAGE_SIZE - 1 < len)
 		return -EINVAL;
 	len = (len + ZD_PAGE_SIZE - 1) & ~(ZD_PAGE_SIZE - 1);
 	end = start + len;
@@ -146,6 +146,8 @@ int zd_madvise(struct zd_mm *mm, unsigned long start, unsigned long len, int adv
 		return -EINVAL;
 	if (!len)
 		return 0;
+	if (advice == ZD_MADV_COLLAPSE)
+		return _zd_madvise_collapse(mm, start, end);
 	if (flags_only)
 		zd_mmap_write_lock(mm);
 	else

@@ -526,24 +526,21 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 
 /* ---- insertion helpers for drivers ---- */
 
-zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page *page, bool write)
+/*
+ * insert_page_into_pte_locked() / insert_pfn(): one PTE for @pfn. With
+ * @page the mapping takes a reference and a mapcount; without, the entry
+ * is special and holds nothing. An entry already there is upgraded when
+ * @write and it is the same pfn; a page mapped over another pfn is SIGBUS.
+ */
+static zd_vm_fault_t insert_pte(struct zd_vm_fault *vmf, unsigned long pfn, zd_pte_t bits,
+				struct zd_page *page, bool write)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
 	struct zd_mm *mm = vma->vm_mm;
-	struct zd_folio *folio = zd_page_folio(page);
-	unsigned long pfn = zd_page_to_pfn(page);
-	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG;
 	struct zd_spinlock *ptl;
 	_Atomic zd_pte_t *pte;
+	zd_pte_t e;
 
-	if (vmf->address < vma->vm_start || vmf->address >= vma->vm_end)
-		return ZD_VM_FAULT_SIGBUS;
-	if (pfn == _zd_zero_pfn(mm))
-		bits |= ZD_PTE_SPECIAL;
-	else if (zd_folio_ref_count(folio) < 1 || zd_folio_test_anon(folio))
-		return ZD_VM_FAULT_SIGBUS;	/* validate_page_before_insert() */
-	if (write)
-		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
 	pte = _zd_walk(mm, vmf->address, ZD_LVL_PTE, true);
 	if (!pte)
 		return ZD_VM_FAULT_OOM;
@@ -552,13 +549,13 @@ zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page
 	e = _zd_read_entry(pte);
 	if (!zd_pte_none(e)) {
 		if (write && zd_pte_present(e) && zd_pte_pfn(e) == pfn)
-			_zd_set_entry(pte, e | ZD_PTE_YOUNG | ZD_PTE_DIRTY | ZD_PTE_WRITE);
+			_zd_set_entry(pte, e | ZD_PTE_YOUNG | (bits & (ZD_PTE_WRITE | ZD_PTE_DIRTY)));
 		zd_spin_unlock(ptl);
-		if (write && zd_pte_pfn(e) != pfn)
-			return ZD_VM_FAULT_SIGBUS;
-		return ZD_VM_FAULT_NOPAGE;
+		return page && write && zd_pte_pfn(e) != pfn ? ZD_VM_FAULT_SIGBUS : ZD_VM_FAULT_NOPAGE;
 	}
-	if (!(bits & ZD_PTE_SPECIAL)) {
+	if (page) {
+		struct zd_folio *folio = zd_page_folio(page);
+
 		zd_folio_get(folio);
 		_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
 		_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), 1);
@@ -568,32 +565,38 @@ zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page
 	return ZD_VM_FAULT_NOPAGE;
 }
 
+zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page *page, bool write)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_folio *folio = zd_page_folio(page);
+	unsigned long pfn = zd_page_to_pfn(page);
+	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG;
+
+	if (vmf->address < vma->vm_start || vmf->address >= vma->vm_end)
+		return ZD_VM_FAULT_SIGBUS;
+	if (write)
+		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	/* The zero page is mapped special, without a reference. */
+	if (pfn == _zd_zero_pfn(vma->vm_mm))
+		return insert_pte(vmf, pfn, bits | ZD_PTE_SPECIAL, NULL, write);
+	if (zd_folio_ref_count(folio) < 1 || zd_folio_test_anon(folio))
+		return ZD_VM_FAULT_SIGBUS;	/* validate_page_before_insert() */
+	return insert_pte(vmf, pfn, bits, page, write);
+}
+
 zd_vm_fault_t zd_vmf_insert_pfn(struct zd_vm_fault *vmf, unsigned long pfn, bool write)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_mm *mm = vma->vm_mm;
-	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_SPECIAL;
-	struct zd_spinlock *ptl;
-	_Atomic zd_pte_t *pte;
+	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_SPECIAL;
 
 	if (!(vma->vm_flags & (ZD_VM_PFNMAP | ZD_VM_MIXEDMAP)) ||
 	    vmf->address < vma->vm_start || vmf->address >= vma->vm_end ||
-	    !zd_pfn_to_page(mm->sys, pfn))
+	    !zd_pfn_to_page(vma->vm_mm->sys, pfn))
 		return ZD_VM_FAULT_SIGBUS;
 	if (write && (vma->vm_flags & ZD_VM_WRITE))
 		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
-	pte = _zd_walk(mm, vmf->address, ZD_LVL_PTE, true);
-	if (!pte)
-		return ZD_VM_FAULT_OOM;
-	ptl = _zd_pte_lockptr(pte);
-	zd_spin_lock(ptl);
-	e = _zd_read_entry(pte);
-	if (zd_pte_none(e))
-		_zd_set_entry(pte, zd_pfn_pte(pfn, bits));	/* no reference, no mapcount (R12.16) */
-	else if (write && zd_pte_present(e) && zd_pte_pfn(e) == pfn)
-		_zd_set_entry(pte, e | (bits & (ZD_PTE_WRITE | ZD_PTE_DIRTY)) | ZD_PTE_YOUNG);
-	zd_spin_unlock(ptl);
-	return ZD_VM_FAULT_NOPAGE;
+	/* no reference, no mapcount (R12.16) */
+	return insert_pte(vmf, pfn, bits, NULL, write);
 }
 
 static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write,

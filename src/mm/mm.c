@@ -33,16 +33,8 @@ int zd_mm_create(struct zd_system *sys, struct zd_mm **out)
 void _zd_mm_unmap_all(struct zd_mm *mm);
 void _zd_mm_unmap_all(struct zd_mm *mm)
 {
-	while (mm->nr_vmas) {
-		struct zd_vm_area_struct *vma = mm->vmas[mm->nr_vmas - 1];
-
-		_zd_vma_unlink_rmap(vma);
-		_zd_zap_range(vma, vma->vm_start, vma->vm_end);
-		_zd_vma_remove(mm, vma);
-		if (vma->vm_ops && vma->vm_ops->close)
-			vma->vm_ops->close(vma);
-		_zd_vma_free(vma);
-	}
+	while (mm->nr_vmas)
+		_zd_remove_vma(mm, mm->vmas[mm->nr_vmas - 1]);
 }
 
 void zd_mm_destroy(struct zd_mm *mm)

@@ -71,16 +71,6 @@ static int split_at(struct zd_mm *mm, unsigned long addr)
 	return _zd_split_vma(vma, addr);
 }
 
-static void remove_vma(struct zd_mm *mm, struct zd_vm_area_struct *vma)
-{
-	_zd_vma_unlink_rmap(vma);
-	_zd_zap_range(vma, vma->vm_start, vma->vm_end);
-	_zd_vma_remove(mm, vma);
-	if (vma->vm_ops && vma->vm_ops->close)
-		vma->vm_ops->close(vma);
-	_zd_vma_free(vma);
-}
-
 /* do_vmi_munmap(). Context: mmap_lock held for write. */
 int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len);
 int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len)
@@ -95,7 +85,7 @@ int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len)
 	if (err)
 		return err;
 	while ((vma = zd_find_vma(mm, start)) && vma->vm_start < end)
-		remove_vma(mm, vma);
+		_zd_remove_vma(mm, vma);
 	_zd_free_pgtables(mm, start, end);
 	return 0;
 }

@@ -104,25 +104,9 @@ static int move_vma(struct zd_mm *mm, struct zd_vm_area_struct *vma, unsigned lo
 		if (err)
 			return err;
 	}
-	n = _zd_vma_alloc(mm);
+	n = _zd_vma_copy(vma, mm, new, new + new_len, vma->vm_pgoff);
 	if (!n)
 		return -ENOMEM;
-	*n = *vma;
-	n->anon_next = n->file_next = NULL;
-	n->vm_start = new;
-	n->vm_end = new + new_len;
-	if (n->anon_vma)
-		zd_atomic_fetch_add_relaxed(&n->anon_vma->refcount, 1);
-	if (n->vm_file)
-		zd_get_file(n->vm_file);
-	err = _zd_vma_insert(mm, n);
-	if (err) {
-		_zd_vma_free(n);
-		return err;
-	}
-	_zd_vma_link_rmap(n);
-	if (n->vm_ops && n->vm_ops->open)
-		n->vm_ops->open(n);
 	err = move_page_tables(vma, old, new, old_len < new_len ? old_len : new_len);
 	if (err) {
 		/* Put back what moved, then drop the new VMA (move_vma's error path). */

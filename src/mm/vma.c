@@ -210,9 +210,36 @@ void _zd_vma_unlink_rmap(struct zd_vm_area_struct *vma)
 
 /* ---- split and merge ---- */
 
+struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_mm *mm,
+				       unsigned long start, unsigned long end, unsigned long pgoff)
+{
+	struct zd_vm_area_struct *n = _zd_vma_alloc(mm);
+
+	if (!n)
+		return NULL;
+	*n = *src;
+	n->vm_mm = mm;
+	n->anon_next = n->file_next = NULL;
+	n->vm_start = start;
+	n->vm_end = end;
+	n->vm_pgoff = pgoff;
+	if (n->anon_vma)
+		zd_atomic_fetch_add_relaxed(&n->anon_vma->refcount, 1);
+	if (n->vm_file)
+		zd_get_file(n->vm_file);
+	if (_zd_vma_insert(mm, n)) {
+		_zd_vma_free(n);
+		return NULL;
+	}
+	_zd_vma_link_rmap(n);
+	if (n->vm_ops && n->vm_ops->open)
+		n->vm_ops->open(n);
+	return n;
+}
+
 int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
 {
-	struct zd_vm_area_struct *n;
+	unsigned long end = vma->vm_end;
 	int err;
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || (addr & (ZD_PAGE_SIZE - 1)))
@@ -222,28 +249,24 @@ int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
 		if (err)
 			return err;
 	}
-	n = _zd_vma_alloc(vma->vm_mm);
-	if (!n)
-		return -ENOMEM;
-	*n = *vma;
-	n->anon_next = n->file_next = NULL;
-	n->vm_start = addr;
-	n->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> ZD_PAGE_SHIFT);
-	if (n->anon_vma)
-		zd_atomic_fetch_add_relaxed(&n->anon_vma->refcount, 1);
-	if (n->vm_file)
-		zd_get_file(n->vm_file);
+	/* The lower part shrinks first so the upper one can be inserted after it. */
 	vma->vm_end = addr;
-	err = _zd_vma_insert(vma->vm_mm, n);
-	if (err) {
-		vma->vm_end = n->vm_end;
-		_zd_vma_free(n);
-		return err;
+	if (!_zd_vma_copy(vma, vma->vm_mm, addr, end,
+			  vma->vm_pgoff + ((addr - vma->vm_start) >> ZD_PAGE_SHIFT))) {
+		vma->vm_end = end;
+		return -ENOMEM;
 	}
-	_zd_vma_link_rmap(n);
-	if (n->vm_ops && n->vm_ops->open)
-		n->vm_ops->open(n);
 	return 0;
+}
+
+void _zd_remove_vma(struct zd_mm *mm, struct zd_vm_area_struct *vma)
+{
+	_zd_vma_unlink_rmap(vma);
+	_zd_zap_range(vma, vma->vm_start, vma->vm_end);
+	_zd_vma_remove(mm, vma);
+	if (vma->vm_ops && vma->vm_ops->close)
+		vma->vm_ops->close(vma);
+	_zd_vma_free(vma);
 }
 
 static bool can_merge(const struct zd_vm_area_struct *a, const struct zd_vm_area_struct *b)
