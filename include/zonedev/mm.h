@@ -347,6 +347,25 @@ void zd_unmap_mapping_range(struct zd_address_space *mapping, uint64_t start, ui
  */
 bool zd_try_to_unmap(struct zd_folio *folio);
 
+/*
+ * zd_try_to_migrate - replace every mapping of @folio (present PTEs and
+ * device-private entries, in every mm, through rmap) by a migration entry
+ * (try_to_migrate): each mapping's mapcount and reference go, the RSS
+ * stays. A PMD-mapped anonymous THP is split first. true if no mapping is
+ * left. Context: @folio locked and referenced by the caller; mmap_lock
+ * not needed.
+ */
+bool zd_try_to_migrate(struct zd_folio *folio);
+
+/*
+ * zd_remove_migration_ptes - map @dst wherever a migration entry for
+ * @src stands (remove_migration_ptes): each takes a reference and a
+ * mapcount on @dst, write permission as the entry said; @dst == @src
+ * undoes a migration. @dst must already carry @src's mapping and index.
+ * Context: @src locked.
+ */
+void zd_remove_migration_ptes(struct zd_folio *src, struct zd_folio *dst);
+
 /* Per-mm counters (RSS by kind), for tests. */
 struct zd_mm_stats {
 	long rss_anon, rss_file, rss_shmem;	/* pages mapped (MM_ANONPAGES, ...) */

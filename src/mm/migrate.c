@@ -52,7 +52,7 @@ static const enum zd_pageflags migrate_flags[] = {
 };
 
 /*
- * Give the PTE mapping of the small folio @folio at @addr to a copy.
+ * Give the mapping of the small folio @folio at @addr to a copy.
  * Context: mmap_lock held for read (page tables stay), @folio locked,
  * referenced by the caller and mapped exactly once.
  */
@@ -60,98 +60,50 @@ static int migrate_mapped_folio(struct zd_vm_area_struct *vma, unsigned long add
 				struct zd_folio *folio)
 {
 	struct zd_mm *mm = vma->vm_mm;
-	unsigned int order = zd_folio_order(folio);
-	unsigned long nr = 1ul << order;
-	struct zd_folio_walk fw;
-	struct zd_spinlock *ptl;
-	_Atomic zd_pte_t *slot;
 	struct zd_folio *new;
-	enum zd_pt_level lvl;
-	zd_pte_t e, mig;
-	bool mapped;
 
-	new = zd_folio_alloc(mm->sys, 0, order);
+	(void)addr;
+	if (zd_folio_order(folio))
+		return -EOPNOTSUPP;	/* large folios: see the top of the file */
+	new = zd_folio_alloc(mm->sys, 0, 0);
 	if (!new)
 		return -ENOMEM;
-	/* The lookup dropped the entry's lock: find it again. */
-	if (zd_folio_walk_start(&fw, vma, addr, 0) != folio) {
-		if (fw.ptl)
-			zd_folio_walk_end(&fw);
-		zd_folio_put(new);
-		return -EBUSY;
-	}
-	lvl = (enum zd_pt_level)fw.level;
-	slot = fw.slot;
-	e = fw.entry;
-	if (lvl != ZD_LVL_PTE || order) {
-		zd_folio_walk_end(&fw);
-		zd_folio_put(new);
-		return -EOPNOTSUPP;	/* large folios: see the top of the file */
-	}
 	/*
-	 * try_to_migrate_one(): a migration entry takes the mapping's place;
-	 * the mapping's reference is ours now, its mapcount goes. Faults on
-	 * the entry wait for the folio lock we hold (migration_entry_wait).
+	 * try_to_migrate(): a migration entry takes the mapping's place with
+	 * its mapcount and reference; faults on it wait for the folio lock we
+	 * hold (migration_entry_wait). GUP-fast takes its references inside
+	 * an RCU read-side section and then re-reads the entry: after a grace
+	 * period every walker that saw the old entry has either dropped its
+	 * reference or kept it, and then it is counted below (the model's
+	 * stand-in for the refcount freeze of folio_migrate_mapping).
 	 */
-	mig = zd_swp_entry(zd_pte_write(e) ? ZD_SWP_MIGRATION_WRITE : ZD_SWP_MIGRATION_READ,
-			   zd_pte_pfn(e));
-	_zd_set_entry(slot, mig);
-	_zd_folio_remove_rmap(folio, &folio->page, lvl);
-	ptl = fw.ptl;
-	zd_folio_walk_end(&fw);
-	/*
-	 * GUP-fast takes its references inside an RCU read-side section and
-	 * then re-reads the entry: after a grace period, every walker that
-	 * saw the old entry has either dropped its reference or kept it, and
-	 * then it is counted below (the model's stand-in for the refcount
-	 * freeze of folio_migrate_mapping).
-	 */
+	zd_try_to_migrate(folio);
 	zd_synchronize_rcu();
-	/* The mapping's reference and the lookup's: nothing else (no GUP, no pin). */
-	if (zd_folio_maybe_dma_pinned(folio) || zd_folio_ref_count(folio) != 2) {
-		/* remove_migration_ptes() back to the old folio. */
-		zd_spin_lock(ptl);
-		mapped = _zd_read_entry(slot) == mig;
-		if (mapped) {
-			_zd_folio_add_rmap(folio, &folio->page, lvl);
-			_zd_set_entry(slot, e);
-		}
-		zd_spin_unlock(ptl);
-		if (!mapped)
-			zd_folio_put(folio);	/* zapped meanwhile: the mapping's reference */
+	/* Only the lookup's reference may be left: no GUP, no pin. */
+	if (zd_folio_maybe_dma_pinned(folio) || zd_folio_ref_count(folio) != 1) {
+		zd_remove_migration_ptes(folio, folio);
 		zd_folio_put(new);
 		return -EBUSY;
 	}
 	/* move_to_new_folio(): data, flags and rmap identity. */
-	for (unsigned long i = 0; i < nr; i++) {
-		void *src = zd_page_address(zd_folio_page(folio, i));
-		void *dst = zd_page_address(zd_folio_page(new, i));
+	{
+		void *src = zd_page_address(&folio->page), *dst = zd_page_address(&new->page);
 
 		if (src && dst)
 			memcpy(dst, src, ZD_PAGE_SIZE);
-		if (zd_page_test_flag(zd_folio_page(folio, i), ZD_PG_anon_exclusive))
-			zd_page_set_flag(zd_folio_page(new, i), ZD_PG_anon_exclusive);
 	}
 	for (size_t i = 0; i < sizeof(migrate_flags) / sizeof(migrate_flags[0]); i++)
 		if (zd_folio_test_flag(folio, migrate_flags[i]))
 			zd_page_set_flag(&new->page, migrate_flags[i]);
 	new->page.mapping = folio->page.mapping;
 	new->page.index = folio->page.index;
-	/* remove_migration_ptes(): the new folio, with the old entry's permissions. */
-	zd_spin_lock(ptl);
-	mapped = _zd_read_entry(slot) == mig;
-	if (mapped) {
-		_zd_folio_add_rmap(new, &new->page, lvl);
-		_zd_set_entry(slot, zd_pfn_pte(zd_folio_pfn(new), e & ~ZD_PTE_PFN_MASK));
-	}
-	zd_spin_unlock(ptl);
-	if (!mapped)
-		zd_folio_put(new);	/* zapped meanwhile (MADV_DONTNEED): nobody maps it */
-	else if (!zd_folio_test_flag(new, ZD_PG_unevictable) && !zd_folio_test_flag(new, ZD_PG_lru))
+	zd_remove_migration_ptes(folio, new);
+	if (zd_folio_mapcount(new) && !zd_folio_test_flag(new, ZD_PG_unevictable) &&
+	    !zd_folio_test_flag(new, ZD_PG_lru))
 		zd_folio_add_lru(new);	/* an mlocked copy stays off the LRU */
 	if (_zd_tracing(mm->sys))
 		_zd_emit(mm->sys, ZD_EV_MIGRATE, folio, 0);
-	zd_folio_put(folio);	/* the old mapping's reference */
+	zd_folio_put(new);	/* the allocation's; the mappings hold their own */
 	return 0;
 }
 

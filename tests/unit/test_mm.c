@@ -386,6 +386,63 @@ static void test_mremap(void **state)
 	ZT_EQ(zd_check_invariants(fx->sys), 0);
 }
 
+/* ---- migration entries ---- */
+
+/*
+ * An anon page shared by parent and child (after fork) moves to a new
+ * folio through rmap: both mappings become migration entries holding
+ * nothing, then both map the copy.
+ */
+static void test_try_to_migrate_across_fork(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, PG);
+	struct zd_folio *old, *new;
+	struct zd_mm *child;
+	char buf[8];
+	zd_pte_t e;
+	int lvl;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "moving", 7), 0);
+	old = folio_at(fx, a, NULL);
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	zd_folio_get(old);			/* the migrating thread's reference */
+	zd_folio_lock(old);
+
+	/* given up: everything back as it was */
+	ZT_TRUE(zd_try_to_migrate(old));
+	ZT_EQ(zd_folio_mapcount(old), 0);
+	ZT_EQ(zd_folio_ref_count(old), 1);
+	ZT_TRUE(zd_follow_entry(child, a, &e, &lvl) && zd_is_migration_entry(e));
+	ZT_TRUE(!zd_is_writable_migration_entry(e));
+	zd_remove_migration_ptes(old, old);
+	ZT_EQ(zd_folio_mapcount(old), 2);
+	ZT_EQ(zd_folio_ref_count(old), 3);
+
+	/* done: both mms map the copy */
+	ZT_TRUE(zd_try_to_migrate(old));
+	new = zd_folio_alloc(fx->sys, 0, 0);
+	memcpy(zd_page_address(&new->page), zd_page_address(&old->page), PG);
+	new->page.mapping = old->page.mapping;
+	new->page.index = old->page.index;
+	zd_remove_migration_ptes(old, new);
+	ZT_EQ(zd_folio_mapcount(new), 2);
+	ZT_EQ(zd_folio_ref_count(new), 3);
+	zd_folio_put(new);
+	zd_folio_unlock(old);
+	ZT_EQ(zd_folio_ref_count(old), 1);
+	zd_folio_put(old);			/* freed now */
+	ZT_PTR_EQ(folio_at(fx, a, NULL), new);
+	ZT_EQ(zd_cpu_read(child, a, buf, 7), 0);
+	ZT_EQ(strcmp(buf, "moving"), 0);
+	/* still COW: the parent's write copies, the child keeps the data */
+	ZT_EQ(zd_cpu_write(fx->mm, a, "parent", 7), 0);
+	ZT_EQ(zd_cpu_read(child, a, buf, 7), 0);
+	ZT_EQ(strcmp(buf, "moving"), 0);
+	zd_mm_destroy(child);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+}
+
 /* ---- PFN maps ---- */
 
 struct pfn_drv {
@@ -496,6 +553,7 @@ int main(void)
 		MM_TEST(test_madvise_dontneed),
 		MM_TEST(test_mremap),
 		MM_TEST(test_pfnmap_special),
+		MM_TEST(test_try_to_migrate_across_fork),
 		cmocka_unit_test(test_data_none),
 	};
 
