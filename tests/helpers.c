@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "helpers.h"
+#include "mm/internal.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define ZT_SANITIZED 1
@@ -413,4 +414,44 @@ char *zt_slurp(FILE *f, size_t *len)
 		*len = (size_t)n;
 	fseek(f, 0, SEEK_END);
 	return buf;
+}
+
+/* ---- device pages in anonymous memory ---- */
+
+/*
+ * What migrate_vma_pages does for the page it moved to the device
+ * (test-only until HMM lands): the allocation's reference becomes a
+ * present, writable anonymous PTE (or PMD leaf for an order-9 folio) with
+ * the anon rmap and RSS, installed under the entry's lock.
+ */
+void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio)
+{
+	unsigned int order = zd_folio_order(folio);
+	enum zd_pt_level lvl = order ? ZD_LVL_PMD : ZD_LVL_PTE;
+	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_WRITE | ZD_PTE_DIRTY |
+			(order ? ZD_PTE_HUGE : 0);
+	struct zd_vm_area_struct *vma;
+	_Atomic zd_pte_t *slot = NULL;
+	struct zd_spinlock *ptl;
+	bool busy = true;
+
+	ZT_TRUE(order == 0 || order == ZD_PMD_ORDER);
+	zd_mmap_read_lock(mm);
+	vma = zd_vma_lookup(mm, addr);
+	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
+		slot = _zd_walk(mm, addr, lvl, true);
+	if (slot) {
+		ptl = lvl == ZD_LVL_PTE ? _zd_pte_lockptr(slot) : _zd_huge_lockptr(mm);
+		zd_spin_lock(ptl);
+		busy = !zd_pte_none(_zd_read_entry(slot));
+		if (!busy) {
+			_zd_folio_add_new_anon_rmap(folio, vma, addr, lvl);
+			_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << order);
+			_zd_set_entry(slot, zd_pfn_pte(zd_folio_pfn(folio), bits));
+		}
+		zd_spin_unlock(ptl);
+	}
+	zd_mmap_read_unlock(mm);
+	ZT_TRUE(slot != NULL);
+	ZT_TRUE(!busy);
 }

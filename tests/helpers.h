@@ -237,4 +237,13 @@ unsigned long zt_iters(unsigned long plain, unsigned long sanitizer_div);
 /* Whole contents of a FILE written so far (rewinds it); free() the result. */
 char *zt_slurp(FILE *f, size_t *len);
 
+/*
+ * What migrate_vma_pages does for a page moved to the device (until HMM
+ * exists): the allocation's reference on @folio (order 0 or 9) becomes a
+ * present, writable anonymous PTE (or PMD leaf) at @addr of an anonymous
+ * VMA of @mm, with the anon rmap and RSS. Asserts.
+ */
+struct zd_mm;
+void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio);
+
 #endif /* ZD_TESTS_HELPERS_H */

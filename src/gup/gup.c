@@ -292,22 +292,6 @@ bool zd_folio_is_longterm_pinnable(const struct zd_folio *folio)
 	return true;
 }
 
-/*
- * migrate_device_coherent_folio (mm/migrate_device.c, §8.10): move a
- * device-coherent folio to RAM, consuming the caller's reference.
- *
- * Not modelled yet: HMM migration (migrate_device_unmap and friends)
- * arrives with the HMM work, which provides the real helper. Until then
- * the migration always fails: the reference is dropped and -EBUSY makes
- * a FOLL_LONGTERM pin of a device-coherent page fail with every pin
- * dropped, as Linux does when the migration fails (R4.10).
- */
-static int migrate_device_coherent_folio(struct zd_folio *folio)
-{
-	zd_folio_put(folio);
-	return -EBUSY;
-}
-
 long _zd_check_and_migrate_movable_pages(unsigned long nr, struct zd_page **pages)
 {
 	struct zd_folio *prev = NULL;
@@ -360,7 +344,7 @@ long _zd_check_and_migrate_movable_pages(unsigned long nr, struct zd_page **page
 			pages[i] = NULL;
 			zd_folio_get(folio);
 			_zd_gup_put_folio(folio, 1, ZD_FOLL_PIN);
-			if (migrate_device_coherent_folio(folio)) {
+			if (_zd_migrate_device_coherent_folio(folio)) {
 				ret = -EBUSY;
 				goto err;
 			}

@@ -11,6 +11,8 @@
  * the migration is given up). A PMD-mapped THP is split to PTEs first
  * (TTU_SPLIT_HUGE_PMD); PMD migration entries are not modelled.
  */
+#include <string.h>
+
 #include "internal.h"
 
 /* The migration entry type for a mapping being replaced. */
@@ -127,4 +129,53 @@ void zd_remove_migration_ptes(struct zd_folio *src, struct zd_folio *dst)
 
 	/* The walk follows src's rmap identity; dst has the same one by now. */
 	_zd_rmap_walk(src, remove_migration_pte, &c);
+}
+
+/*
+ * migrate_device_coherent_folio() (mm/migrate_device.c, §8.10), built on
+ * the two above until the HMM migration machinery exists: lock, unmap
+ * every mapping into migration entries, refuse (-EBUSY) if anybody but
+ * the caller still holds a reference, copy into a new RAM folio and map
+ * that where the old one was. The caller's reference is consumed; the old
+ * folio's last put hands it back to its driver (folio_free).
+ */
+int _zd_migrate_device_coherent_folio(struct zd_folio *folio)
+{
+	struct zd_system *sys = zd_page_system(&folio->page);
+	unsigned int order = zd_folio_order(folio);
+	struct zd_folio *new;
+	int err = 0;
+
+	if (!zd_folio_is_zone_device(folio) || !zd_folio_test_anon(folio)) {
+		zd_folio_put(folio);
+		return -EBUSY;
+	}
+	zd_folio_lock(folio);
+	zd_try_to_migrate(folio);
+	/* The GUP-fast stand-in for the refcount freeze, as in move_pages. */
+	zd_synchronize_rcu();
+	new = zd_folio_ref_count(folio) == 1 ? zd_folio_alloc(sys, 0, order) : NULL;
+	if (!new) {
+		zd_remove_migration_ptes(folio, folio);
+		err = -EBUSY;
+	} else {
+		for (unsigned long i = 0; i < zd_folio_nr_pages(folio); i++) {
+			void *src = zd_page_address(zd_folio_page(folio, i));
+			void *dst = zd_page_address(zd_folio_page(new, i));
+
+			if (src && dst)
+				memcpy(dst, src, ZD_PAGE_SIZE);
+		}
+		new->page.mapping = folio->page.mapping;
+		new->page.index = folio->page.index;
+		zd_remove_migration_ptes(folio, new);
+		if (zd_folio_mapcount(new))
+			zd_folio_add_lru(new);
+		if (_zd_tracing(sys))
+			_zd_emit(sys, ZD_EV_MIGRATE, folio, 0);
+		zd_folio_put(new);
+	}
+	zd_folio_unlock(folio);
+	zd_folio_put(folio);
+	return err;
 }

@@ -764,7 +764,7 @@ static void test_longterm_pinnable_by_type(void **state)
  * only by HMM migration and the p2pdma driver, which come later, so the
  * grab and the long-term check are driven directly): p2pdma needs
  * FOLL_PCI_P2PDMA (-EREMOTEIO); a long-term pin of a coherent folio must
- * migrate it, which fails until HMM migration exists: -EBUSY, every pin
+ * migrate it, which fails for a folio no process maps: -EBUSY, every pin
  * dropped (R4.10, R12.8).
  */
 static void test_device_grab_rules(void **state)
@@ -809,6 +809,53 @@ static void test_device_grab_rules(void **state)
 	zt_expect_no_reports(&fx->log);
 	ZT_EQ(zd_devmem_pool_destroy(coh, 2000 * MS), 0);
 	ZT_EQ(zd_devmem_pool_destroy(p2p, 2000 * MS), 0);
+}
+
+/*
+ * A device-coherent page mapped anonymously (as migration to the device
+ * leaves it): plain pins keep it in place; a long-term pin migrates it to
+ * RAM first (R4.10, B21), its data intact, and the device page goes back
+ * to its driver.
+ */
+static void test_longterm_pin_migrates_coherent(void **state)
+{
+	struct gup_fx *fx = FX(state);
+	unsigned long a = map_anon(fx, 2 * PG);
+	struct zd_devmem_pool *coh;
+	struct zd_devmem_stats st;
+	struct zd_page *pages[1];
+	struct zd_folio *cf, *f;
+	char buf[8];
+
+	ZT_EQ(zd_devmem_pool_create(fx->sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB, 0, &coh), 0);
+	ZT_EQ(zd_devmem_pool_alloc(coh, 0, &cf), 0);
+	memcpy(zd_page_address(&cf->page), "device", 7);
+	zt_map_device_anon(fx->mm, a, cf);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 7), 0);
+	ZT_EQ(strcmp(buf, "device"), 0);
+
+	/* short-term: the coherent page itself */
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, 1, 0, pages), 1);
+	ZT_PTR_EQ(zd_page_folio(pages[0]), cf);
+	ZT_EQ(zd_folio_ref_count(cf), 1 + BIAS);
+	zd_unpin_user_page(pages[0]);
+
+	/* long-term: migrated to RAM, then pinned */
+	ZT_EQ(pin_locked(fx->mm, a, 1, ZD_FOLL_LONGTERM, pages), 1);
+	f = zd_page_folio(pages[0]);
+	ZT_TRUE(!zd_folio_is_zone_device(f));
+	ZT_PTR_EQ(folio_at(fx->mm, a), f);
+	ZT_EQ(zd_folio_ref_count(f), 1 + BIAS);
+	ZT_EQ(memcmp(zd_page_address(&f->page), "device", 7), 0);
+	zd_devmem_pool_stats(coh, &st);
+	ZT_EQU(st.page_free, 1);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 7), 0);
+	ZT_EQ(strcmp(buf, "device"), 0);
+	zd_unpin_user_page(pages[0]);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+	ZT_EQ(zd_devmem_pool_destroy(coh, 2000 * MS), 0);
 }
 
 /* ---- device-DAX (ZONE_DEVICE GENERIC) pages through GUP ---- */
@@ -936,6 +983,7 @@ int main(void)
 		GUP_TEST(test_pinned_before_fork),
 		GUP_TEST(test_longterm_pinnable_by_type),
 		GUP_TEST(test_device_grab_rules),
+		GUP_TEST(test_longterm_pin_migrates_coherent),
 		GUP_TEST(test_devdax_4k),
 		GUP_TEST(test_devdax_2m),
 		GUP_TEST_ONE(test_devdax_4k),

@@ -8,8 +8,8 @@
  * merged, mlocked, hinted, migrated, split), the device folios keep their
  * entry, refcount, mapcount and flags, and none reaches an LRU. Device-
  * coherent folios enter an anonymous VMA the way migrate_vma_pages puts
- * them there (map_device() below stands in until HMM exists); device-DAX
- * folios through a shared mapping of the device.
+ * them there (zt_map_device_anon() in helpers.c stands in until HMM
+ * exists); device-DAX folios through a shared mapping of the device.
  *
  *   anonymous VMA, 2 MiB aligned, one line per PMD block:
  *   block 0: [ ram | ram | ram | ... | zero | none ... ]   RAM only
@@ -140,43 +140,6 @@ static struct zd_folio *new_device(struct zd_devmem_pool *pool, unsigned int ord
 	return f;
 }
 
-/*
- * What migrate_vma_pages does for the page it moved to the device
- * (test-only until HMM lands): the allocation's reference becomes a
- * present, writable anonymous PTE (or PMD leaf for an order-9 folio) with
- * the anon rmap and RSS, installed under the entry's lock.
- */
-static void map_device(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio)
-{
-	unsigned int order = zd_folio_order(folio);
-	enum zd_pt_level lvl = order ? ZD_LVL_PMD : ZD_LVL_PTE;
-	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_WRITE | ZD_PTE_DIRTY |
-			(order ? ZD_PTE_HUGE : 0);
-	struct zd_vm_area_struct *vma;
-	_Atomic zd_pte_t *slot = NULL;
-	struct zd_spinlock *ptl;
-	bool busy = true;
-
-	ZT_TRUE(order == 0 || order == ZD_PMD_ORDER);
-	zd_mmap_read_lock(mm);
-	vma = zd_vma_lookup(mm, addr);
-	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
-		slot = _zd_walk(mm, addr, lvl, true);
-	if (slot) {
-		ptl = lvl == ZD_LVL_PTE ? _zd_pte_lockptr(slot) : _zd_huge_lockptr(mm);
-		zd_spin_lock(ptl);
-		busy = !zd_pte_none(_zd_read_entry(slot));
-		if (!busy) {
-			_zd_folio_add_new_anon_rmap(folio, vma, addr, lvl);
-			_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << order);
-			_zd_set_entry(slot, zd_pfn_pte(zd_folio_pfn(folio), bits));
-		}
-		zd_spin_unlock(ptl);
-	}
-	zd_mmap_read_unlock(mm);
-	ZT_TRUE(slot != NULL);
-	ZT_TRUE(!busy);
-}
 
 /* ---- device folios: nothing may change ---- */
 
@@ -239,7 +202,7 @@ static struct zd_folio *map_device_huge(struct wt *w, unsigned long addr, int by
 	if (!w->hpool)
 		return NULL;
 	f = new_device(w->hpool, ZD_PMD_ORDER, byte);
-	map_device(w->mm, addr, f);
+	zt_map_device_anon(w->mm, addr, f);
 	snap(w->mm, addr, s);
 	return f;
 }
@@ -260,7 +223,7 @@ static void test_follow_page_lru(void **state)
 	a = map_anon(w.mm, 4 * MiB);
 	write_page(w.mm, a, 0x5a);
 	dev = new_device(w.pool, 0, 0xd0);
-	map_device(w.mm, a + PG, dev);
+	zt_map_device_anon(w.mm, a + PG, dev);
 	expect_page(w.mm, a + 2 * PG, 0);		/* the zero page */
 	huge = map_device_huge(&w, a + 2 * MiB, 0xd1, &hs);
 	ram = folio_at(w.mm, a);
@@ -343,7 +306,7 @@ static void test_madv_collapse(void **state)
 		b1[i] = folio_at(w.mm, b1a + (unsigned long)i * PG);
 	}
 	dev = new_device(w.pool, 0, 0xd4);
-	map_device(w.mm, b1a + 4 * PG, dev);
+	zt_map_device_anon(w.mm, b1a + 4 * PG, dev);
 	snap(w.mm, b1a + 4 * PG, &ds);
 	write_page(w.mm, b2a, 1);
 	write_page(w.mm, b2a + PG, 2);
@@ -427,7 +390,7 @@ static void test_khugepaged_scan(void **state)
 		write_page(w.mm, a + PMDSZ + (unsigned long)i * PG, 0x20 + i);
 	}
 	dev = new_device(w.pool, 0, 0xd5);
-	map_device(w.mm, a + PMDSZ + 100 * PG, dev);
+	zt_map_device_anon(w.mm, a + PMDSZ + 100 * PG, dev);
 	huge = map_device_huge(&w, a + 2 * PMDSZ, 0xd6, &hs);
 	snap(w.mm, a + PMDSZ + 100 * PG, &ds);
 	/* Not VM_HUGEPAGE yet: khugepaged leaves the VMA alone. */
@@ -480,7 +443,7 @@ static void test_ksm_merge(void **state)
 		write_page(w.mm, a + (unsigned long)i * PG, 0x11);
 	write_page(w.mm, a + 4 * PG, 0x22);
 	dev = new_device(w.pool, 0, 0x11);	/* the same bytes as the 0x11 pages */
-	map_device(w.mm, a + 5 * PG, dev);
+	zt_map_device_anon(w.mm, a + 5 * PG, dev);
 	write_page(w.mm, a + 6 * PG, 0x33);
 	write_page(w.mm, a + 7 * PG, 0x55);
 	write_page(b, bb, 0x11);
@@ -559,7 +522,7 @@ static void test_mlock(void **state)
 		write_page(w.mm, a + (unsigned long)i * PG, 0x30 + i);
 	for (int i = 0; i < 2; i++) {
 		dev[i] = new_device(w.pool, 0, 0xd7);
-		map_device(w.mm, a + (5ul + (unsigned long)i) * PG, dev[i]);
+		zt_map_device_anon(w.mm, a + (5ul + (unsigned long)i) * PG, dev[i]);
 		snap(w.mm, a + (5ul + (unsigned long)i) * PG, &ds[i]);
 	}
 	expect_page(w.mm, a + 7 * PG, 0);	/* zero page: the fault-in will COW it */
@@ -643,7 +606,7 @@ static void test_numa_hinting(void **state)
 	for (int i = 0; i < 4; i++)
 		write_page(w.mm, a + (unsigned long)i * PG, 0x40 + i);
 	dev = new_device(w.pool, 0, 0xd9);
-	map_device(w.mm, a + 4 * PG, dev);
+	zt_map_device_anon(w.mm, a + 4 * PG, dev);
 	expect_page(w.mm, a + 5 * PG, 0);
 	huge = map_device_huge(&w, a + PMDSZ, 0xda, &hs);
 	snap(w.mm, a + 4 * PG, &ds);
@@ -703,7 +666,7 @@ static void test_move_pages(void **state)
 	write_page(w.mm, a, 0x50);
 	write_page(w.mm, a + PG, 0x51);
 	dev = new_device(w.pool, 0, 0xdb);
-	map_device(w.mm, a + 2 * PG, dev);
+	zt_map_device_anon(w.mm, a + 2 * PG, dev);
 	expect_page(w.mm, a + 3 * PG, 0);
 	huge = map_device_huge(&w, a + PMDSZ, 0xdc, &hs);
 	(void)huge;
