@@ -122,7 +122,7 @@ static struct zd_folio *try_grab_folio_fast(struct zd_page *page, int refs, unsi
 	 * barrier between clearing an entry and testing for pins in the
 	 * migration and fork paths (folio_try_share_anon_rmap, B5).
 	 */
-	zd_smp_mb();
+	zd_smp_mb__after_atomic();
 	_zd_gup_pin_event(folio, true, refs);
 	return folio;
 undo:

@@ -61,4 +61,15 @@
 #define zd_smp_mb()                         atomic_thread_fence(memory_order_seq_cst)
 #endif
 
+/*
+ * smp_mb__after_atomic(): a full barrier right after an atomic RMW. A
+ * locked RMW already is one on x86, so only the compiler is told, as
+ * Linux does.
+ */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__SANITIZE_THREAD__)
+#define zd_smp_mb__after_atomic()           atomic_signal_fence(memory_order_seq_cst)
+#else
+#define zd_smp_mb__after_atomic()           zd_smp_mb()
+#endif
+
 #endif /* ZONEDEV_SYNC_ATOMIC_H */
