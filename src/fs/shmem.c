@@ -202,9 +202,12 @@ repeat:
 /* ---- the mapping callbacks ---- */
 
 /*
- * shmem_fault(): the folio for vmf->pgoff, returned unlocked with a
- * reference the core turns into the mapping's (filemap_fault's checks:
- * still in this mapping, still below EOF, both under the folio lock).
+ * shmem_fault(): the folio for vmf->pgoff, returned locked
+ * (ZD_VM_FAULT_LOCKED) with a reference the core turns into the mapping's
+ * (filemap_fault's checks: still in this mapping, still below EOF, both
+ * under the folio lock). The core maps it before unlocking, so a truncate,
+ * which removes folios from the cache under their lock, either ran before
+ * (the checks fail) or finds the new mapping to zap.
  */
 static zd_vm_fault_t shmem_fault(struct zd_vm_fault *vmf)
 {
@@ -225,9 +228,8 @@ static zd_vm_fault_t shmem_fault(struct zd_vm_fault *vmf)
 		zd_folio_put(folio);
 		return ZD_VM_FAULT_SIGBUS;
 	}
-	zd_folio_unlock(folio);
 	vmf->page = &folio->page;
-	return 0;
+	return ZD_VM_FAULT_LOCKED;
 }
 
 /*

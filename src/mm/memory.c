@@ -295,12 +295,23 @@ static zd_vm_fault_t do_fault(struct zd_vm_fault *vmf)
 		return mk;
 	}
 	if (write && vma->vm_ops->page_mkwrite) {
+		/* do_page_mkwrite(): called unlocked; the folio is locked again after. */
+		if (ret & ZD_VM_FAULT_LOCKED)
+			zd_folio_unlock(zd_page_folio(page));
 		mk = vma->vm_ops->page_mkwrite(vmf);
 		if (mk & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE)) {
 			/* NOPAGE: truncated meanwhile; the access refaults. */
-			release_fault_page(page, ret);
+			release_fault_page(page, mk);
 			return mk & ZD_VM_FAULT_ERROR;
 		}
+		if (!(mk & ZD_VM_FAULT_LOCKED)) {
+			zd_folio_lock(zd_page_folio(page));
+			if (!zd_page_folio(page)->page.mapping) {	/* truncated meanwhile */
+				release_fault_page(page, ZD_VM_FAULT_LOCKED);
+				return 0;
+			}
+		}
+		ret |= ZD_VM_FAULT_LOCKED;
 	}
 	if (finish_fault(vmf, write && (vma->vm_flags & ZD_VM_SHARED))) {
 		if (ret & ZD_VM_FAULT_LOCKED)
