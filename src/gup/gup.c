@@ -186,24 +186,6 @@ static bool is_err_count(unsigned long n)
 	return n >= (unsigned long)-4095;
 }
 
-void zd_unpin_user_pages(struct zd_page **pages, unsigned long npages)
-{
-	unsigned long i, nr;
-
-	if (is_err_count(npages))
-		return;
-	for (i = 0; i < npages; i += nr) {
-		struct zd_folio *folio;
-
-		if (!pages[i]) {
-			nr = 1;
-			continue;
-		}
-		folio = gup_folio_next(pages, npages, i, &nr);
-		_zd_gup_put_folio(folio, (int)nr, ZD_FOLL_PIN);
-	}
-}
-
 /* folio_mark_dirty() under the folio lock; the zero page is left alone. */
 static void mark_dirty_locked(struct zd_folio *folio)
 {
@@ -214,15 +196,11 @@ static void mark_dirty_locked(struct zd_folio *folio)
 	zd_folio_unlock(folio);
 }
 
-void zd_unpin_user_pages_dirty_lock(struct zd_page **pages, unsigned long npages,
-				    bool make_dirty)
+/* Consecutive entries of one folio are unpinned in one batch; NULL entries skipped. */
+static void unpin_pages(struct zd_page **pages, unsigned long npages, bool make_dirty)
 {
 	unsigned long i, nr;
 
-	if (!make_dirty) {
-		zd_unpin_user_pages(pages, npages);
-		return;
-	}
 	if (is_err_count(npages))
 		return;
 	for (i = 0; i < npages; i += nr) {
@@ -233,9 +211,21 @@ void zd_unpin_user_pages_dirty_lock(struct zd_page **pages, unsigned long npages
 			continue;
 		}
 		folio = gup_folio_next(pages, npages, i, &nr);
-		mark_dirty_locked(folio);
+		if (make_dirty)
+			mark_dirty_locked(folio);
 		_zd_gup_put_folio(folio, (int)nr, ZD_FOLL_PIN);
 	}
+}
+
+void zd_unpin_user_pages(struct zd_page **pages, unsigned long npages)
+{
+	unpin_pages(pages, npages, false);
+}
+
+void zd_unpin_user_pages_dirty_lock(struct zd_page **pages, unsigned long npages,
+				    bool make_dirty)
+{
+	unpin_pages(pages, npages, make_dirty);
 }
 
 void zd_unpin_user_page_range_dirty_lock(struct zd_page *page, unsigned long npages,
