@@ -100,7 +100,8 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 		return ret ? ret : 1;
 	}
 	slot = _zd_walk(mm, addr, ZD_LVL_PTE, false);
-	if (!slot)
+	/* A lockless look first: an entry that cannot serve us means a fault anyway. */
+	if (!slot || !leaf_allows(_zd_read_entry(slot), write))
 		return 0;
 	zd_spin_lock(_zd_pte_lockptr(slot));
 	e = _zd_read_entry(slot);
