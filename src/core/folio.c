@@ -171,11 +171,18 @@ int zd_dump_page(const struct zd_page *page, char *buf, size_t len)
 
 	n = snprintf(buf, len,
 		     "page pfn=%#lx type=%s refcount=%d mapcount=%d pincount=%d order=%u "
-		     "head_pfn=%#lx pgmap=%p mapping=%p index=%#lx flags=%#lx(",
+		     "head_pfn=%#lx pgmap=%p mapping=%p index=%#lx ",
 		     zd_page_to_pfn(page), zd_memory_type_name(pgmap ? (int)pgmap->type : 0),
 		     zd_page_count(page), zd_page_mapcount(page), zd_folio_pincount(folio),
 		     zd_folio_order(folio), zd_page_to_pfn(&folio->page), (void *)pgmap,
-		     page->mapping, page->index, flags);
+		     page->mapping, page->index);
+	/* A large folio's own counts: PMD/PUD mappings, and all mappings (page 1 keeps them). */
+	if (zd_folio_test_large(folio) && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "entire_mapcount=%d folio_mapcount=%d ",
+			      zd_atomic_load_relaxed(&folio->page._entire_mapcount) + 1,
+			      zd_atomic_load_relaxed(&zd_folio_page(folio, 1)->_entire_mapcount) + 1);
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "flags=%#lx(", flags);
 	for (int b = 0; b < ZD_PG_NR_FLAGS && n > 0 && (size_t)n < len; b++) {
 		if (flags & ZD_PG_BIT(b))
 			n += snprintf(buf + n, len - (size_t)n, "%s%s",
