@@ -152,8 +152,12 @@ unsigned long zd_pgmap_range_pfn(const struct zd_dev_pagemap *pgmap, int i);
  * (large device-private folios did not exist then); the page must be at
  * 1; it goes to 2 and is locked. Returns 0; -EINVAL (misuse reported,
  * nothing changed: wrong pgmap or type, page in use, misaligned or
- * oversized folio); -ENODEV if the pgmap is being torn down (Linux only
- * warns, R3.4; we refuse and report).
+ * oversized folio); -ENODEV (reported) once the pgmap's references are
+ * all gone. A pgmap that teardown has killed but that other pages still
+ * keep alive hands pages out as in Linux (percpu_ref_tryget_many ignores
+ * the kill, R3.4): teardown then waits for them too. The legacy scheme
+ * refuses from the kill on (-ENODEV), as 6.1's tryget_live did. Where
+ * Linux warns and goes on at a zero count, the model refuses.
  */
 int zd_zone_device_folio_init(struct zd_folio *folio, struct zd_dev_pagemap *pgmap,
 			      unsigned int order);

@@ -149,6 +149,10 @@ void _zd_folio_deactivate(struct zd_folio *folio);
 void _zd_free_zone_device_folio(struct zd_folio *folio);
 void _zd_put_zone_device(struct zd_folio *folio, int refs);
 void _zd_pgmap_put_refs(struct zd_dev_pagemap *pgmap, long refs);
+/* The pgmap's percpu_ref: tryget_live refuses once killed; tryget_many only at zero. */
+#define ZD_PGMAP_REF_DEAD (1l << 62)
+bool _zd_pgmap_tryget_live(struct zd_dev_pagemap *pgmap, long n);
+bool _zd_pgmap_tryget_many(struct zd_dev_pagemap *pgmap, long n);
 void _zd_pgmaps_force_teardown(struct zd_system *sys);
 void _zd_regions_free(struct zd_system *sys);
 int _zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns);

@@ -15,7 +15,6 @@
 
 #include "internal.h"
 
-#define ZD_PGMAP_REF_DEAD (1l << 62)
 
 const char *zd_memory_type_name(int type)
 {
@@ -46,13 +45,28 @@ static bool pgmap_refs_per_alloc(const struct zd_dev_pagemap *pgmap)
 
 /* ---- the percpu_ref model ---- */
 
-bool _zd_pgmap_tryget_live(struct zd_dev_pagemap *pgmap, long n);
 bool _zd_pgmap_tryget_live(struct zd_dev_pagemap *pgmap, long n)
 {
 	long v = zd_atomic_load_relaxed(&pgmap->ref);
 
 	do {
 		if (v & ZD_PGMAP_REF_DEAD)
+			return false;
+	} while (!zd_atomic_cmpxchg_acq_rel(&pgmap->ref, &v, v + n));
+	return true;
+}
+
+/*
+ * percpu_ref_tryget_many() after the ref went atomic: add @n unless the
+ * count already reached zero. The DEAD mark is ignored, so a killed pgmap
+ * still hands out references while other pages keep it alive (R3.4).
+ */
+bool _zd_pgmap_tryget_many(struct zd_dev_pagemap *pgmap, long n)
+{
+	long v = zd_atomic_load_relaxed(&pgmap->ref);
+
+	do {
+		if (!(v & ~ZD_PGMAP_REF_DEAD))
 			return false;
 	} while (!zd_atomic_cmpxchg_acq_rel(&pgmap->ref, &v, v + n));
 	return true;

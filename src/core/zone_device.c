@@ -12,8 +12,6 @@
 
 #include "internal.h"
 
-#define ZD_PGMAP_REF_DEAD (1l << 62)
-bool _zd_pgmap_tryget_live(struct zd_dev_pagemap *pgmap, long n);
 
 static bool pgmap_dying(struct zd_dev_pagemap *pgmap)
 {
@@ -121,9 +119,16 @@ int zd_zone_device_folio_init(struct zd_folio *folio, struct zd_dev_pagemap *pgm
 				return -EINVAL;
 			}
 		}
-		if (!_zd_pgmap_tryget_live(pgmap, (long)nr)) {
+		/*
+		 * R3.4: as percpu_ref_tryget_many, a killed pgmap still hands
+		 * out pages while others keep its count up; only a pgmap whose
+		 * count reached zero (teardown about to free the memmap)
+		 * refuses. Linux only warns there and goes on; the model
+		 * refuses, since the folio would hold a reference nobody has.
+		 */
+		if (!_zd_pgmap_tryget_many(pgmap, (long)nr)) {
 			_zd_report_page(sys, ZD_MISUSE_BAD_STATE, "R3.4", head,
-					"allocation from a pgmap being torn down");
+					"allocation from a pgmap whose references are gone");
 			return -ENODEV;
 		}
 		/* R3.5 / B9: every page re-initialised, whatever folio it was part of. */

@@ -65,15 +65,16 @@ static void test_teardown_blocks(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	enum zd_memory_type type = fx->v->type;
 	struct zt_dev *d = &fx->dev[0];
-	struct zd_folio *f;
+	struct zd_folio *f, *fs[2];
 	struct zd_thread *t;
 	struct dropper dr;
 	unsigned long pfn;
-	int err;
+	int err, nr_held = 1;
 
 	zt_dev_create(d, fx->sys, type, 2 * MiB, 0);
 	pfn = zt_dev_pfn(d, 7);
 	f = zt_dev_folio(d, 7);
+	fs[0] = f;
 	ZT_EQ(zt_dev_alloc(d, 7, 0), 0);
 
 	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 50 * MS), -ETIMEDOUT);
@@ -81,14 +82,27 @@ static void test_teardown_blocks(void **state)
 	ZT_PTR_EQ(zd_get_dev_pagemap(fx->sys, pfn), NULL);
 	ZT_PTR_EQ(zd_pfn_to_page(fx->sys, pfn), &f->page);
 	ZT_PTR_EQ(zd_page_pgmap(&f->page), &d->pgmap);
-	/* R3.4: no new allocation from a dying pgmap. */
+	/*
+	 * R3.4: zone_device_page_init takes its pgmap references with
+	 * percpu_ref_tryget_many, which ignores the kill: while page 7 keeps
+	 * the count up, a new allocation succeeds (and teardown then waits for
+	 * it too). The legacy scheme (6.1: tryget_live) and the other types'
+	 * hand-out paths refuse.
+	 */
 	err = zt_dev_alloc(d, 8, 0);
-	ZT_EQ(err, -ENODEV);
-	zt_reports_clear(&fx->log);	/* refusing may be reported (R3.4) */
+	if (fx->v->scheme == ZD_SCHEME_ZERO && zt_type_inits(type)) {
+		ZT_EQ(err, 0);
+		ZT_EQ(zd_folio_ref_count(zt_dev_folio(d, 8)), 1);
+		fs[1] = zt_dev_folio(d, 8);
+		nr_held = 2;
+	} else {
+		ZT_EQ(err, -ENODEV);
+		zt_reports_clear(&fx->log);	/* refusing may be reported (R3.4) */
+	}
 	/* Still blocked: a second timed wait times out again. */
 	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 20 * MS), -ETIMEDOUT);
 
-	t = start_dropper(&dr, &f, 1, 100);
+	t = start_dropper(&dr, fs, nr_held, 100);
 	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 20000 * MS), 0);
 	d->registered = false;
 	ZT_EQ(zd_atomic_load_acquire(&dr.dropping), 1);	/* not before the put */
@@ -98,8 +112,10 @@ static void test_teardown_blocks(void **state)
 	ZT_PTR_EQ(zd_pfn_to_page(fx->sys, zt_dev_pfn(d, 0)), NULL);
 	ZT_PTR_EQ(zd_get_dev_pagemap(fx->sys, pfn), NULL);
 	if (fx->v->scheme == ZD_SCHEME_ZERO && zt_type_has_folio_free(type)) {
-		ZT_EQU(zt_dev_nr_free(d), 1);
+		ZT_EQU(zt_dev_nr_free(d), (unsigned long)nr_held);
 		ZT_EQU(d->page_frees[7], 1);
+		if (nr_held == 2)
+			ZT_EQU(d->page_frees[8], 1);
 	}
 	zt_expect_no_reports(&fx->log);
 }
@@ -129,6 +145,37 @@ static void test_teardown_waits_for_lookup(void **state)
 	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 20000 * MS), 0);
 	d->registered = false;
 	ZT_PTR_EQ(zd_pfn_to_page(fx->sys, pfn), NULL);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * zone_device_page_init on a killed pgmap (percpu_ref_tryget_many): while a
+ * held page keeps the count up, the allocation succeeds and takes its own
+ * pgmap reference; teardown completes only after both pages are freed.
+ */
+static void test_zone_device_page_init_tryget_many(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zt_dev *d = &fx->dev[0];
+	struct zd_folio *f = NULL;
+	long before;
+
+	zt_dev_create(d, fx->sys, fx->v->type, 2 * MiB, 0);
+	ZT_EQ(zt_dev_alloc(d, 3, 0), 0);
+	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 20 * MS), -ETIMEDOUT);
+	before = zd_pgmap_ref_count(&d->pgmap);
+	ZT_EQ(before, 1);
+	ZT_EQ(zd_zone_device_folio_init(zt_dev_folio(d, 4), &d->pgmap, 0), 0);
+	f = zt_dev_folio(d, 4);
+	zd_folio_unlock(f);
+	ZT_EQ(zd_pgmap_ref_count(&d->pgmap), before + 1);
+	zd_folio_put(zt_dev_folio(d, 3));
+	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 20 * MS), -ETIMEDOUT);
+	zd_folio_put(f);
+	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 20000 * MS), 0);
+	d->registered = false;
+	ZT_EQU(d->page_frees[3], 1);
+	ZT_EQU(d->page_frees[4], 1);
 	zt_expect_no_reports(&fx->log);
 }
 
@@ -292,6 +339,8 @@ int main(void)
 		ZT_TEST_V(test_teardown_blocks, coherent_zero),
 		ZT_TEST_V(test_teardown_blocks, p2pdma_zero),
 		ZT_TEST_TYPES_ONE(test_teardown_blocks),
+		ZT_TEST_V(test_zone_device_page_init_tryget_many, private_zero),
+		ZT_TEST_V(test_zone_device_page_init_tryget_many, coherent_zero),
 		ZT_TEST_V(test_teardown_waits_for_lookup, fsdax_zero),
 		ZT_TEST_V(test_teardown_waits_for_lookup, generic_zero),
 		ZT_TEST_ALL(test_pool_unbind_blocks),
