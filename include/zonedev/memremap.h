@@ -168,11 +168,15 @@ static inline int zd_zone_device_page_init(struct zd_page *page, struct zd_dev_p
 
 /*
  * zd_device_folio_activate - the other types' way to hand a free folio
- * out: FS_DAX (the file system associates a block: 0 -> 1, dax_folio_init),
- * P2PDMA (p2pmem_alloc_mmap: 0 -> 1 plus one pgmap reference per page),
- * GENERIC (device-dax: a mapping takes a reference on the idle page: 1 -> 2).
+ * out: P2PDMA (p2pmem_alloc_mmap: 0 -> 1 plus one pgmap reference per
+ * page), GENERIC (device-dax: a mapping takes a reference on the idle
+ * page: 1 -> 2). FS_DAX: a stand-in until the DAX file system exists —
+ * a user's reference on an idle block (the temporary reference a DAX
+ * fault takes on the locked entry, or GUP's): 0 -> 1. It is not an
+ * association: an allocated or associated but unmapped fs-dax block stays
+ * at 0 (R10.1); nothing is mapped and no "init" is counted or traced.
  * Legacy scheme: 1 -> 2 for all three. Misuse (wrong type, page not free)
- * is reported and returns -EINVAL.
+ * is reported and returns -EINVAL; -ENODEV once teardown began.
  */
 int zd_device_folio_activate(struct zd_folio *folio);
 

@@ -4,8 +4,10 @@
  *
  * Models zone_device_page_init / zone_device_folio_init and
  * free_zone_device_folio of mm/memremap.c (semantics §3), the type-specific
- * activations done outside it (fs/dax.c dax_folio_init, p2pdma's
- * p2pmem_alloc_mmap, a device-dax mapping reference), and for the legacy
+ * hand-outs done outside it (p2pdma's p2pmem_alloc_mmap, a device-dax
+ * mapping reference, and for fs-dax the reference a user such as a DAX
+ * fault takes on an idle block: a stand-in until fs/dax.c is modelled),
+ * and for the legacy
  * 1-based scheme put_devmap_managed_page with devmap_managed_key (§13).
  */
 #include <errno.h>
@@ -189,6 +191,26 @@ int zd_device_folio_activate(struct zd_folio *folio)
 	}
 	want = zd_pgmap_free_refcount(pgmap);
 	c = want;
+	if (pgmap->type == ZD_MEMORY_DEVICE_FS_DAX) {
+		/*
+		 * Stand-in until the DAX file system exists: an fs-dax block
+		 * that is allocated, even associated, stays at its idle count;
+		 * what raises it is a user: the temporary reference a DAX
+		 * fault takes on the locked entry before inserting, or GUP's.
+		 * This takes that user reference on an idle folio; it neither
+		 * associates nor maps anything and is no "init".
+		 */
+		if (!zd_atomic_cmpxchg_strong_acq_rel(&head->_refcount, &c, want + 1)) {
+			_zd_report_page(sys, ZD_MISUSE_INIT_IN_USE, "R10.1", head,
+					"fs-dax user reference on a page with refcount %d (idle is %d)",
+					c, want);
+			return -EINVAL;
+		}
+		shadow_set(head, want + 1);
+		if (_zd_tracing(sys))
+			_zd_emit(sys, ZD_EV_GET, folio, 1);
+		return 0;
+	}
 	if (!zd_atomic_cmpxchg_strong_acq_rel(&head->_refcount, &c, want + 1)) {
 		_zd_report_page(sys, ZD_MISUSE_INIT_IN_USE, "R11.1", head,
 				"activation of a %s page with refcount %d (free is %d)",

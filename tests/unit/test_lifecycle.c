@@ -535,6 +535,35 @@ static void test_page_free_op(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * fs/dax.c (dax_folio_init, dax_insert_entry): an fs-dax block owned by a
+ * file system stays at its idle count; only a user (a DAX fault's
+ * temporary reference, GUP) raises it. The stand-in hand-out is that
+ * user's reference: no association, no init counted or traced.
+ */
+static void test_dax_folio_user_reference(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zt_dev *d = &fx->dev[0];
+	struct zd_system_stats st;
+	struct zd_folio *folio;
+
+	zt_dev_create(d, fx->sys, fx->v->type, 2 * MiB, 0);
+	folio = zt_dev_folio(d, 5);
+	ZT_EQ(zd_folio_ref_count(folio), free_ref(fx));
+	ZT_EQ(zd_device_folio_activate(folio), 0);
+	ZT_EQ(zd_folio_ref_count(folio), free_ref(fx) + 1);
+	ZT_PTR_EQ(folio->page.mapping, NULL);
+	ZT_EQU(zd_atomic_load_relaxed(&d->pgmap.nr_inits), 0);
+	zd_system_get_stats(fx->sys, &st);
+	ZT_EQU(st.device_inits, 0);
+	zd_folio_put(folio);
+	ZT_EQ(zd_folio_ref_count(folio), free_ref(fx));
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_dev_destroy(d);
+	zt_expect_no_reports(&fx->log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +579,8 @@ int main(void)
 		ZT_TEST_V(test_legacy_no_dynamic_order9, private_one),
 		ZT_TEST_V(test_legacy_no_dynamic_order9, coherent_one),
 		ZT_TEST_V(test_generic_reset, generic_zero),
+		ZT_TEST_V(test_dax_folio_user_reference, fsdax_zero),
+		ZT_TEST_V(test_dax_folio_user_reference, fsdax_one),
 		ZT_TEST_V(test_page_free_op, private_zero),
 		ZT_TEST_V(test_page_free_op, coherent_one),
 		ZT_TEST_V(test_page_free_op, p2pdma_zero),
