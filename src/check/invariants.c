@@ -6,8 +6,12 @@
  * mm/page_alloc.c, applied to the semantics document's §12.1: refcount vs
  * mapcount and pins (R12.1), free states (R12.2), pgmap reference balance
  * (R12.4), no device folio on an LRU (R12.5), buddy and LRU bookkeeping,
- * and at the full level the shadow refcount of every page.
+ * and at the full level the shadow refcount of every page. Mapcounts are
+ * the folio's total (folio_mapcount: PMD/PUD mappings and the PTE mappings
+ * of every page), and a large folio's total must equal its parts.
  */
+#include <zonedev/mm.h>
+
 #include "core/internal.h"
 
 struct ctx {
@@ -23,6 +27,27 @@ struct ctx {
 static int pin_weight(struct zd_folio *folio)
 {
 	return zd_folio_test_large(folio) ? zd_folio_pincount(folio) : 0;
+}
+
+/*
+ * A large folio's total mapcount (the kernel's _large_mapcount) must be its
+ * entire mapcount plus every page's PTE mapcount; returns the total. Not
+ * verified on a free device folio: its pages may be in other folios (B9).
+ */
+static int folio_total_mapcount(struct ctx *c, struct zd_folio *folio, bool verify)
+{
+	int total = zd_folio_mapcount(folio), sum;
+	unsigned long nr = zd_folio_nr_pages(folio);
+
+	if (!verify || !zd_folio_test_large(folio))
+		return total;
+	sum = zd_folio_entire_mapcount(folio);
+	for (unsigned long i = 0; i < nr; i++)
+		sum += zd_page_mapcount(zd_folio_page(folio, i));
+	if (sum != total)
+		FAIL(c, &folio->page, "R12.1", "folio mapcount %d, but its mappings add up to %d",
+		     total, sum);
+	return total;
 }
 
 static void check_shadow(struct ctx *c, struct zd_page *head)
@@ -63,7 +88,8 @@ static void check_ram(struct ctx *c)
 		if (zd_folio_ref_count(folio) <= 0)
 			FAIL(c, p, "R12.1", "allocated RAM folio with refcount %d",
 			     zd_folio_ref_count(folio));
-		else if (zd_folio_ref_count(folio) < zd_page_mapcount(p) + pin_weight(folio))
+		else if (zd_folio_ref_count(folio) <
+			 folio_total_mapcount(c, folio, true) + pin_weight(folio))
 			FAIL(c, p, "R12.1", "refcount below mapcount + pins");
 		if (zd_folio_test_flag(folio, ZD_PG_lru))
 			on_lru += 1;
@@ -98,7 +124,7 @@ static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
 			struct zd_page *p = &rs->memmap[idx];
 			struct zd_folio *folio = (struct zd_folio *)p;
 			unsigned long nr;
-			int ref;
+			int ref, mapcount;
 
 			if (zd_page_is_tail(p)) {	/* left over from a freed large folio */
 				if (zd_page_ref_count(p))
@@ -113,6 +139,7 @@ static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
 			 */
 			nr = zd_folio_nr_pages(folio);
 			ref = zd_folio_ref_count(folio);
+			mapcount = folio_total_mapcount(c, folio, ref > free_ref);
 			folios++;
 			if (zd_folio_test_flag(folio, ZD_PG_lru))
 				FAIL(c, p, "R12.5", "device folio on an LRU");
@@ -121,7 +148,7 @@ static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
 			if (ref < 0 || ref < free_ref)
 				FAIL(c, p, "R12.1", "device folio below its free refcount %d", free_ref);
 			else if (ref == free_ref) {
-				if (zd_page_mapcount(p) || pin_weight(folio) ||
+				if (mapcount || pin_weight(folio) ||
 				    zd_folio_test_locked(folio) ||
 				    (pgmap->type != ZD_MEMORY_DEVICE_FS_DAX &&
 				     pgmap->type != ZD_MEMORY_DEVICE_GENERIC && p->mapping) ||
@@ -130,7 +157,7 @@ static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
 			} else {
 				busy_pages += (long)nr;
 				busy_folios++;
-				if (ref - free_ref < zd_page_mapcount(p) + pin_weight(folio))
+				if (ref - free_ref < mapcount + pin_weight(folio))
 					FAIL(c, p, "R12.1", "refcount below mapcount + pins");
 			}
 			check_shadow(c, p);

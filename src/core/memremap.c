@@ -262,9 +262,10 @@ static void memmap_init_range(struct _zd_pgmap_range *rs)
 			init_device_page(head + t, pgmap);
 			_zd_page_set_compound_head(&head[t], (unsigned long)head | 1ul);
 		}
+		/* prep_compound_head() only: a static compound page is not large_rmappable. */
 		if (nr > 1)
 			zd_atomic_init(&head->flags, zd_atomic_load_relaxed(&head->flags) |
-				       ZD_PG_BIT(ZD_PG_head) | ZD_PG_BIT(ZD_PG_large_rmappable) |
+				       ZD_PG_BIT(ZD_PG_head) |
 				       ((unsigned long)pgmap->vmemmap_shift << ZD_PG_ORDER_SHIFT));
 		zd_atomic_init(&head->_refcount, free_ref);
 		if (rs->shadow)

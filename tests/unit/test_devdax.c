@@ -603,6 +603,35 @@ static void test_fault_nohugepage(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * folio_mapcount(): the checker reads a folio's total mapcount (its PMD or
+ * PUD mapping included), so a huge-mapped device-DAX folio whose mapping
+ * reference went missing fails the check (R12.1, R12.2). A static compound
+ * device folio is not large_rmappable (memmap_init_compound).
+ */
+static void test_folio_mapcount_missing_ref(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr;
+	struct zd_folio *f0 = dev_folio(fx, 0);
+
+	ZT_TRUE(!zd_folio_test_flag(f0, ZD_PG_large_rmappable));
+	addr = map_dax(fx, fx->mm[0], align, 0);
+	ZT_EQ(zd_cpu_touch(fx->mm[0], addr, 1, true), 0);
+	expect_mapped(f0, 1);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+
+	zd_folio_put(f0);	/* the mapping's reference goes missing */
+	ZT_TRUE(zd_check_invariants(fx->sys) > 0);
+	ZT_TRUE(zt_reports_count(&fx->log, ZD_MISUSE_INVARIANT) > 0);
+	zd_folio_get(f0);
+	zt_reports_clear(&fx->log);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	ZT_EQ(zd_munmap(fx->mm[0], addr, align), 0);
+	expect_idle(fx);
+	zt_expect_no_reports(&fx->log);
+}
+
 /* ---- unbind ---- */
 
 /* kill_dev_dax zaps every mapping in every mm and leaves every folio idle. */
@@ -929,6 +958,9 @@ int main(void)
 		DX_TEST(test_fault_sigbus, dx_1g),
 		DX_TEST(test_fault_nohugepage, dx_4k),
 		DX_TEST(test_fault_nohugepage, dx_2m),
+		DX_TEST(test_folio_mapcount_missing_ref, dx_4k),
+		DX_TEST(test_folio_mapcount_missing_ref, dx_2m),
+		DX_TEST(test_folio_mapcount_missing_ref, dx_1g),
 		DX_TEST(test_unbind_zaps, dx_4k),
 		DX_TEST(test_unbind_zaps, dx_2m),
 		DX_TEST(test_unbind_zaps, dx_1g),
