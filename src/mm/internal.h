@@ -154,8 +154,14 @@ typedef void (*_zd_leaf_fn)(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_
 			    void *arg);
 void _zd_walk_leaves(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
 		     void *arg);
-/* Replace a PMD leaf by a PTE table mapping the same pages (__split_huge_pmd). */
+/*
+ * __split_huge_pmd(): in an anonymous VMA, replace a PMD leaf by a PTE
+ * table mapping the same pages; in any other VMA remove the leaf (the
+ * next access refaults). 0 or -ENOMEM. Context: mmap_lock held.
+ */
 int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
+/* __split_huge_pud(): remove a PUD leaf (none is anonymous). Context: mmap_lock held. */
+void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr);
 
 /* ---- VMAs (vma.c) ---- */
 

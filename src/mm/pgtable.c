@@ -182,21 +182,59 @@ void _zd_free_pgtables(struct zd_mm *mm, unsigned long start, unsigned long end)
 		free_level(mm, mm->pgd, 0, start, end);
 }
 
-/* ---- splitting a PMD leaf ---- */
+/* ---- splitting a PMD or PUD leaf ---- */
 
 /*
- * __split_huge_pmd(): the PMD maps an order-9 folio; give it a PTE table
- * mapping each page with the same permissions. The folio's entire
- * mapping becomes 512 page mappings. Context: mmap_lock held.
+ * A huge leaf of a file (device-DAX, fs-dax) or pfn-map VMA that a split
+ * meets is removed, not split: what it held goes (one rmap removal, one
+ * put) and the next access refaults (__split_huge_pmd_locked and
+ * __split_huge_pud_locked for a non-anonymous VMA). A special leaf holds
+ * nothing. Context: page_table_lock held.
+ */
+static void remove_huge_leaf_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot,
+				    unsigned long haddr, enum zd_pt_level lvl)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	zd_pte_t e = _zd_read_entry(slot);
+	struct zd_page *head;
+	struct zd_folio *folio;
+
+	_zd_set_entry(slot, 0);
+	head = zd_vm_normal_page(vma, haddr, e);
+	if (!head)
+		return;
+	folio = zd_page_folio(head);
+	if (zd_pte_dirty(e) && !zd_folio_test_flag(folio, ZD_PG_dirty))
+		zd_page_set_flag(&folio->page, ZD_PG_dirty);
+	if (zd_pte_young(e) && !zd_folio_test_flag(folio, ZD_PG_referenced))
+		zd_page_set_flag(&folio->page, ZD_PG_referenced);
+	_zd_folio_remove_rmap(folio, head, lvl);
+	_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), -(long)zd_folio_nr_pages(folio));
+	zd_folio_put(folio);
+}
+
+/*
+ * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes a
+ * PTE table mapping each page with the same permissions; its entire
+ * mapping becomes 512 page mappings. Any other VMA's leaf is removed.
+ * Context: mmap_lock held.
  */
 int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
 {
 	struct zd_mm *mm = vma->vm_mm;
-	struct zd_pgtable *pt = pgtable_alloc(mm, ZD_LVL_PTE);
 	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
+	struct zd_pgtable *pt;
 	zd_pte_t e, bits;
 	struct zd_folio *folio = NULL;
 
+	if (!zd_vma_is_anonymous(vma)) {
+		zd_spin_lock(&mm->page_table_lock);
+		if (zd_pte_huge(_zd_read_entry(pmd)))
+			remove_huge_leaf_locked(vma, pmd, haddr, ZD_LVL_PMD);
+		zd_spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
+	pt = pgtable_alloc(mm, ZD_LVL_PTE);
 	if (!pt)
 		return -ENOMEM;
 	zd_spin_lock(&mm->page_table_lock);
@@ -227,6 +265,20 @@ int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, uns
 	_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
 	zd_spin_unlock(&mm->page_table_lock);
 	return 0;
+}
+
+/*
+ * __split_huge_pud(): a PUD leaf (device DAX; there are no anonymous ones)
+ * is removed. Context: mmap_lock held.
+ */
+void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr)
+{
+	struct zd_mm *mm = vma->vm_mm;
+
+	zd_spin_lock(&mm->page_table_lock);
+	if (zd_pte_huge(_zd_read_entry(pud)))
+		remove_huge_leaf_locked(vma, pud, addr & ~(ZD_PUD_SIZE - 1), ZD_LVL_PUD);
+	zd_spin_unlock(&mm->page_table_lock);
 }
 
 /* ---- walking the leaves of a range ---- */

@@ -69,11 +69,19 @@ static void zap_upper(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot, uns
 			zd_spin_unlock(_zd_huge_lockptr(mm));
 			return;
 		}
-		/* Partly covered: only an anonymous PMD leaf can be split. */
-		if (lvl != ZD_LVL_PMD || _zd_split_huge_pmd(vma, slot, lo))
+		/*
+		 * Partly covered: an anonymous PMD leaf is split into PTEs,
+		 * any other leaf removed whole (__split_huge_pmd/pud). A
+		 * non-present PMD entry (device-private THP) is left.
+		 */
+		if (!zd_pte_huge(e))
+			return;
+		if (lvl == ZD_LVL_PUD)
+			_zd_split_huge_pud(vma, slot, lo);
+		else if (_zd_split_huge_pmd(vma, slot, lo))
 			return;
 		e = _zd_read_entry(slot);
-		if (zd_pte_huge(e))
+		if (zd_pte_none(e) || zd_pte_huge(e))
 			return;
 	}
 	zap_level(vma, start > lo ? start : lo, end < lo + size ? end : lo + size, lvl - 1);

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_huge - huge (PMD and PUD) entries where they meet a range that
+ * covers only part of them, as mm/huge_memory.c handles them: a zap of
+ * part of a leaf (__split_huge_pmd_locked / __split_huge_pud_locked), a
+ * move (move_huge_pmd / move_huge_pud), a VMA boundary inside a leaf
+ * (vma_adjust_trans_huge), reuse of an anonymous THP by an unshare fault
+ * (do_huge_pmd_wp_page) and the huge zero folio (do_huge_pmd_anonymous_page).
+ *
+ *   2 MiB device DAX:  [ PMD leaf | PMD leaf | ... ]   one folio per leaf
+ *   zap of 4 KiB:          ^--- the whole leaf goes; the next access refaults
+ *   anonymous THP:     [ PMD leaf ]  ->  [ 512 PTEs ]   split, not removed
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include <zonedev/mm.h>
+#include <zonedev/gup.h>
+#include <zonedev/devdax.h>
+
+#define KiB (1ul << 10)
+#define MiB (1ul << 20)
+#define GiB (1ul << 30)
+#define MS (1000ull * 1000ull)
+#define RW (ZD_PROT_READ | ZD_PROT_WRITE)
+#define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
+#define PG ZD_PAGE_SIZE
+
+struct hx {
+	struct zd_system *sys;
+	struct zt_reports log;
+	struct zd_devdax *dd;
+	struct zd_mm *mm;
+	unsigned long free0;
+};
+
+#define HX(state) ((struct hx *)*(state))
+
+static int hx_setup(void **state)
+{
+	struct hx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	fx->sys = zt_system_create(&fx->log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 64 * MiB);
+	fx->free0 = zd_nr_free_pages(fx->sys);
+	if (zd_mm_create(fx->sys, &fx->mm))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int hx_teardown(void **state)
+{
+	struct hx *fx = *state;
+	int stuck = 0;
+
+	if (fx->mm)
+		zd_mm_destroy(fx->mm);
+	if (fx->dd && zd_devdax_destroy_timeout(fx->dd, 2000 * MS))
+		stuck = 1;
+	ZT_EQ(stuck, 0);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
+	zt_system_destroy_clean(fx->sys, &fx->log);
+	free(fx);
+	return 0;
+}
+
+#define HX_TEST(fn) { #fn, fn, hx_setup, hx_teardown, NULL }
+
+/* ---- helpers ---- */
+
+/* The entry mapping @addr and its level (1 PTE, 2 PMD, 3 PUD), 0 if none. */
+static int entry_at(struct zd_mm *mm, unsigned long addr, zd_pte_t *e)
+{
+	zd_pte_t ent = 0;
+	int level = 0;
+
+	if (zd_follow_entry(mm, addr, &ent, &level) <= 0 || zd_pte_none(ent))
+		level = 0;
+	if (e)
+		*e = ent;
+	return level;
+}
+
+/* A device-DAX instance of @size bytes at @align, mapped shared RW whole. */
+static unsigned long map_devdax(struct hx *fx, uint64_t size, unsigned long align)
+{
+	unsigned long addr = 0;
+
+	ZT_EQ(zd_devdax_create(fx->sys, size, align, &fx->dd), 0);
+	ZT_EQ(zd_mmap(fx->mm, 0, size, RW, ZD_MAP_SHARED, zd_devdax_file(fx->dd), 0, 0, &addr), 0);
+	ZT_EQU(addr & (align - 1), 0);
+	return addr;
+}
+
+static struct zd_folio *devdax_folio(struct hx *fx, unsigned long pgoff)
+{
+	struct zd_folio *folio = zd_pfn_folio(fx->sys, zd_devdax_pgoff_to_pfn(fx->dd, pgoff));
+
+	ZT_TRUE(folio != NULL);
+	return folio;
+}
+
+static long rss_file(struct zd_mm *mm)
+{
+	struct zd_mm_stats st;
+
+	zd_mm_get_stats(mm, &st);
+	return st.rss_file;
+}
+
+/* ---- a zap over part of a huge entry ---- */
+
+/*
+ * __split_huge_pmd_locked() for a device-DAX VMA: MADV_DONTNEED of one
+ * 4 KiB page of a 2 MiB PMD leaf removes the whole leaf (one rmap
+ * removal, one put), it does not split it into 511 PTEs with 511
+ * references; the next access refaults the PMD, with the data kept.
+ */
+static void test___split_huge_pmd_locked_dax(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_devdax(fx, 4 * MiB, 2 * MiB);
+	struct zd_folio *folio = devdax_folio(fx, 0);
+	char buf[4] = { 0 };
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + 5 * PG, "dax", 4), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_EQ(zd_folio_ref_count(folio), 2);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+	ZT_EQ(rss_file(fx->mm), 512);
+
+	ZT_EQ(zd_madvise(fx->mm, a + PG, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 0);
+	ZT_EQ(entry_at(fx->mm, a + 5 * PG, NULL), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 0);
+	ZT_EQ(rss_file(fx->mm), 0);
+	/* the entry was dirty: the folio says so */
+	ZT_TRUE(zd_folio_test_flag(folio, ZD_PG_dirty));
+
+	/* The zapped page itself refaults the whole PMD; the data is the device's. */
+	ZT_EQ(zd_cpu_read(fx->mm, a + PG, buf, 1), 0);
+	ZT_EQ(entry_at(fx->mm, a + PG, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(folio));
+	ZT_EQ(zd_cpu_read(fx->mm, a + 5 * PG, buf, 4), 0);
+	ZT_EQ(memcmp(buf, "dax", 4), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 2);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+
+	/* munmap of part of it: the same (and the VMA keeps its aligned rest). */
+	ZT_EQ(zd_munmap(fx->mm, a + 2 * MiB, 2 * MiB), 0);
+	ZT_EQ(zd_madvise(fx->mm, a + 2 * MiB - PG, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * __split_huge_pud_locked(): MADV_DONTNEED of 2 MiB inside a 1 GiB PUD
+ * leaf of device DAX removes the leaf (today's kernel; it used to leave
+ * it mapped, zapping nothing), and the next access refaults it.
+ */
+static void test___split_huge_pud_locked_dax(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_devdax(fx, 1 * GiB, 1 * GiB);
+	struct zd_folio *folio = devdax_folio(fx, 0);
+	char buf[4] = { 0 };
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + 3 * MiB, "pud", 4), 0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 3);
+	ZT_EQ(zd_folio_ref_count(folio), 2);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+
+	ZT_EQ(zd_madvise(fx->mm, a + 2 * MiB, 2 * MiB, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 0);
+	ZT_EQ(rss_file(fx->mm), 0);
+
+	ZT_EQ(zd_cpu_read(fx->mm, a + 3 * MiB, buf, 4), 0);
+	ZT_EQ(memcmp(buf, "pud", 4), 0);
+	ZT_EQ(entry_at(fx->mm, a + 3 * MiB, NULL), 3);
+	ZT_EQ(zd_folio_ref_count(folio), 2);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * __split_huge_pmd_locked() for an anonymous VMA still splits: a zap of
+ * one page of a THP leaves 511 PTEs holding 511 references.
+ */
+static void test___split_huge_pmd_locked_anon(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = 0;
+	struct zd_folio *folio;
+	zd_pte_t e;
+
+	ZT_EQ(zd_mmap(fx->mm, 0, 2 * MiB, RW, ANON, NULL, 0, 2 * MiB, &a), 0);
+	ZT_EQ(zd_madvise(fx->mm, a, 2 * MiB, ZD_MADV_HUGEPAGE), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "t", 1), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	folio = zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+	ZT_EQ(zd_madvise(fx->mm, a + PG, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 1);
+	ZT_EQ(entry_at(fx->mm, a + PG, NULL), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 511);
+	ZT_EQ(zd_folio_mapcount(folio), 511);
+	zt_expect_no_reports(&fx->log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		HX_TEST(test___split_huge_pmd_locked_dax),
+		HX_TEST(test___split_huge_pud_locked_dax),
+		HX_TEST(test___split_huge_pmd_locked_anon),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
