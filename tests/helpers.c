@@ -203,10 +203,10 @@ static void zt_page_free(struct zd_page *page)
 	zt_record_free(zd_page_folio(page));
 }
 
-static int zt_migrate_to_ram(struct zd_vm_fault *vmf)
+static zd_vm_fault_t zt_migrate_to_ram(struct zd_vm_fault *vmf)
 {
 	(void)vmf;
-	return -EOPNOTSUPP;
+	return ZD_VM_FAULT_SIGBUS;
 }
 
 const struct zd_dev_pagemap_ops zt_ops_folio_free = {

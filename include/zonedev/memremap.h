@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <zonedev/mm.h>		/* zd_vm_fault_t */
 #include <zonedev/page.h>
 
 /* enum memory_type; values start at 1 as in Linux. */
@@ -33,13 +34,15 @@ struct zd_vm_fault;
  *	called while the pgmap is still referenced, before the core drops
  *	the folio's pgmap references. @page_free is the pre-6.x name and
  *	signature, accepted where @folio_free is NULL.
- * @migrate_to_ram: CPU fault on a device-private entry (PRIVATE only).
+ * @migrate_to_ram: CPU fault on a device-private entry (PRIVATE only);
+ *	returns 0 (migrated, or somebody else did: the access refaults) or
+ *	ZD_VM_FAULT_* bits, ZD_VM_FAULT_SIGBUS when it cannot migrate.
  * @memory_failure: optional; -EOPNOTSUPP falls back to the generic handler.
  */
 struct zd_dev_pagemap_ops {
 	void (*folio_free)(struct zd_folio *folio);
 	void (*page_free)(struct zd_page *page);
-	int (*migrate_to_ram)(struct zd_vm_fault *vmf);
+	zd_vm_fault_t (*migrate_to_ram)(struct zd_vm_fault *vmf);
 	int (*memory_failure)(struct zd_dev_pagemap *pgmap, unsigned long pfn,
 			      unsigned long nr_pages, int mf_flags);
 };

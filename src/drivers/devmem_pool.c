@@ -71,10 +71,11 @@ static void pool_folio_free(struct zd_folio *folio)
 		zd_put_dev_pagemap_many(&pool->pgmap, nr);
 }
 
-static int pool_migrate_to_ram(struct zd_vm_fault *vmf)
+/* The pool has no copy engine (dmirror does): the CPU access gets SIGBUS (R6.2). */
+static zd_vm_fault_t pool_migrate_to_ram(struct zd_vm_fault *vmf)
 {
 	(void)vmf;
-	return -EOPNOTSUPP;	/* the pool has no copy engine; dmirror does */
+	return ZD_VM_FAULT_SIGBUS;
 }
 
 static const struct zd_dev_pagemap_ops pool_ops = {

@@ -342,7 +342,7 @@ static zd_vm_fault_t do_device_private(struct zd_vm_fault *vmf, struct zd_page *
 	zd_spin_unlock(vmf->ptl);
 	vmf->page = page;
 	ret = pgmap && pgmap->ops && pgmap->ops->migrate_to_ram ?
-	      (zd_vm_fault_t)pgmap->ops->migrate_to_ram(vmf) : ZD_VM_FAULT_SIGBUS;
+	      pgmap->ops->migrate_to_ram(vmf) : ZD_VM_FAULT_SIGBUS;
 	zd_folio_unlock(folio);
 	zd_folio_put(folio);
 	return ret;
