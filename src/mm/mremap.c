@@ -5,9 +5,10 @@
  * Models mm/mremap.c: shrinking (unmap the tail), growing in place
  * (vma_expand), and moving (move_vma: a new VMA with the same pgoff, so
  * rmap still finds every page, and move_page_tables: entries move as they
- * are, keeping their references and mapcounts; a PMD leaf moves whole
- * when both ends are PMD aligned and is split otherwise). MREMAP_FIXED
- * and MREMAP_DONTUNMAP as in Linux.
+ * are, keeping their references and mapcounts; a PMD or PUD leaf moves
+ * whole when both ends are aligned to it and is split otherwise: an
+ * anonymous PMD leaf into PTEs, any other leaf removed, to refault at its
+ * new place). MREMAP_FIXED and MREMAP_DONTUNMAP as in Linux.
  */
 #include "internal.h"
 
@@ -16,6 +17,26 @@ int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len);
 static unsigned long page_align(unsigned long len)
 {
 	return (len + ZD_PAGE_SIZE - 1) & ~(ZD_PAGE_SIZE - 1);
+}
+
+/*
+ * move_huge_pmd() / move_huge_pud(): a huge leaf (or non-present PMD
+ * entry) moves as it is, keeping its reference and mapcount; false if
+ * the destination is not empty (a table left there), and the caller
+ * splits instead.
+ */
+static bool move_huge_leaf(struct zd_mm *mm, _Atomic zd_pte_t *src, _Atomic zd_pte_t *dst)
+{
+	bool moved = false;
+
+	zd_spin_lock(&mm->page_table_lock);
+	if (zd_pte_none(_zd_read_entry(dst))) {
+		_zd_set_entry(dst, _zd_read_entry(src));
+		_zd_set_entry(src, 0);
+		moved = true;
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	return moved;
 }
 
 /* Move the entries of [old, old + len) to [new, new + len). Context: mmap_lock for write. */
@@ -30,6 +51,23 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 		struct zd_spinlock *sptl, *dptl;
 		zd_pte_t e;
 
+		src = _zd_walk(mm, from, ZD_LVL_PUD, false);
+		if (src && zd_pte_huge(_zd_read_entry(src))) {
+			/* move_huge_pud(): the leaf moves whole, or is split (removed). */
+			if (!(from & (ZD_PUD_SIZE - 1)) && !(to & (ZD_PUD_SIZE - 1)) &&
+			    off + ZD_PUD_SIZE <= len) {
+				dst = _zd_walk(mm, to, ZD_LVL_PUD, true);
+				if (!dst)
+					return -ENOMEM;
+				if (move_huge_leaf(mm, src, dst)) {
+					off += ZD_PUD_SIZE;
+					continue;
+				}
+			}
+			_zd_split_huge_pud(vma, src, from);
+			off += ZD_PUD_SIZE - (from & (ZD_PUD_SIZE - 1));
+			continue;
+		}
 		src = _zd_walk(mm, from, ZD_LVL_PMD, false);
 		if (!src) {
 			/* no PMD table here: skip to the next PMD boundary */
@@ -44,15 +82,14 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 		if (zd_pte_huge(e) || !(e & ZD_PTE_PRESENT)) {
 			if (!(from & (ZD_PMD_SIZE - 1)) && !(to & (ZD_PMD_SIZE - 1)) &&
 			    off + ZD_PMD_SIZE <= len) {
+				/* move_huge_pmd() */
 				dst = _zd_walk(mm, to, ZD_LVL_PMD, true);
 				if (!dst)
 					return -ENOMEM;
-				zd_spin_lock(&mm->page_table_lock);
-				_zd_set_entry(dst, _zd_read_entry(src));
-				_zd_set_entry(src, 0);
-				zd_spin_unlock(&mm->page_table_lock);
-				off += ZD_PMD_SIZE;
-				continue;
+				if (move_huge_leaf(mm, src, dst)) {
+					off += ZD_PMD_SIZE;
+					continue;
+				}
 			}
 			if (_zd_split_huge_pmd(vma, src, from))
 				return -ENOMEM;

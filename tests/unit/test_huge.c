@@ -215,12 +215,78 @@ static void test___split_huge_pmd_locked_anon(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* ---- mremap of huge entries ---- */
+
+/*
+ * move_huge_pud(): mremap of a 1 GiB device-DAX mapping moves its PUD
+ * leaf whole, with its reference and mapcount; the old place maps
+ * nothing and the new one needs no fault.
+ */
+static void test_move_huge_pud_dax(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_devdax(fx, 1 * GiB, 1 * GiB), b = a + 4 * GiB, got = 0;
+	struct zd_folio *folio = devdax_folio(fx, 0);
+	char buf[4] = { 0 };
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + 7 * MiB, "mov", 4), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 3);
+	ZT_EQ(zd_mremap(fx->mm, a, 1 * GiB, 1 * GiB, ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED, b, &got),
+	      0);
+	ZT_EQU(got, b);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 0);
+	ZT_EQ(entry_at(fx->mm, b + 7 * MiB, &e), 3);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(folio));
+	ZT_TRUE(zd_pte_write(e));
+	ZT_EQ(zd_folio_ref_count(folio), 2);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+	ZT_EQ(rss_file(fx->mm), 1l << ZD_PUD_ORDER);
+	ZT_EQ(zd_cpu_read(fx->mm, b + 7 * MiB, buf, 4), 0);
+	ZT_EQ(memcmp(buf, "mov", 4), 0);
+	ZT_EQ(zd_munmap(fx->mm, b, 1 * GiB), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * move_huge_pmd(): mremap of a 4 MiB device-DAX mapping (2 MiB leaves)
+ * moves both PMD leaves whole, references and mapcounts unchanged.
+ */
+static void test_move_huge_pmd_dax(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_devdax(fx, 4 * MiB, 2 * MiB), b = a + 64 * MiB, got = 0;
+	struct zd_folio *f0 = devdax_folio(fx, 0), *f1 = devdax_folio(fx, 512);
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "0", 1), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a + 2 * MiB, "1", 1), 0);
+	ZT_EQ(zd_mremap(fx->mm, a, 4 * MiB, 4 * MiB, ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED, b, &got),
+	      0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 0);
+	ZT_EQ(entry_at(fx->mm, a + 2 * MiB, NULL), 0);
+	ZT_EQ(entry_at(fx->mm, b, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(f0));
+	ZT_EQ(entry_at(fx->mm, b + 2 * MiB, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(f1));
+	ZT_EQ(zd_folio_ref_count(f0), 2);
+	ZT_EQ(zd_folio_mapcount(f0), 1);
+	ZT_EQ(zd_folio_ref_count(f1), 2);
+	ZT_EQ(zd_folio_mapcount(f1), 1);
+	ZT_EQ(rss_file(fx->mm), 1024);
+	zt_expect_no_reports(&fx->log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		HX_TEST(test___split_huge_pmd_locked_dax),
 		HX_TEST(test___split_huge_pud_locked_dax),
 		HX_TEST(test___split_huge_pmd_locked_anon),
+		HX_TEST(test_move_huge_pud_dax),
+		HX_TEST(test_move_huge_pmd_dax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
