@@ -215,11 +215,21 @@ static void change_prot_one(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_
 	(void)addr;
 	(void)lvl;
 	if (!zd_pte_present(e)) {
-		/* Writable device-private and migration entries become readable. */
-		if (!pc->write && zd_is_writable_device_private_entry(e))
+		/*
+		 * Writable migration and device-private entries lose write on
+		 * every change (checking the new protection is not worth it):
+		 * an anonymous page stays exclusive (READ_EXCLUSIVE), so the
+		 * PTE restored later may still be written without a copy.
+		 */
+		if (zd_is_writable_migration_entry(e)) {
+			struct zd_folio *folio = zd_pfn_folio(pc->vma->vm_mm->sys, zd_swp_offset(e));
+
+			n = zd_swp_entry(folio && zd_folio_test_anon(folio) ?
+					 ZD_SWP_MIGRATION_READ_EXCLUSIVE : ZD_SWP_MIGRATION_READ,
+					 zd_swp_offset(e));
+		} else if (zd_is_writable_device_private_entry(e)) {
 			n = zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_swp_offset(e));
-		else if (!pc->write && zd_is_writable_migration_entry(e))
-			n = zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_swp_offset(e));
+		}
 	} else if (pc->none) {
 		n = (e & ~(ZD_PTE_PRESENT | ZD_PTE_WRITE)) | ZD_PTE_PROTNONE;
 	} else {

@@ -70,6 +70,118 @@ static void map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_f
 	ZT_TRUE(!busy);
 }
 
+static struct zd_folio *folio_at(struct zd_mm *mm, unsigned long addr)
+{
+	zd_pte_t e = entry_at(mm, addr);
+
+	return zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
+}
+
+/* ---- change_pte_range: mprotect of non-present entries ---- */
+
+/*
+ * A writable migration entry loses write on every protection change, even
+ * one that keeps PROT_WRITE: an anonymous folio's entry becomes
+ * READ_EXCLUSIVE (the page stays exclusive to this mapping, so the
+ * restored PTE may be written without a copy), a file folio's READ.
+ */
+static void test_change_pte_range_migration_entry(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct zd_folio *anon0, *anon1, *shm;
+	struct zd_mm *mm = NULL;
+	unsigned long a, s = 0;
+
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	a = map_anon(mm, 2 * PG);
+	ZT_EQ(zd_mmap(mm, 0, PG, RW, ZD_MAP_SHARED | ZD_MAP_ANONYMOUS, NULL, 0, 0, &s), 0);
+	ZT_EQ(zd_cpu_write(mm, a, "anon0", 6), 0);
+	ZT_EQ(zd_cpu_write(mm, a + PG, "anon1", 6), 0);
+	ZT_EQ(zd_cpu_write(mm, s, "shmem", 6), 0);
+	anon0 = folio_at(mm, a);
+	anon1 = folio_at(mm, a + PG);
+	shm = folio_at(mm, s);
+	ZT_TRUE(anon0 && anon1 && shm);
+	ZT_TRUE(zd_folio_test_anon(anon0) && !zd_folio_test_anon(shm));
+
+	zd_folio_get(anon0);
+	zd_folio_get(anon1);
+	zd_folio_get(shm);
+	zd_folio_lock(anon0);
+	zd_folio_lock(anon1);
+	zd_folio_lock(shm);
+	ZT_TRUE(zd_try_to_migrate(anon0));
+	ZT_TRUE(zd_try_to_migrate(anon1));
+	ZT_TRUE(zd_try_to_migrate(shm));
+	ZT_EQ(zd_swp_type(entry_at(mm, a)), ZD_SWP_MIGRATION_WRITE);
+	ZT_EQ(zd_swp_type(entry_at(mm, a + PG)), ZD_SWP_MIGRATION_WRITE);
+	ZT_EQ(zd_swp_type(entry_at(mm, s)), ZD_SWP_MIGRATION_WRITE);
+
+	ZT_EQ(zd_mprotect(mm, a, PG, ZD_PROT_READ), 0);
+	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon0)));
+	/* PROT_WRITE kept: downgraded all the same */
+	ZT_EQ(zd_mprotect(mm, a + PG, PG, RW), 0);
+	ZT_EQU(entry_at(mm, a + PG),
+	       zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon1)));
+	ZT_EQ(zd_mprotect(mm, s, PG, ZD_PROT_READ), 0);
+	ZT_EQU(entry_at(mm, s), zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_folio_pfn(shm)));
+
+	/* Given up: the anonymous pages come back read-only but still exclusive. */
+	zd_remove_migration_ptes(anon0, anon0);
+	zd_remove_migration_ptes(anon1, anon1);
+	zd_remove_migration_ptes(shm, shm);
+	ZT_TRUE(!zd_pte_write(entry_at(mm, a)) && !zd_pte_write(entry_at(mm, a + PG)));
+	ZT_TRUE(zd_page_test_flag(&anon0->page, ZD_PG_anon_exclusive));
+	ZT_TRUE(zd_page_test_flag(&anon1->page, ZD_PG_anon_exclusive));
+	ZT_EQ(zd_folio_mapcount(anon0), 1);
+	ZT_EQ(zd_folio_mapcount(shm), 1);
+	zd_folio_unlock(anon0);
+	zd_folio_unlock(anon1);
+	zd_folio_unlock(shm);
+	zd_folio_put(anon0);
+	zd_folio_put(anon1);
+	zd_folio_put(shm);
+	/* The write reuses the exclusive page in place. */
+	ZT_EQ(zd_cpu_write(mm, a + PG, "again", 6), 0);
+	ZT_PTR_EQ(folio_at(mm, a + PG), anon1);
+	ZT_EQ(zd_check_invariants(sys), 0);
+	zd_mm_destroy(mm);
+}
+
+/*
+ * A writable device-private entry becomes readable on every protection
+ * change, PROT_WRITE kept or not; its reference and mapcount stay.
+ */
+static void test_change_pte_range_device_private(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct zd_devmem_pool *pool = NULL;
+	struct zd_folio *p0, *p1;
+	struct zd_mm *mm = NULL;
+	unsigned long a;
+	int ref;
+
+	ZT_EQ(zd_devmem_pool_create(sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB, 0, &pool), 0);
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	a = map_anon(mm, 2 * PG);
+	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &p0), 0);
+	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &p1), 0);
+	map_device_private(mm, a, p0);
+	map_device_private(mm, a + PG, p1);
+	ref = zd_folio_ref_count(p0);
+
+	ZT_EQ(zd_mprotect(mm, a, PG, RW), 0);
+	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p0)));
+	ZT_EQ(zd_mprotect(mm, a + PG, PG, ZD_PROT_READ), 0);
+	ZT_EQU(entry_at(mm, a + PG), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p1)));
+	ZT_EQ(zd_folio_ref_count(p0), ref);
+	ZT_EQ(zd_folio_mapcount(p0), 1);
+	ZT_EQ(zd_folio_mapcount(p1), 1);
+	ZT_EQ(zd_check_invariants(sys), 0);
+	zd_mm_destroy(mm);
+	ZT_EQ(zd_devmem_pool_destroy(pool, 2000 * MS), 0);
+}
+
 /* ---- do_swap_page -> migrate_to_ram ---- */
 
 /*
@@ -115,6 +227,8 @@ static void test_do_swap_page_migrate_to_ram_sigbus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		ZT_TEST(test_change_pte_range_migration_entry),
+		ZT_TEST(test_change_pte_range_device_private),
 		ZT_TEST(test_do_swap_page_migrate_to_ram_sigbus),
 	};
 
