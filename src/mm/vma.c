@@ -237,6 +237,32 @@ struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_
 	return n;
 }
 
+/*
+ * split_huge_pmd_if_needed(): a boundary at @addr that falls inside a
+ * huge leaf @vma maps whole splits it (an anonymous PMD leaf into PTEs,
+ * any other leaf removed). Linux has no PUD counterpart; the model
+ * removes a PUD leaf likewise, so no leaf ever spans two VMAs.
+ */
+static int split_huge_if_needed(struct zd_vm_area_struct *vma, unsigned long addr)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	_Atomic zd_pte_t *slot;
+
+	if ((addr & (ZD_PUD_SIZE - 1)) && (addr & ~(ZD_PUD_SIZE - 1)) >= vma->vm_start &&
+	    (addr & ~(ZD_PUD_SIZE - 1)) + ZD_PUD_SIZE <= vma->vm_end) {
+		slot = _zd_walk(mm, addr, ZD_LVL_PUD, false);
+		if (slot && zd_pte_huge(_zd_read_entry(slot)))
+			_zd_split_huge_pud(vma, slot, addr);
+	}
+	if ((addr & (ZD_PMD_SIZE - 1)) && (addr & ~(ZD_PMD_SIZE - 1)) >= vma->vm_start &&
+	    (addr & ~(ZD_PMD_SIZE - 1)) + ZD_PMD_SIZE <= vma->vm_end) {
+		slot = _zd_walk(mm, addr, ZD_LVL_PMD, false);
+		if (slot && zd_pte_huge(_zd_read_entry(slot)))
+			return _zd_split_huge_pmd(vma, slot, addr);
+	}
+	return 0;
+}
+
 int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
 {
 	unsigned long end = vma->vm_end;
@@ -249,6 +275,10 @@ int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
 		if (err)
 			return err;
 	}
+	/* vma_adjust_trans_huge(): no huge leaf may straddle the new boundary. */
+	err = split_huge_if_needed(vma, addr);
+	if (err)
+		return err;
 	/* The lower part shrinks first so the upper one can be inserted after it. */
 	vma->vm_end = addr;
 	if (!_zd_vma_copy(vma, vma->vm_mm, addr, end,

@@ -279,6 +279,100 @@ static void test_move_huge_pmd_dax(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* ---- a VMA boundary inside a PMD-mapped THP ---- */
+
+/* A written, PMD-mapped anonymous THP of 2 MiB (MADV_HUGEPAGE); returns its address. */
+static unsigned long map_thp(struct hx *fx, struct zd_mm *mm, struct zd_folio **folio)
+{
+	unsigned long a = 0;
+	zd_pte_t e;
+
+	ZT_EQ(zd_mmap(mm, 0, 2 * MiB, RW, ANON, NULL, 0, 2 * MiB, &a), 0);
+	ZT_EQ(zd_madvise(mm, a, 2 * MiB, ZD_MADV_HUGEPAGE), 0);
+	ZT_EQ(zd_cpu_write(mm, a, "thp", 4), 0);
+	ZT_EQ(entry_at(mm, a, &e), 2);
+	*folio = zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+	ZT_EQ(zd_folio_order(*folio), ZD_PMD_ORDER);
+	return a;
+}
+
+/*
+ * vma_adjust_trans_huge(): mprotect of the upper half of a THP splits the
+ * VMA and, at the boundary, the PMD; fork then copies 512 PTEs once each
+ * (every page mapped twice), not the whole leaf once per VMA that
+ * overlaps it (refcount 3, mapcount 3, 512 pages lost at exit).
+ *
+ *   [ RW 1 MiB | R 1 MiB ]   one THP   ->   512 PTEs, fork: map 1024
+ */
+static void test_vma_adjust_trans_huge_fork(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	struct zd_mm *child = NULL;
+
+	ZT_EQ(zd_mprotect(fx->mm, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(zd_mm_nr_vmas(fx->mm), 2);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 1);
+	ZT_EQ(entry_at(fx->mm, a + 1 * MiB, NULL), 1);
+	ZT_EQ(zd_folio_ref_count(folio), 512);
+	ZT_EQ(zd_folio_mapcount(folio), 512);
+
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_EQ(zd_folio_ref_count(folio), 1024);
+	ZT_EQ(zd_folio_mapcount(folio), 1024);
+	zd_mm_destroy(child);
+	ZT_EQ(zd_folio_ref_count(folio), 512);
+	ZT_EQ(zd_folio_mapcount(folio), 512);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * vma_adjust_trans_huge(), the protection side: after mprotect(PROT_READ)
+ * of the upper half and a write fault in the lower (writable) half,
+ * neither a CPU write nor pin_user_pages_fast(FOLL_WRITE) may write the
+ * read-only half (Linux: -EFAULT), and the entries there stay read-only.
+ */
+static void test_vma_adjust_trans_huge_protection(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	unsigned long ro = a + 1 * MiB + 3 * PG;
+	struct zd_page *page = NULL;
+	zd_pte_t e;
+
+	ZT_EQ(zd_mprotect(fx->mm, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "w", 1), 0);
+	ZT_TRUE(entry_at(fx->mm, ro, &e) > 0);
+	ZT_TRUE(!zd_pte_write(e));
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, ro, 1, ZD_FOLL_WRITE, &page), -EFAULT);
+	ZT_PTR_EQ(page, NULL);
+	ZT_EQ(zd_cpu_write(fx->mm, ro, "w", 1), -EFAULT);
+	ZT_EQ(zd_folio_maybe_dma_pinned(folio), false);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * vma_adjust_trans_huge() from madvise: an advice that splits the VMA
+ * (MADV_NOHUGEPAGE on the first 4 KiB) splits the PMD at the boundary.
+ */
+static void test_vma_adjust_trans_huge_madvise(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+
+	ZT_EQ(zd_madvise(fx->mm, a, PG, ZD_MADV_NOHUGEPAGE), 0);
+	ZT_EQ(zd_mm_nr_vmas(fx->mm), 2);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 1);
+	ZT_EQ(entry_at(fx->mm, a + PG, NULL), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 512);
+	ZT_EQ(zd_folio_ref_count(folio), 512);
+	zt_expect_no_reports(&fx->log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +381,9 @@ int main(void)
 		HX_TEST(test___split_huge_pmd_locked_anon),
 		HX_TEST(test_move_huge_pud_dax),
 		HX_TEST(test_move_huge_pmd_dax),
+		HX_TEST(test_vma_adjust_trans_huge_fork),
+		HX_TEST(test_vma_adjust_trans_huge_protection),
+		HX_TEST(test_vma_adjust_trans_huge_madvise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
