@@ -443,21 +443,72 @@ static bool huge_fits(struct zd_vm_area_struct *vma, unsigned long addr, unsigne
 	return h >= vma->vm_start && h + size <= vma->vm_end;
 }
 
-/* do_huge_pmd_wp_page(): reuse an exclusive THP, else split and retry at PTE level. */
+/*
+ * do_huge_pmd_wp_page(): a write or unshare fault on a read-only PMD leaf
+ * of an anonymous THP. Reuse it in place when it is exclusive, or when
+ * nobody else holds it any more (refcount 1: a fork child has exited),
+ * which makes it exclusive again; else split and retry at PTE level.
+ */
 static zd_vm_fault_t huge_pmd_wp(struct zd_vm_fault *vmf, zd_pte_t e)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_mm *mm = vma->vm_mm;
+	struct zd_spinlock *ptl = _zd_huge_lockptr(vma->vm_mm);
 	struct zd_page *page = zd_vm_normal_page(vma, vmf->address, e);
 	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
 
-	if (folio && zd_folio_test_anon(folio) && zd_page_test_flag(page, ZD_PG_anon_exclusive)) {
-		zd_spin_lock(&mm->page_table_lock);
-		if (_zd_read_entry(vmf->pmd) == e && !(vmf->flags & ZD_FAULT_FLAG_UNSHARE))
-			_zd_set_entry(vmf->pmd, zd_pte_mkyoung(zd_pte_mkdirty(zd_pte_mkwrite(e))));
-		zd_spin_unlock(&mm->page_table_lock);
+	if (!folio || !zd_folio_test_anon(folio))
+		goto fallback;
+	zd_spin_lock(ptl);
+	if (_zd_read_entry(vmf->pmd) != e) {
+		zd_spin_unlock(ptl);
 		return 0;
 	}
+	/* Early check when only holding the PT lock. */
+	if (zd_page_test_flag(page, ZD_PG_anon_exclusive))
+		goto reuse;
+	if (!zd_folio_trylock(folio)) {
+		/* The mapping keeps it alive while we sleep for its lock without the PTL. */
+		zd_folio_get(folio);
+		zd_spin_unlock(ptl);
+		zd_folio_lock(folio);
+		zd_spin_lock(ptl);
+		if (_zd_read_entry(vmf->pmd) != e) {
+			zd_spin_unlock(ptl);
+			zd_folio_unlock(folio);
+			zd_folio_put(folio);
+			return 0;
+		}
+		zd_folio_put(folio);
+	}
+	if (zd_page_test_flag(page, ZD_PG_anon_exclusive)) {
+		zd_folio_unlock(folio);
+		goto reuse;
+	}
+	/* Only the PMD's own reference: nobody else can see it (no swap cache here). */
+	if (zd_folio_ref_count(folio) != 1) {
+		zd_folio_unlock(folio);
+		zd_spin_unlock(ptl);
+		goto fallback;
+	}
+	/*
+	 * folio_move_anon_rmap() has nothing to move (one anon_vma per fork
+	 * tree). The model keeps every page's flag in step with the head's.
+	 */
+	for (unsigned long i = 0; i < zd_folio_nr_pages(folio); i++)
+		zd_page_set_flag(zd_folio_page(folio, i), ZD_PG_anon_exclusive);
+	zd_folio_unlock(folio);
+reuse:
+	if (!(vmf->flags & ZD_FAULT_FLAG_UNSHARE)) {
+		zd_pte_t n = zd_pte_mkyoung(zd_pte_mkdirty(e));
+
+		/* maybe_pmd_mkwrite(): a FOLL_FORCE write to a read-only VMA stays read-only. */
+		if (vma->vm_flags & ZD_VM_WRITE)
+			n = zd_pte_mkwrite(n);
+		_zd_set_entry(vmf->pmd, n);
+	}
+	zd_spin_unlock(ptl);
+	return 0;
+fallback:
 	if (_zd_split_huge_pmd(vma, vmf->pmd, vmf->address))
 		return ZD_VM_FAULT_OOM;
 	return ZD_VM_FAULT_FALLBACK;

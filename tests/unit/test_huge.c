@@ -373,6 +373,70 @@ static void test_vma_adjust_trans_huge_madvise(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* ---- reuse of a THP that is no longer shared ---- */
+
+/*
+ * do_huge_pmd_wp_page(): a THP shared with a fork child that has exited
+ * (refcount back to 1, but no longer marked exclusive) is reused in place
+ * by the unshare fault of an R/O long-term pin: the pin lands on the THP,
+ * the PMD stays, and no 4 KiB copy is made.
+ */
+static void test_do_huge_pmd_wp_page_unshare_reuse(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	struct zd_page *page = NULL;
+	struct zd_mm *child = NULL;
+	unsigned long free_before;
+	zd_pte_t e;
+
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_EQ(zd_folio_mapcount(folio), 2);
+	zd_mm_destroy(child);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+	ZT_TRUE(!zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
+
+	free_before = zd_nr_free_pages(fx->sys);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a + 5 * PG, 1, ZD_FOLL_LONGTERM, &page), 1);
+	ZT_PTR_EQ(page, zd_folio_page(folio, 5));
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(folio));
+	ZT_TRUE(!zd_pte_write(e));	/* an unshare does not make it writable */
+	ZT_TRUE(zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
+	ZT_TRUE(zd_folio_maybe_dma_pinned(folio));
+	ZT_EQU(zd_nr_free_pages(fx->sys), free_before);	/* nothing copied */
+	zd_unpin_user_page(page);
+
+	/* A write now reuses the exclusive THP too: the PMD becomes writable in place. */
+	ZT_EQ(zd_cpu_write(fx->mm, a + 5 * PG, "w", 1), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(folio));
+	ZT_TRUE(zd_pte_write(e));
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	zt_expect_no_reports(&fx->log);
+}
+
+/* do_huge_pmd_wp_page(): still shared (the child lives): the write splits and copies. */
+static void test_do_huge_pmd_wp_page_shared(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	struct zd_mm *child = NULL;
+	zd_pte_t e;
+
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a, "p", 1), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 1);
+	ZT_TRUE(zd_pte_pfn(e) != zd_folio_pfn(folio));
+	ZT_EQ(entry_at(child, a, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(folio));
+	zd_mm_destroy(child);
+	zt_expect_no_reports(&fx->log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +448,8 @@ int main(void)
 		HX_TEST(test_vma_adjust_trans_huge_fork),
 		HX_TEST(test_vma_adjust_trans_huge_protection),
 		HX_TEST(test_vma_adjust_trans_huge_madvise),
+		HX_TEST(test_do_huge_pmd_wp_page_unshare_reuse),
+		HX_TEST(test_do_huge_pmd_wp_page_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
