@@ -99,8 +99,10 @@ struct zd_report {
 
 /*
  * zd_check_invariants - check every page and pgmap now (R12.1, R12.2,
- * R12.4, R12.5; buddy and LRU consistency; at ZD_CHECK_FULL the shadow
- * refcounts). Reports each failure (ZD_MISUSE_INVARIANT) and returns how
+ * R12.4, R12.5; buddy and LRU consistency; mapcounts are folio totals; at
+ * ZD_CHECK_FULL the shadow refcounts, and every mm's page tables walked so
+ * that each folio's mapcount equals the entries mapping it). Reports each
+ * failure (ZD_MISUSE_INVARIANT) and returns how
  * many were found. Does nothing at ZD_CHECK_OFF. Context: quiescent
  * system (no concurrent users).
  */

@@ -8,11 +8,14 @@
  * (R12.4), no device folio on an LRU (R12.5), buddy and LRU bookkeeping,
  * and at the full level the shadow refcount of every page. Mapcounts are
  * the folio's total (folio_mapcount: PMD/PUD mappings and the PTE mappings
- * of every page), and a large folio's total must equal its parts.
+ * of every page), and a large folio's total must equal its parts. At the
+ * full level every mm's page tables are walked and each folio's mapcount
+ * compared with the entries that map it.
  */
+#include <stdlib.h>
 #include <zonedev/mm.h>
 
-#include "core/internal.h"
+#include "mm/internal.h"
 
 struct ctx {
 	struct zd_system *sys;
@@ -182,6 +185,135 @@ static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
 		     busy_folios);
 }
 
+/* ---- mapcounts against the page tables (full level) ---- */
+
+/* Entries found mapping each folio, by head pfn: RAM, then every device range. */
+struct map_counts {
+	struct zd_system *sys;
+	int *ram;
+	int nr_dev;
+	struct dev_counts {
+		unsigned long pfn, nr;
+		int *cnt;
+	} *dev;
+};
+
+static int *count_slot(struct map_counts *m, unsigned long pfn)
+{
+	if (pfn < m->sys->ram_pages)
+		return &m->ram[pfn];
+	for (int i = 0; i < m->nr_dev; i++)
+		if (pfn >= m->dev[i].pfn && pfn - m->dev[i].pfn < m->dev[i].nr)
+			return &m->dev[i].cnt[pfn - m->dev[i].pfn];
+	return NULL;
+}
+
+/*
+ * One mapping per entry that holds a mapcount: a present entry with a
+ * struct page that is neither special nor devmap (vm_normal_page), or a
+ * device-private or device-exclusive entry. Migration entries hold none.
+ */
+static void count_table(struct map_counts *m, struct zd_pgtable *t, enum zd_pt_level lvl)
+{
+	for (unsigned int i = 0; i < ZD_PTRS_PER_TABLE; i++) {
+		zd_pte_t e = _zd_read_entry(&t->ent[i]);
+		struct zd_page *page;
+		unsigned long pfn;
+		int *slot;
+
+		if (zd_pte_none(e))
+			continue;
+		if (lvl > ZD_LVL_PTE && (e & ZD_PTE_PRESENT) && !(e & ZD_PTE_HUGE)) {
+			count_table(m, _zd_entry_table(e), lvl - 1);
+			continue;
+		}
+		if (zd_pte_present(e) && !zd_pte_special(e))
+			pfn = zd_pte_pfn(e);
+		else if (zd_is_device_private_entry(e) || zd_is_device_exclusive_entry(e))
+			pfn = zd_swp_offset(e);
+		else
+			continue;
+		page = zd_pfn_to_page(m->sys, pfn);
+		if (!page)
+			continue;
+		slot = count_slot(m, zd_folio_pfn(zd_page_folio(page)));
+		if (slot)
+			(*slot)++;
+	}
+}
+
+static void compare_mapcount(struct ctx *c, struct map_counts *m, struct zd_folio *folio)
+{
+	int *slot = count_slot(m, zd_folio_pfn(folio));
+	int mapcount = zd_folio_mapcount(folio);
+
+	if (slot && *slot != mapcount && folio != zd_zero_folio(c->sys))
+		FAIL(c, &folio->page, "R12.1", "folio mapcount %d, but %d page-table entries map it",
+		     mapcount, *slot);
+}
+
+static void check_mappings(struct ctx *c)
+{
+	struct zd_system *sys = c->sys;
+	struct map_counts m = { .sys = sys };
+	struct zd_dev_pagemap *pgmap;
+	int n = 0;
+
+	zd_spin_lock(&sys->pgmap_lock);
+	for (pgmap = sys->pgmaps; pgmap; pgmap = pgmap->next)
+		n += pgmap->nr_range;
+	m.ram = calloc(sys->ram_pages ? sys->ram_pages : 1, sizeof(*m.ram));
+	m.dev = calloc(n ? (size_t)n : 1, sizeof(*m.dev));
+	for (pgmap = sys->pgmaps; pgmap && m.dev; pgmap = pgmap->next) {
+		for (int i = 0; i < pgmap->nr_range; i++) {
+			struct dev_counts *d = &m.dev[m.nr_dev++];
+
+			d->pfn = pgmap->rs[i]->pfn_start;
+			d->nr = pgmap->rs[i]->nr_pages;
+			d->cnt = calloc(d->nr, sizeof(*d->cnt));
+			if (!d->cnt)
+				goto out;
+		}
+	}
+	if (!m.ram || !m.dev)
+		goto out;
+
+	zd_spin_lock(&sys->mmlist_lock);
+	for (struct zd_list_head *l = sys->mmlist.next; l != &sys->mmlist; l = l->next)
+		count_table(&m, zd_container_of(l, struct zd_mm, mmlist)->pgd, ZD_LVL_PGD);
+	zd_spin_unlock(&sys->mmlist_lock);
+
+	for (unsigned long pfn = 0; pfn < sys->ram_pages;) {
+		struct zd_page *p = &sys->ram_memmap[pfn];
+
+		if (zd_page_test_flag(p, ZD_PG_buddy)) {
+			pfn += 1ul << p->private;
+			continue;
+		}
+		if (zd_page_is_tail(p)) {
+			pfn++;
+			continue;
+		}
+		compare_mapcount(c, &m, (struct zd_folio *)p);
+		pfn += zd_folio_nr_pages((struct zd_folio *)p);
+	}
+	for (pgmap = sys->pgmaps; pgmap; pgmap = pgmap->next) {
+		for (int i = 0; i < pgmap->nr_range; i++) {
+			struct _zd_pgmap_range *rs = pgmap->rs[i];
+
+			for (unsigned long idx = 0; idx < rs->nr_pages; idx++)
+				if (!zd_page_is_tail(&rs->memmap[idx]))
+					compare_mapcount(c, &m, (struct zd_folio *)&rs->memmap[idx]);
+		}
+	}
+out:
+	zd_spin_unlock(&sys->pgmap_lock);
+	for (int i = 0; i < m.nr_dev; i++)
+		free(m.dev[i].cnt);
+	free(m.dev);
+	free(m.ram);
+}
+
 int zd_check_invariants(struct zd_system *sys)
 {
 	struct ctx c = { .sys = sys, .found = 0 };
@@ -193,6 +325,8 @@ int zd_check_invariants(struct zd_system *sys)
 	for (struct zd_dev_pagemap *pgmap = sys->pgmaps; pgmap; pgmap = pgmap->next)
 		check_pgmap(&c, pgmap);
 	zd_spin_unlock(&sys->pgmap_lock);
+	if (_zd_check_full(sys))
+		check_mappings(&c);
 	return c.found;
 }
 

@@ -107,6 +107,10 @@ struct zd_system {
 	struct _zd_mem_region *regions;
 	_Atomic int devmap_managed_key;	/* legacy: managed pgmaps registered */
 
+	/* every live mm (the task list, as the checker sees it) */
+	struct zd_spinlock mmlist_lock;
+	struct zd_list_head mmlist;
+
 	struct zd_wait_table *waits;
 
 	/* events and reports */

@@ -63,6 +63,8 @@ int zd_system_create(const struct zd_system_options *opts, struct zd_system **ou
 	zd_spin_lock_init(&sys->trace_lock);
 	zd_spin_lock_init(&sys->report_lock);
 	zd_spin_lock_init(&sys->fault_lock);
+	zd_spin_lock_init(&sys->mmlist_lock);
+	zd_list_init(&sys->mmlist);
 	for (int l = 0; l < ZD_NR_LRU_LISTS; l++)
 		zd_list_init(&sys->lru[l]);
 	zd_atomic_init(&sys->trace, opts->trace);
@@ -173,6 +175,7 @@ void zd_system_destroy(struct zd_system *sys)
 	zd_spin_lock_destroy(&sys->trace_lock);
 	zd_spin_lock_destroy(&sys->report_lock);
 	zd_spin_lock_destroy(&sys->fault_lock);
+	zd_spin_lock_destroy(&sys->mmlist_lock);
 	free(sys);
 }
 

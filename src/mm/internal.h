@@ -79,6 +79,7 @@ struct zd_mm {
 	 */
 	_Atomic unsigned int write_protect_seq;
 	_Atomic long nr_pgtables;
+	struct zd_list_head mmlist;		/* on sys->mmlist while alive */
 };
 
 enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES };

@@ -25,6 +25,9 @@ int zd_mm_create(struct zd_system *sys, struct zd_mm **out)
 		free(mm);
 		return -ENOMEM;
 	}
+	zd_spin_lock(&sys->mmlist_lock);
+	zd_list_add(&mm->mmlist, &sys->mmlist);
+	zd_spin_unlock(&sys->mmlist_lock);
 	*out = mm;
 	return 0;
 }
@@ -41,6 +44,9 @@ void zd_mm_destroy(struct zd_mm *mm)
 {
 	if (!mm)
 		return;
+	zd_spin_lock(&mm->sys->mmlist_lock);
+	zd_list_del(&mm->mmlist);
+	zd_spin_unlock(&mm->sys->mmlist_lock);
 	zd_mmap_write_lock(mm);
 	_zd_mm_unmap_all(mm);
 	zd_mmap_write_unlock(mm);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "mm/internal.h"
 
 #define MiB (1ull << 20)
 
@@ -264,6 +265,60 @@ static void test_leak_check(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * folio_mapcount() against the page tables (full level): a mapcount larger
+ * than the entries that map the folio - in a forked child too - is found;
+ * so is one smaller. The checker walks every live mm.
+ */
+static void test_folio_mapcount_vs_page_tables(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zd_mm *mm, *child = NULL;
+	unsigned long addr = 0;
+	struct zd_folio *folio;
+	zd_pte_t e = 0;
+	int level = 0, found;
+
+	ZT_EQ(zd_mm_create(fx->sys, &mm), 0);
+	ZT_EQ(zd_mmap(mm, 0, ZD_PAGE_SIZE, ZD_PROT_READ | ZD_PROT_WRITE,
+		      ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS, NULL, 0, 0, &addr), 0);
+	ZT_EQ(zd_cpu_touch(mm, addr, 1, true), 0);
+	ZT_EQ(zd_follow_entry(mm, addr, &e, &level), 1);
+	folio = zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+	ZT_TRUE(folio != NULL);
+	ZT_EQ(zd_fork(mm, &child), 0);
+	ZT_EQ(zd_folio_mapcount(folio), 2);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+
+	/* one mapcount (and its reference) more than the two entries */
+	zd_folio_get(folio);
+	_zd_folio_add_rmap(folio, &folio->page, ZD_LVL_PTE);
+	found = zd_check_invariants(fx->sys);
+	expect_invariant(&fx->log, found, zd_folio_pfn(folio), 0);
+	_zd_folio_remove_rmap(folio, &folio->page, ZD_LVL_PTE);
+	zd_folio_put(folio);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+
+	/* the child gone, its entry too: a mapcount it left behind is found */
+	zd_mm_destroy(child);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+	_zd_folio_add_rmap(folio, &folio->page, ZD_LVL_PTE);
+	zd_folio_get(folio);
+	found = zd_check_invariants(fx->sys);
+	expect_invariant(&fx->log, found, zd_folio_pfn(folio), 0);
+	_zd_folio_remove_rmap(folio, &folio->page, ZD_LVL_PTE);
+	zd_folio_put(folio);
+
+	/* one mapcount fewer than the entries */
+	_zd_folio_remove_rmap(folio, &folio->page, ZD_LVL_PTE);
+	found = zd_check_invariants(fx->sys);
+	expect_invariant(&fx->log, found, zd_folio_pfn(folio), 0);
+	_zd_folio_add_rmap(folio, &folio->page, ZD_LVL_PTE);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zd_mm_destroy(mm);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +333,7 @@ int main(void)
 		ZT_TEST_ALL(test_device_flagged_lru),
 		ZT_TEST(test_check_off),
 		ZT_TEST(test_leak_check),
+		ZT_TEST(test_folio_mapcount_vs_page_tables),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
