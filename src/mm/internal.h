@@ -237,6 +237,19 @@ void _zd_zap_range(struct zd_vm_area_struct *vma, unsigned long start, unsigned 
 unsigned long _zd_zero_pfn(struct zd_mm *mm);
 /* vm_fault_t to the CPU's outcome: 0, -EFAULT (SIGSEGV), -EIO (SIGBUS), -ENOMEM. */
 int _zd_fault_errno(zd_vm_fault_t ret);
+/*
+ * restore_exclusive_pte(): replace the device-exclusive entry at @pte by a
+ * present, old PTE for @page, writable (and dirty if @folio is) where
+ * can_change_pte_writable allows. Context: @folio locked, @pte's lock held.
+ */
+void _zd_restore_exclusive_pte(struct zd_vm_area_struct *vma, struct zd_folio *folio,
+			       struct zd_page *page, unsigned long addr, _Atomic zd_pte_t *pte);
+/*
+ * can_change_pte_writable(): may the present @pte of @vma (VM_WRITE) be
+ * made writable without a write fault? Private: only an exclusive
+ * anonymous page; shared: only a dirty PTE (no write-notify owed).
+ */
+bool _zd_can_change_pte_writable(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte);
 /* Does @vma allow this access? (the arch access_error) */
 bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
 /* get_unmapped_area(): @hint if free, else the first @align-aligned gap; 0 if none. */

@@ -5,7 +5,8 @@
  * Models mm/memory.c (handle_mm_fault, handle_pte_fault,
  * do_anonymous_page, do_fault and its read/cow/shared variants,
  * do_wp_page with wp_can_reuse_anon_folio and wp_page_copy, the
- * device-private branch of do_swap_page, vm_normal_page,
+ * device-private branch of do_swap_page, remove_device_exclusive_entry
+ * with restore_exclusive_pte, vm_normal_page,
  * vmf_insert_page_mkwrite) and mm/huge_memory.c
  * (do_huge_pmd_anonymous_page, do_huge_pmd_wp_page,
  * vmf_insert_folio_pmd/pud). No TLB, swap or NUMA placement.
@@ -348,21 +349,39 @@ static zd_vm_fault_t do_device_private(struct zd_vm_fault *vmf, struct zd_page *
 	return ret;
 }
 
+void _zd_restore_exclusive_pte(struct zd_vm_area_struct *vma, struct zd_folio *folio,
+			       struct zd_page *page, unsigned long addr, _Atomic zd_pte_t *pte)
+{
+	/* Old: the device's accesses set no accessed bit. */
+	zd_pte_t e = zd_pfn_pte(zd_page_to_pfn(page), vma_prot_bits(vma, false) & ~ZD_PTE_YOUNG);
+
+	if ((vma->vm_flags & ZD_VM_WRITE) && _zd_can_change_pte_writable(vma, addr, e)) {
+		if (zd_folio_test_flag(folio, ZD_PG_dirty))
+			e = zd_pte_mkdirty(e);
+		e = zd_pte_mkwrite(e);
+	}
+	/* The entry's reference and mapcount carry over to the PTE (R7.10). */
+	_zd_set_entry(pte, e);
+}
+
 /* remove_device_exclusive_entry(): give the CPU its present PTE back. */
 static zd_vm_fault_t do_device_exclusive(struct zd_vm_fault *vmf, struct zd_page *page)
 {
-	struct zd_vm_area_struct *vma = vmf->vma;
 	struct zd_folio *folio = zd_page_folio(page);
-	zd_pte_t entry;
 
+	/*
+	 * No PTL is held while we sleep on the folio lock: hold a reference.
+	 * A free folio means the entry has gone already; the access refaults.
+	 */
+	if (!zd_folio_try_get(folio))
+		return 0;
 	zd_folio_lock(folio);
 	if (pte_lock_same(vmf)) {
-		/* The entry's reference and mapcount carry over to the PTE (R7.10). */
-		entry = zd_pfn_pte(zd_page_to_pfn(page), vma_prot_bits(vma, true));
-		_zd_set_entry(vmf->pte, entry);
+		_zd_restore_exclusive_pte(vmf->vma, folio, page, vmf->address, vmf->pte);
 		zd_spin_unlock(vmf->ptl);
 	}
 	zd_folio_unlock(folio);
+	zd_folio_put(folio);
 	return 0;
 }
 

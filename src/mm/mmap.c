@@ -242,6 +242,20 @@ static void change_prot_one(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_
 		_zd_set_entry(slot, n);
 }
 
+bool _zd_can_change_pte_writable(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte)
+{
+	struct zd_page *page;
+
+	if (!(vma->vm_flags & ZD_VM_WRITE) || zd_pte_protnone(pte))
+		return false;
+	if (vma->vm_flags & ZD_VM_SHARED)
+		return zd_pte_dirty(pte);
+	/* A private mapping: what the write fault would reuse without a copy. */
+	page = zd_vm_normal_page(vma, addr, pte);
+	return page && zd_folio_test_anon(zd_page_folio(page)) &&
+	       zd_page_test_flag(page, ZD_PG_anon_exclusive);
+}
+
 int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot)
 {
 	unsigned long end, newflags, a;

@@ -182,6 +182,151 @@ static void test_change_pte_range_device_private(void **state)
 	ZT_EQ(zd_devmem_pool_destroy(pool, 2000 * MS), 0);
 }
 
+/* ---- remove_device_exclusive_entry ---- */
+
+/*
+ * What make_device_exclusive leaves (R7.10): the present PTE of an
+ * anonymous page replaced by a device-exclusive entry that keeps the
+ * mapping's reference and mapcount; a dirty PTE's dirtiness moves to the
+ * folio. The kernel faults the page in writable first; here it is written.
+ */
+static void make_device_exclusive(struct zd_mm *mm, unsigned long addr)
+{
+	_Atomic zd_pte_t *slot;
+	struct zd_folio *folio;
+	zd_pte_t e;
+
+	zd_mmap_read_lock(mm);
+	slot = _zd_walk(mm, addr, ZD_LVL_PTE, false);
+	ZT_TRUE(slot != NULL);
+	zd_spin_lock(_zd_pte_lockptr(slot));
+	e = _zd_read_entry(slot);
+	folio = zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
+	if (folio && zd_pte_dirty(e))
+		zd_page_set_flag(&folio->page, ZD_PG_dirty);
+	if (folio)
+		_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_pte_pfn(e)));
+	zd_spin_unlock(_zd_pte_lockptr(slot));
+	zd_mmap_read_unlock(mm);
+	ZT_TRUE(folio && zd_folio_test_anon(folio));
+}
+
+/*
+ * A CPU access restores a present PTE (restore_exclusive_pte): old, as the
+ * device's accesses set no accessed bit; writable only where
+ * can_change_pte_writable allows (a writable VMA and an exclusive
+ * anonymous page), and then dirty only if the folio is dirty. The entry's
+ * reference and mapcount carry over.
+ */
+static void test_remove_device_exclusive_entry(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct zd_folio *f[3];
+	struct zd_mm *mm = NULL;
+	unsigned long a;
+	char buf[8];
+	zd_pte_t e;
+
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	a = map_anon(mm, 3 * PG);
+	for (int i = 0; i < 3; i++) {
+		ZT_EQ(zd_cpu_write(mm, a + (unsigned long)i * PG, "device", 7), 0);
+		f[i] = folio_at(mm, a + (unsigned long)i * PG);
+	}
+	/* page 1: made clean first (MADV_FREE cleans the PTE and the folio) */
+	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_FREE), 0);
+	ZT_TRUE(!zd_folio_test_flag(f[1], ZD_PG_dirty));
+	for (int i = 0; i < 3; i++)
+		make_device_exclusive(mm, a + (unsigned long)i * PG);
+	ZT_TRUE(zd_folio_test_flag(f[0], ZD_PG_dirty));
+	/* page 2: the VMA loses write; the entry itself is left as it is */
+	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, ZD_PROT_READ), 0);
+	ZT_EQU(entry_at(mm, a + 2 * PG), zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_folio_pfn(f[2])));
+
+	/* The read faults (before the access itself marks the PTE young). */
+	zd_mmap_read_lock(mm);
+	for (int i = 0; i < 3; i++) {
+		unsigned long ai = a + (unsigned long)i * PG;
+
+		ZT_EQU(zd_handle_mm_fault(zd_vma_lookup(mm, ai), ai, 0), 0);
+		ZT_EQ(zd_folio_ref_count(f[i]), 1);
+		ZT_EQ(zd_folio_mapcount(f[i]), 1);
+		ZT_TRUE(zd_page_test_flag(&f[i]->page, ZD_PG_anon_exclusive));
+	}
+	zd_mmap_read_unlock(mm);
+	e = entry_at(mm, a);
+	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(f[0]), ZD_PTE_PRESENT | ZD_PTE_WRITE | ZD_PTE_DIRTY));
+	e = entry_at(mm, a + PG);
+	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(f[1]), ZD_PTE_PRESENT | ZD_PTE_WRITE));
+	e = entry_at(mm, a + 2 * PG);
+	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(f[2]), ZD_PTE_PRESENT));
+	for (int i = 0; i < 3; i++) {
+		ZT_EQ(zd_cpu_read(mm, a + (unsigned long)i * PG, buf, 7), 0);
+		ZT_EQ(strcmp(buf, "device"), 0);
+	}
+	/* the write on page 2 faults and reuses the exclusive page */
+	ZT_EQ(zd_cpu_write(mm, a + 2 * PG, "x", 1), -EFAULT);
+	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, RW), 0);
+	ZT_EQ(zd_cpu_write(mm, a + 2 * PG, "x", 1), 0);
+	ZT_PTR_EQ(folio_at(mm, a + 2 * PG), f[2]);
+	ZT_EQ(zd_check_invariants(sys), 0);
+	zd_mm_destroy(mm);
+}
+
+struct excl_reader {
+	struct zd_mm *mm;
+	unsigned long addr;
+	_Atomic int done;
+	int ret;
+};
+
+static void *excl_read(void *arg)
+{
+	struct excl_reader *r = arg;
+	char c;
+
+	r->ret = zd_cpu_read(r->mm, r->addr, &c, 1);
+	zd_atomic_store_release(&r->done, 1);
+	return NULL;
+}
+
+/*
+ * The fault holds no PTL while it sleeps on the folio lock, so it takes a
+ * reference first (folio_try_get): while another thread holds the lock,
+ * the faulting thread's reference is visible.
+ */
+static void test_remove_device_exclusive_entry_folio_try_get(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct excl_reader r = { 0 };
+	struct zd_thread *t = NULL;
+	struct zd_folio *folio;
+	int seen = 0, done_early;
+
+	ZT_EQ(zd_mm_create(sys, &r.mm), 0);
+	r.addr = map_anon(r.mm, PG);
+	ZT_EQ(zd_cpu_write(r.mm, r.addr, "x", 1), 0);
+	folio = folio_at(r.mm, r.addr);
+	make_device_exclusive(r.mm, r.addr);
+
+	zd_folio_lock(folio);
+	ZT_EQ(zd_thread_create(&t, excl_read, &r), 0);
+	for (int i = 0; i < 2000 && seen != 2; i++) {
+		seen = zd_folio_ref_count(folio);
+		if (seen != 2)
+			zt_sleep_ms(1);
+	}
+	done_early = zd_atomic_load_acquire(&r.done);
+	zd_folio_unlock(folio);
+	zd_thread_join(t);
+	ZT_EQ(seen, 2);
+	ZT_EQ(done_early, 0);
+	ZT_EQ(r.ret, 0);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_TRUE(zd_pte_present(entry_at(r.mm, r.addr)));
+	zd_mm_destroy(r.mm);
+}
+
 /* ---- do_swap_page -> migrate_to_ram ---- */
 
 /*
@@ -229,6 +374,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		ZT_TEST(test_change_pte_range_migration_entry),
 		ZT_TEST(test_change_pte_range_device_private),
+		ZT_TEST(test_remove_device_exclusive_entry),
+		ZT_TEST(test_remove_device_exclusive_entry_folio_try_get),
 		ZT_TEST(test_do_swap_page_migrate_to_ram_sigbus),
 	};
 
