@@ -608,6 +608,27 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 /* ---- insertion helpers for drivers ---- */
 
 /*
+ * Is vma->vm_page_prot writable? The insert helpers build entries from it,
+ * as Linux does: a shared writable mapping is, unless it wants write
+ * notification (vma_wants_writenotify: page_mkwrite or pfn_mkwrite, or a
+ * file that writes back; DAX and shmem files do not). So a read fault in a
+ * device-DAX mapping maps the page writable and a later write needs no
+ * fault. The model computes it from vm_flags instead of keeping the field.
+ */
+static bool vm_page_prot_write(const struct zd_vm_area_struct *vma)
+{
+	const struct zd_address_space *as = vma->vm_file ? vma->vm_file->f_mapping : NULL;
+
+	if ((vma->vm_flags & (ZD_VM_WRITE | ZD_VM_SHARED)) != (ZD_VM_WRITE | ZD_VM_SHARED))
+		return false;
+	if (vma->vm_ops && (vma->vm_ops->page_mkwrite || vma->vm_ops->pfn_mkwrite))
+		return false;
+	if ((vma->vm_flags & ZD_VM_PFNMAP) || !as)
+		return true;
+	return as->flags & (ZD_AS_DAX | ZD_AS_SHMEM);
+}
+
+/*
  * insert_page_into_pte_locked() / insert_pfn(): one PTE for @pfn. With
  * @page the mapping takes a reference and a mapcount; without, the entry
  * is special and holds nothing. An entry already there is upgraded when
@@ -660,6 +681,8 @@ zd_vm_fault_t zd_vmf_insert_page_mkwrite(struct zd_vm_fault *vmf, struct zd_page
 	/* The zero page is mapped special, without a reference. */
 	if (pfn == _zd_zero_pfn(vma->vm_mm))
 		return insert_pte(vmf, pfn, bits | ZD_PTE_SPECIAL, NULL, write);
+	if (vm_page_prot_write(vma))
+		bits |= ZD_PTE_WRITE;
 	if (zd_folio_ref_count(folio) < 1 || zd_folio_test_anon(folio))
 		return ZD_VM_FAULT_SIGBUS;	/* validate_page_before_insert() */
 	return insert_pte(vmf, pfn, bits, page, write);
@@ -676,6 +699,8 @@ zd_vm_fault_t zd_vmf_insert_pfn(struct zd_vm_fault *vmf, unsigned long pfn, bool
 		return ZD_VM_FAULT_SIGBUS;
 	if (write && (vma->vm_flags & ZD_VM_WRITE))
 		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	else if (vm_page_prot_write(vma))
+		bits |= ZD_PTE_WRITE;
 	/* no reference, no mapcount (R12.16) */
 	return insert_pte(vmf, pfn, bits, NULL, write);
 }
@@ -696,6 +721,8 @@ static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio 
 		return ZD_VM_FAULT_SIGBUS;
 	if (write)
 		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	else if (vm_page_prot_write(vma))
+		bits |= ZD_PTE_WRITE;
 	slot = _zd_walk(mm, vmf->address, lvl, true);
 	if (!slot)
 		return ZD_VM_FAULT_FALLBACK;

@@ -534,6 +534,56 @@ static void test_fault_map(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * insert_page / insert_pmd / insert_pud build the entry from vm_page_prot,
+ * writable in a shared writable device-DAX mapping (no write notify): one
+ * read fault maps the folio writable, a later write needs no fault, and
+ * GUP-fast with FOLL_WRITE takes it without falling back. A read-only
+ * mapping stays read-only.
+ */
+static void test_vmf_insert_vm_page_prot(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr, ro = 0;
+	struct zd_mm *mm = fx->mm[0];
+	struct zd_devdax_stats st;
+	struct zd_page *page = NULL;
+	zd_pte_t e = 0;
+
+	addr = map_dax(fx, mm, align, 0);
+	ZT_EQ(zd_cpu_touch(mm, addr, 1, false), 0);
+	ZT_EQ(entry_level(mm, addr, &e), expected_level(align));
+	ZT_TRUE(zd_pte_write(e));
+	ZT_TRUE(!zd_pte_dirty(e));
+	ZT_EQ(zd_cpu_touch(mm, addr + align - 1, 1, true), 0);
+	zd_devdax_get_stats(fx->dd, &st);
+	ZT_EQ(st.faults[0] + st.faults[1] + st.faults[2], 1);
+	ZT_EQ(zd_get_user_pages_fast_only(mm, addr + align - ZD_PAGE_SIZE, 1, ZD_FOLL_WRITE,
+					  &page), 1);
+	ZT_PTR_EQ(zd_page_folio(page), dev_folio(fx, 0));
+	zd_put_page(page);
+	ZT_EQ(zd_munmap(mm, addr, align), 0);
+
+	/* a fresh read fault, then a fast-only write pin: no fallback needed */
+	addr = map_dax(fx, mm, align, 0);
+	ZT_EQ(zd_cpu_touch(mm, addr, 1, false), 0);
+	ZT_EQ(zd_pin_user_pages_fast(mm, addr, 1, ZD_FOLL_WRITE | ZD_FOLL_FAST_ONLY, &page), 1);
+	zd_unpin_user_page(page);
+	zd_devdax_get_stats(fx->dd, &st);
+	ZT_EQ(st.faults[0] + st.faults[1] + st.faults[2], 2);
+	ZT_EQ(zd_munmap(mm, addr, align), 0);
+
+	ZT_EQ(zd_mmap(mm, 0, align, ZD_PROT_READ, ZD_MAP_SHARED, zd_devdax_file(fx->dd), 0, 0,
+		      &ro), 0);
+	ZT_EQ(zd_cpu_touch(mm, ro, 1, false), 0);
+	ZT_EQ(entry_level(mm, ro, &e), expected_level(align));
+	ZT_TRUE(!zd_pte_write(e));
+	ZT_EQ(zd_get_user_pages_fast_only(mm, ro, 1, ZD_FOLL_WRITE, &page), 0);
+	ZT_EQ(zd_munmap(mm, ro, align), 0);
+	expect_idle(fx);
+	zt_expect_no_reports(&fx->log);
+}
+
 /* A mapping at a file offset other than 0 maps the folio of that offset. */
 static void test_fault_offset(void **state)
 {
@@ -951,6 +1001,9 @@ int main(void)
 		DX_TEST(test_fault_map, dx_1g_nodata),
 		DX_TEST(test_fault_map, dx_4k_one),
 		DX_TEST(test_fault_map, dx_2m_one),
+		DX_TEST(test_vmf_insert_vm_page_prot, dx_4k),
+		DX_TEST(test_vmf_insert_vm_page_prot, dx_2m),
+		DX_TEST(test_vmf_insert_vm_page_prot, dx_1g),
 		DX_TEST(test_fault_offset, dx_4k),
 		DX_TEST(test_fault_offset, dx_2m),
 		DX_TEST(test_fault_sigbus, dx_4k),
