@@ -177,6 +177,39 @@ struct zd_file {
 	void (*release)(struct zd_file *file);	/* at the last fput */
 };
 
+/*
+ * zd_address_space_alloc - the address_space of a new inode of a file
+ * system or driver outside the library (what inode_init_always and
+ * address_space_init_once set up for an inode's i_data): an empty i_mmap
+ * (the rmap of the file's shared and private mappings, used by
+ * zd_unmap_mapping_range and rmap walks) and no page cache of its own.
+ * Point every struct zd_file of the inode at it (file->f_mapping).
+ * @flags: 0 for an ordinary file system that writes back dirty pages
+ * (GUP then refuses long-term writable pins of shared mappings, R4.8), or
+ * ZD_AS_DAX (ZD_AS_DAX | ZD_AS_FSDAX for a DAX file system's file).
+ * ZD_AS_SHMEM is refused: shmem mappings come from tmpfs.
+ *
+ * Page-cache folios the file system hands out from ->fault carry the
+ * page-cache identity, as filemap_add_folio gives them: folio->page.mapping
+ * is this address_space and folio->page.index the file page offset, set
+ * before the folio is first mapped. The fault path and do_page_mkwrite
+ * take a folio whose mapping is NULL for one truncated meanwhile. Clear
+ * both (under the folio lock) before the file system's last reference to
+ * a folio is dropped.
+ *
+ * Returns 0 and sets *out, -EINVAL (NULL argument, bad flags), -ENOMEM.
+ * Context: any.
+ */
+int zd_address_space_alloc(struct zd_system *sys, unsigned int flags,
+			   struct zd_address_space **out);
+/*
+ * zd_address_space_free - free an address_space from
+ * zd_address_space_alloc (the inode's eviction). Every mapping of the
+ * file must be gone: one still mapped is reported (ZD_MISUSE_BAD_STATE)
+ * and the address_space is then not freed. NULL is a no-op.
+ */
+void zd_address_space_free(struct zd_address_space *as);
+
 /* zd_get_file/zd_fput - file references (mappings hold one each). */
 void zd_get_file(struct zd_file *file);
 void zd_fput(struct zd_file *file);

@@ -351,6 +351,36 @@ void zd_address_space_destroy(struct zd_address_space *as)
 	zd_rwsem_destroy(&as->i_mmap_rwsem);
 }
 
+int zd_address_space_alloc(struct zd_system *sys, unsigned int flags,
+			   struct zd_address_space **out)
+{
+	struct zd_address_space *as;
+
+	if (!sys || !out || (flags & ~(ZD_AS_DAX | ZD_AS_FSDAX)) ||
+	    (flags & (ZD_AS_DAX | ZD_AS_FSDAX)) == ZD_AS_FSDAX)
+		return -EINVAL;
+	as = malloc(sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+	zd_address_space_init(as, sys, flags);
+	*out = as;
+	return 0;
+}
+
+void zd_address_space_free(struct zd_address_space *as)
+{
+	if (!as)
+		return;
+	if (as->i_mmap) {
+		_zd_report_page(as->sys, ZD_MISUSE_BAD_STATE, "", NULL,
+				"address_space freed while still mapped (vma %#lx-%#lx)",
+				as->i_mmap->vm_start, as->i_mmap->vm_end);
+		return;
+	}
+	zd_address_space_destroy(as);
+	free(as);
+}
+
 void zd_get_file(struct zd_file *file)
 {
 	zd_atomic_fetch_add_relaxed(&file->f_count, 1);
