@@ -14,6 +14,7 @@
  * unpinning it does nothing (as in Linux).
  *
  * Where the kernel takes current->mm, every call here takes the mm.
+ * Argument orders and count types are the kernel's (see "Signatures").
  */
 #ifndef ZONEDEV_GUP_H
 #define ZONEDEV_GUP_H
@@ -39,7 +40,7 @@
 #define ZD_FOLL_PCI_P2PDMA	(1u << 10)	/* the caller accepts p2pdma pages */
 #define ZD_FOLL_INTERRUPTIBLE	(1u << 11)	/* accepted; the model has no signals */
 #define ZD_FOLL_HONOR_NUMA_FAULT (1u << 12)	/* fault on PROT_NONE entries of accessible VMAs */
-/* Internal in Linux; here zd_get_user_pages accepts PIN and TOUCH. */
+/* Internal in Linux; here the slow entries accept PIN and TOUCH, never REMOTE. */
 #define ZD_FOLL_TOUCH		(1u << 16)	/* mark the page accessed (and dirty for WRITE) */
 #define ZD_FOLL_TRIED		(1u << 17)
 #define ZD_FOLL_REMOTE		(1u << 18)	/* on behalf of another mm: FAULT_FLAG_REMOTE */
@@ -56,39 +57,51 @@
  */
 #define ZD_GUP_REFCOUNT_LIMIT	(INT_MAX - 64 * ZD_GUP_PIN_COUNTING_BIAS)
 
+/*
+ * Signatures follow include/linux/mm.h: the locked calls take
+ * (start, nr_pages, gup_flags, pages), the _unlocked ones (start, nr_pages,
+ * pages, gup_flags); page counts are unsigned long on the slow path and int
+ * on the fast one. There is no `current`: the local calls (get_user_pages,
+ * pin_user_pages, the _unlocked and _fast ones) take the mm they work on
+ * first, and act as the task owning it would (no FOLL_REMOTE); the
+ * _remote calls act on another process's mm (FOLL_REMOTE: their faults
+ * carry ZD_FAULT_FLAG_REMOTE).
+ */
+
 /* ---- slow path: the caller holds mmap_lock for read ---- */
 
 /*
  * zd_get_user_pages - take references on the pages mapping [start, start +
- * nr_pages * 4 KiB) of @mm (get_user_pages_remote; FOLL_TOUCH and
- * FOLL_REMOTE are added). For each address, pages[i] receives the page
- * (the subpage of a large folio) that a CPU access would reach at that
- * moment: missing entries, write access to a read-only entry (COW break),
- * device-private and migration entries are faulted first
- * (zd_handle_mm_fault; a device-private page is migrated back to RAM, bug
- * B21). With @pages and without ZD_FOLL_PIN, ZD_FOLL_GET is implied; with
- * ZD_FOLL_PIN this is pin_user_pages_remote (the model lets the general
- * entry take PIN; Linux keeps it internal). @pages may be NULL only
- * without GET/PIN: the range is then faulted in (populated) only.
+ * nr_pages * 4 KiB) of @mm, the caller's own address space
+ * (get_user_pages on current->mm; FOLL_TOUCH is added). For each address,
+ * pages[i] receives the page (the subpage of a large folio) that a CPU
+ * access would reach at that moment: missing entries, write access to a
+ * read-only entry (COW break), device-private and migration entries are
+ * faulted first (zd_handle_mm_fault; a device-private page is migrated
+ * back to RAM, bug B21). With @pages and without ZD_FOLL_PIN, ZD_FOLL_GET
+ * is implied; with ZD_FOLL_PIN this is pin_user_pages (the model lets the
+ * general entry take PIN; Linux keeps it internal). @pages may be NULL
+ * only without GET/PIN: the range is then faulted in (populated) only.
  *
  * Returns the number of pages taken (fewer than @nr_pages when an error
  * stopped the walk after some pages; the caller releases those), or a
  * negative errno when none was: -EINVAL (bad flags, R4.1: GET with PIN,
  * LONGTERM without PIN, GET/PIN without @pages, LONGTERM with PCI_P2PDMA;
- * unknown flags), -EOPNOTSUPP (an unmodelled flag; LONGTERM on an fs-dax
- * VMA, R4.7), -EFAULT (no VMA, no permission, R4.8/R4.9; a hole with
- * FOLL_DUMP or FOLL_NOFAULT; a fault that fails), -ENOMEM (out of memory,
- * refcount limit), -EREMOTEIO (a p2pdma page without FOLL_PCI_P2PDMA),
- * -EEXIST (a pfn mapping without struct pages), -EBUSY (a LONGTERM pin of a
- * device-coherent page could not migrate it; all pins dropped).
+ * unknown flags, FOLL_REMOTE), -EOPNOTSUPP (an unmodelled flag; LONGTERM
+ * on an fs-dax VMA, R4.7), -EFAULT (no VMA, no permission, R4.8/R4.9; a
+ * hole with FOLL_DUMP or FOLL_NOFAULT; a fault that fails), -ENOMEM (out
+ * of memory, refcount limit), -EREMOTEIO (a p2pdma page without
+ * FOLL_PCI_P2PDMA), -EEXIST (a pfn mapping without struct pages), -EBUSY
+ * (a LONGTERM pin of a device-coherent page could not migrate it; all
+ * pins dropped).
  * Context: mmap_lock held for read; may sleep (faults).
  */
 long zd_get_user_pages(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
 		       unsigned int gup_flags, struct zd_page **pages);
 
 /*
- * zd_pin_user_pages - zd_get_user_pages with ZD_FOLL_PIN
- * (pin_user_pages_remote): release with zd_unpin_user_page(s). With
+ * zd_pin_user_pages - zd_get_user_pages with ZD_FOLL_PIN (pin_user_pages:
+ * PIN is added, TOUCH is not): release with zd_unpin_user_page(s). With
  * ZD_FOLL_LONGTERM, folios that may not stay pinned (device coherent:
  * migrated to RAM first; fs-dax: -EOPNOTSUPP) are dealt with before it
  * returns (R4.10). Returns as zd_get_user_pages (Linux's pin_user_pages*
@@ -99,9 +112,24 @@ long zd_pin_user_pages(struct zd_mm *mm, unsigned long start, unsigned long nr_p
 		       unsigned int gup_flags, struct zd_page **pages);
 
 /*
- * zd_get_user_pages_unlocked / zd_pin_user_pages_unlocked - the same, but
- * take and drop mmap_lock themselves (get_user_pages_unlocked; argument
- * order as in Linux). Context: mmap_lock not held.
+ * zd_get_user_pages_remote / zd_pin_user_pages_remote - the same on
+ * another process's address space (get_user_pages_remote and
+ * pin_user_pages_remote: FOLL_TOUCH | FOLL_REMOTE, and FOLL_PIN for the
+ * pin): faults are remote (ZD_FAULT_FLAG_REMOTE). @locked is NULL or
+ * points to 1 (anything else: -EINVAL); the model's faults never drop
+ * mmap_lock, so it still reads 1 on return. Returns as zd_get_user_pages.
+ * Context: @mm's mmap_lock held for read.
+ */
+long zd_get_user_pages_remote(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct zd_page **pages, int *locked);
+long zd_pin_user_pages_remote(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct zd_page **pages, int *locked);
+
+/*
+ * zd_get_user_pages_unlocked / zd_pin_user_pages_unlocked - the local
+ * calls, taking and dropping mmap_lock themselves (get_user_pages_unlocked,
+ * pin_user_pages_unlocked: FOLL_TOUCH is added; argument order as in
+ * Linux). Context: mmap_lock not held.
  */
 long zd_get_user_pages_unlocked(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
 				struct zd_page **pages, unsigned int gup_flags);

@@ -124,7 +124,14 @@ struct zd_vm_fault {
  *	(the core maps it) or map it yourself and return ZD_VM_FAULT_NOPAGE.
  * @huge_fault: fault of order ZD_PMD_ORDER or ZD_PUD_ORDER; FALLBACK to
  *	try smaller.
- * @page_mkwrite: a write fault on a shared page that was mapped read-only.
+ * @page_mkwrite: a write fault on a shared page that was mapped read-only
+ *	(or is being mapped for a write), called unlocked with vmf->page
+ *	referenced. Return 0 to let the core lock the folio and make the
+ *	entry writable, ZD_VM_FAULT_LOCKED with the folio locked, NOPAGE
+ *	(truncated: the access refaults) or an error. As in Linux, a folio
+ *	whose ->mapping is NULL after a 0 return is taken for truncated: a
+ *	file's pages must carry their mapping (see zd_address_space_alloc);
+ *	a page that never had one is reported and the fault is SIGBUS.
  * @pfn_mkwrite: the same for a special (pfn) mapping.
  * @may_split: refuse a split at @addr (-EINVAL).
  * @pagesize: the mapping's page size (the device-DAX alignment).
@@ -300,7 +307,12 @@ bool zd_vma_is_fsdax(const struct zd_vm_area_struct *vma);
  * page (a huge one in a VM_HUGEPAGE region when it fits); a write on a
  * read-only anonymous page -> COW, reusing an exclusive page; file and
  * driver mappings through vm_ops; device-private entries through
- * migrate_to_ram; access beyond the VMA's permissions -> SIGSEGV.
+ * migrate_to_ram. As in Linux it does not check the access against the VMA's permissions
+ * (access_error: the caller's job; the CPU path and GUP do it), only what
+ * sanitize_fault_flags refuses: a write to a VMA without VM_MAYWRITE, or
+ * without VM_WRITE to one that is not a private COW mapping (SIGSEGV).
+ * ZD_FAULT_FLAG_REMOTE marks a fault on behalf of another process
+ * (get_user_pages_remote).
  * Returns 0 or ZD_VM_FAULT_* bits. Context: mmap_lock held for read.
  */
 zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long address,
@@ -309,8 +321,9 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 /*
  * zd_cpu_read / zd_cpu_write - the MMU: walk the page table, fault as
  * needed, copy under the page-table lock. 0, -EFAULT (no mapping or no
- * permission: SIGSEGV), -EIO (SIGBUS), -ENOMEM (OOM), -EOPNOTSUPP
- * (data=none). Context: takes mmap_lock for read.
+ * permission: SIGSEGV; also, reported, when faults keep leaving the entry
+ * unusable, where Linux would refault for ever), -EIO (SIGBUS), -ENOMEM
+ * (OOM), -EOPNOTSUPP (data=none). Context: takes mmap_lock for read.
  */
 int zd_cpu_read(struct zd_mm *mm, unsigned long addr, void *buf, size_t len);
 int zd_cpu_write(struct zd_mm *mm, unsigned long addr, const void *buf, size_t len);
@@ -320,7 +333,7 @@ int zd_cpu_touch(struct zd_mm *mm, unsigned long addr, size_t len, bool write);
 int zd_cpu_atomic_add(struct zd_mm *mm, unsigned long addr, uint64_t val, uint64_t *old);
 
 /*
- * zd_follow_pte - read the entry mapping @addr without faulting: its value
+ * zd_follow_entry - read the entry mapping @addr without faulting: its value
  * and level (1 PTE, 2 PMD, 3 PUD); 0 if nothing is mapped there.
  * Context: mmap_lock held or not (reads under RCU).
  */

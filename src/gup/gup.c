@@ -906,11 +906,39 @@ int _zd_gup_check_args(struct zd_page **pages, unsigned int *flags, unsigned int
 	return 0;
 }
 
+/* get_user_pages_remote / pin_user_pages_remote: *locked is 1 on entry and stays 1. */
+static long gup_remote(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
+		       unsigned int gup_flags, struct zd_page **pages, int *locked,
+		       unsigned int to_set)
+{
+	int err;
+
+	if (locked && *locked != 1)
+		return -EINVAL;
+	err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS, to_set);
+	if (err)
+		return err;
+	return _zd_gup_longterm_locked(mm, start, nr_pages, pages, gup_flags);
+}
+
+long zd_get_user_pages_remote(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct zd_page **pages, int *locked)
+{
+	return gup_remote(mm, start, nr_pages, gup_flags, pages, locked,
+			  ZD_FOLL_TOUCH | ZD_FOLL_REMOTE);
+}
+
+long zd_pin_user_pages_remote(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct zd_page **pages, int *locked)
+{
+	return gup_remote(mm, start, nr_pages, gup_flags, pages, locked,
+			  ZD_FOLL_PIN | ZD_FOLL_TOUCH | ZD_FOLL_REMOTE);
+}
+
 long zd_get_user_pages(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
 		       unsigned int gup_flags, struct zd_page **pages)
 {
-	int err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS,
-				     ZD_FOLL_TOUCH | ZD_FOLL_REMOTE);
+	int err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS, ZD_FOLL_TOUCH);
 
 	if (err)
 		return err;
@@ -920,8 +948,7 @@ long zd_get_user_pages(struct zd_mm *mm, unsigned long start, unsigned long nr_p
 long zd_pin_user_pages(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
 		       unsigned int gup_flags, struct zd_page **pages)
 {
-	int err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS,
-				     ZD_FOLL_PIN | ZD_FOLL_TOUCH | ZD_FOLL_REMOTE);
+	int err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS, ZD_FOLL_PIN);
 
 	if (err)
 		return err;
@@ -931,10 +958,13 @@ long zd_pin_user_pages(struct zd_mm *mm, unsigned long start, unsigned long nr_p
 long zd_get_user_pages_unlocked(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
 				struct zd_page **pages, unsigned int gup_flags)
 {
+	int err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS, ZD_FOLL_TOUCH);
 	long ret;
 
+	if (err)
+		return err;
 	zd_mmap_read_lock(mm);
-	ret = zd_get_user_pages(mm, start, nr_pages, gup_flags, pages);
+	ret = _zd_gup_longterm_locked(mm, start, nr_pages, pages, gup_flags);
 	zd_mmap_read_unlock(mm);
 	return ret;
 }
@@ -942,10 +972,14 @@ long zd_get_user_pages_unlocked(struct zd_mm *mm, unsigned long start, unsigned 
 long zd_pin_user_pages_unlocked(struct zd_mm *mm, unsigned long start, unsigned long nr_pages,
 				struct zd_page **pages, unsigned int gup_flags)
 {
+	int err = _zd_gup_check_args(pages, &gup_flags, ZD_GUP_SLOW_FLAGS,
+				     ZD_FOLL_PIN | ZD_FOLL_TOUCH);
 	long ret;
 
+	if (err)
+		return err;
 	zd_mmap_read_lock(mm);
-	ret = zd_pin_user_pages(mm, start, nr_pages, gup_flags, pages);
+	ret = _zd_gup_longterm_locked(mm, start, nr_pages, pages, gup_flags);
 	zd_mmap_read_unlock(mm);
 	return ret;
 }

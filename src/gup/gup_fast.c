@@ -424,7 +424,7 @@ static int gup_fast_fallback(struct zd_mm *mm, unsigned long start, unsigned lon
 	zd_mmap_read_lock(mm);
 	ret = _zd_gup_longterm_locked(mm, start + (nr_pinned << ZD_PAGE_SHIFT),
 				      nr_pages - nr_pinned, pages + nr_pinned,
-				      flags | ZD_FOLL_TOUCH | ZD_FOLL_REMOTE);
+				      flags | ZD_FOLL_TOUCH);
 	zd_mmap_read_unlock(mm);
 	if (ret < 0) {
 		/* The caller must release what the fast path took: report that. */

@@ -115,6 +115,13 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 	return ret ? ret : 1;
 }
 
+/*
+ * Faults in a row that leave the entry unusable before the access gives
+ * up. Linux retries for ever (the task is killable); with real threads
+ * changing the entry this many misses in a row do not happen.
+ */
+#define ACCESS_MAX_FAULTS 100000u
+
 /* One access within one page: walk, fault, retry. */
 static int access_one(struct zd_mm *mm, unsigned long addr, struct access *a)
 {
@@ -133,6 +140,18 @@ static int access_one(struct zd_mm *mm, unsigned long addr, struct access *a)
 		ret = zd_handle_mm_fault(vma, addr, write ? ZD_FAULT_FLAG_WRITE : 0);
 		if (ret & ZD_VM_FAULT_ERROR)
 			return _zd_fault_errno(ret);
+		if (tries >= ACCESS_MAX_FAULTS) {
+			zd_pte_t e;
+			int lvl;
+
+			zd_follow_entry(mm, addr, &e, &lvl);
+			_zd_report_page(mm->sys, ZD_MISUSE_BAD_STATE, "", NULL,
+					"CPU %s at %#lx: %u faults in a row left the entry "
+					"unusable (level %d: %#llx); a ->fault or ->page_mkwrite "
+					"that keeps asking for a retry", write ? "write" : "read",
+					addr, tries, lvl, (unsigned long long)e);
+			return -EFAULT;
+		}
 		if (tries > 64)
 			zd_cpu_relax();		/* another thread keeps changing the entry */
 	}

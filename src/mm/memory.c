@@ -194,6 +194,52 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 	return 0;
 }
 
+/*
+ * do_page_mkwrite(): ->page_mkwrite, called with @folio unlocked and
+ * referenced. Returns its bits with the folio locked (ZD_VM_FAULT_LOCKED
+ * added), an error or NOPAGE bit (folio unlocked), or 0 when the folio
+ * lost its mapping meanwhile: truncated, the caller retries the fault.
+ * @had_mapping says whether it had one before: a page that never had a
+ * ->mapping (a driver's page outside any page cache) would be taken for
+ * truncated on every retry, and Linux refaults for ever; the model
+ * reports the misuse and fails the fault with SIGBUS instead.
+ */
+static zd_vm_fault_t do_page_mkwrite(struct zd_vm_fault *vmf, struct zd_folio *folio,
+				     bool had_mapping)
+{
+	zd_vm_fault_t ret = vmf->vma->vm_ops->page_mkwrite(vmf);
+
+	if (ret & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE))
+		return ret;
+	if (!(ret & ZD_VM_FAULT_LOCKED)) {
+		zd_folio_lock(folio);
+		if (!folio->page.mapping) {
+			zd_folio_unlock(folio);
+			if (had_mapping)
+				return 0;	/* truncated meanwhile: retry */
+			_zd_report_page(vmf->vma->vm_mm->sys, ZD_MISUSE_BAD_STATE, "",
+					&folio->page, "page_mkwrite on a page without ->mapping "
+					"(%s): do_page_mkwrite takes it for truncated and the "
+					"fault would be retried for ever",
+					vmf->vma->vm_ops->name ? vmf->vma->vm_ops->name : "vm_ops");
+			return ZD_VM_FAULT_SIGBUS;
+		}
+		ret |= ZD_VM_FAULT_LOCKED;
+	}
+	return ret;
+}
+
+/* Does @folio have a ->mapping now? Sampled under the folio lock. */
+static bool folio_has_mapping(struct zd_folio *folio)
+{
+	bool ret;
+
+	zd_folio_lock(folio);
+	ret = folio->page.mapping != NULL;
+	zd_folio_unlock(folio);
+	return ret;
+}
+
 /* do_wp_page(): a write (or unshare) on a present read-only PTE. */
 static zd_vm_fault_t do_wp_page(struct zd_vm_fault *vmf)
 {
@@ -206,12 +252,26 @@ static zd_vm_fault_t do_wp_page(struct zd_vm_fault *vmf)
 		if (unshare)
 			return 0;
 		if (page && vma->vm_ops && vma->vm_ops->page_mkwrite) {
+			/* wp_page_shared(): a reference across the unlocked call. */
 			zd_vm_fault_t ret;
 
+			if (!zd_folio_try_get(folio))
+				return 0;
 			vmf->page = page;
-			ret = vma->vm_ops->page_mkwrite(vmf);
-			if (ret & ZD_VM_FAULT_ERROR)
-				return ret;
+			ret = do_page_mkwrite(vmf, folio, folio_has_mapping(folio));
+			if (!ret || (ret & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE))) {
+				zd_folio_put(folio);
+				return ret & ZD_VM_FAULT_ERROR;
+			}
+			/* finish_mkwrite_fault(): only if the entry did not change. */
+			if (pte_lock_same(vmf)) {
+				_zd_set_entry(vmf->pte, zd_pte_mkyoung(zd_pte_mkdirty(
+					zd_pte_mkwrite(vmf->orig_pte))));
+				zd_spin_unlock(vmf->ptl);
+			}
+			zd_folio_unlock(folio);
+			zd_folio_put(folio);
+			return 0;
 		} else if (!page && vma->vm_ops && vma->vm_ops->pfn_mkwrite) {
 			zd_vm_fault_t ret = vma->vm_ops->pfn_mkwrite(vmf);
 
@@ -296,21 +356,19 @@ static zd_vm_fault_t do_fault(struct zd_vm_fault *vmf)
 		return mk;
 	}
 	if (write && vma->vm_ops->page_mkwrite) {
-		/* do_page_mkwrite(): called unlocked; the folio is locked again after. */
-		if (ret & ZD_VM_FAULT_LOCKED)
-			zd_folio_unlock(zd_page_folio(page));
-		mk = vma->vm_ops->page_mkwrite(vmf);
-		if (mk & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE)) {
-			/* NOPAGE: truncated meanwhile; the access refaults. */
-			release_fault_page(page, mk);
+		/* do_shared_fault(): page_mkwrite runs unlocked; the folio comes back locked. */
+		struct zd_folio *folio = zd_page_folio(page);
+		bool had_mapping;
+
+		if (!(ret & ZD_VM_FAULT_LOCKED))
+			zd_folio_lock(folio);
+		had_mapping = folio->page.mapping != NULL;
+		zd_folio_unlock(folio);
+		mk = do_page_mkwrite(vmf, folio, had_mapping);
+		if (!mk || (mk & (ZD_VM_FAULT_ERROR | ZD_VM_FAULT_NOPAGE))) {
+			/* 0 or NOPAGE: truncated meanwhile; the access refaults. */
+			zd_folio_put(folio);
 			return mk & ZD_VM_FAULT_ERROR;
-		}
-		if (!(mk & ZD_VM_FAULT_LOCKED)) {
-			zd_folio_lock(zd_page_folio(page));
-			if (!zd_page_folio(page)->page.mapping) {	/* truncated meanwhile */
-				release_fault_page(page, ZD_VM_FAULT_LOCKED);
-				return 0;
-			}
 		}
 		ret |= ZD_VM_FAULT_LOCKED;
 	}
@@ -551,14 +609,16 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 	if (address < vma->vm_start || address >= vma->vm_end)
 		return ZD_VM_FAULT_SIGSEGV;
 	/*
-	 * The CPU's permission check (access_error). A remote fault from GUP
-	 * was checked by GUP (check_vma_flags); FOLL_FORCE may write a COW
-	 * mapping without VM_WRITE (sanitize_fault_flags): the copy is mapped
-	 * read-only.
+	 * sanitize_fault_flags(): a write needs a VMA that may be written, and
+	 * without VM_WRITE (FOLL_FORCE) a COW mapping, whose copy is mapped
+	 * read-only. The permission check against the access (access_error)
+	 * is the caller's: the CPU path makes it, GUP has check_vma_flags.
 	 */
-	if (!(flags & ZD_FAULT_FLAG_REMOTE) ? !_zd_vma_access_ok(vma, write) :
-	    (write && !(vma->vm_flags & ZD_VM_WRITE) &&
-	     (vma->vm_flags & (ZD_VM_SHARED | ZD_VM_MAYWRITE)) != ZD_VM_MAYWRITE))
+	if ((flags & ZD_FAULT_FLAG_UNSHARE) && write)
+		return ZD_VM_FAULT_SIGSEGV;
+	if (write && (!(vma->vm_flags & ZD_VM_MAYWRITE) ||
+		      (!(vma->vm_flags & ZD_VM_WRITE) &&
+		       (vma->vm_flags & (ZD_VM_SHARED | ZD_VM_MAYWRITE)) != ZD_VM_MAYWRITE)))
 		return ZD_VM_FAULT_SIGSEGV;
 	vmf.pgoff = _zd_linear_index(vma, vmf.address);
 
