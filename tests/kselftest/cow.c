@@ -39,20 +39,8 @@
  * XFAIL until then (and XPASS, which fails the run, once fixed).
  */
 static const struct ksft_pending pending[] = {
-	{ "fork() with an iouring fixed buffer ... with PTE-mapped THP (*)", "issue 6 items 13 and 5",
-	  "mprotect() of one subpage leaves the PMD (vma_adjust_trans_huge); fork() copies a "
-	  "pinned THP's PMD whole (copy_huge_pmd -EAGAIN path)" },
-	{ "R/O GUP*pin on R/O-mapped previously-shared page ... with PTE-mapped THP (*)",
-	  "issue 6 items 13 and 14",
-	  "mprotect() of one subpage leaves the PMD (vma_adjust_trans_huge); a R/O pin of a "
-	  "previously-shared PMD-mapped THP splits and copies instead of reusing it" },
-	{ "* ... with PTE-mapped THP (*)", "issue 6 item 13",
-	  "mprotect() of one subpage leaves the PMD in place (vma_adjust_trans_huge)" },
 	{ "fork() with an iouring fixed buffer ... with THP (*)", "issue 6 item 5",
 	  "fork() copies a pinned THP's PMD whole (copy_huge_pmd -EAGAIN path)" },
-	{ "R/O GUP*pin on R/O-mapped previously-shared page ... with THP (*)", "issue 6 item 14",
-	  "a R/O pin of a previously-shared PMD-mapped THP splits and copies instead of "
-	  "reusing it (do_huge_pmd_wp_page)" },
 	{ "* ... with huge zeropage", "issue 6 item 15",
 	  "a read fault in a THP region allocates a THP instead of the huge zero folio" },
 	{ "* ... with partially shared THP (*)", "issue 6 item 16",
