@@ -257,30 +257,40 @@ void zd_mmap_write_unlock(struct zd_mm *mm);
  * THP and DAX get_unmapped_area do. ZD_MAP_SHARED|ZD_MAP_ANONYMOUS maps
  * shmem; with @file the file's ->mmap decides. Errors: -EINVAL (len 0,
  * unaligned FIXED addr, neither SHARED nor PRIVATE, bad align), -ENOMEM
- * (no room), -EACCES, what ->mmap returns. Context: takes mmap_lock.
+ * (no room; len above the task size; a FIXED range ending past it),
+ * -EPERM (FIXED below mmap_min_addr), -EOVERFLOW (@pgoff + pages wraps),
+ * -EACCES, what ->mmap returns. Context: takes mmap_lock.
  */
 int zd_mmap(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
 	    struct zd_file *file, unsigned long pgoff, unsigned long align, unsigned long *out);
 
-/* munmap: 0 (also for an unmapped range), -EINVAL (unaligned or len 0). */
+/*
+ * munmap: 0 (also for an unmapped range), -EINVAL (unaligned, len 0, or a
+ * range past the task size: checked before len is rounded up).
+ */
 int zd_munmap(struct zd_mm *mm, unsigned long addr, unsigned long len);
 
 /*
- * mprotect: -EINVAL (unaligned), -ENOMEM (a hole in the range), -EACCES
- * (write on a mapping that may not be written).
+ * mprotect: 0 for len 0; -EINVAL (unaligned), -ENOMEM (a hole in the
+ * range, or a range that wraps past 2^64), -EACCES (write on a mapping
+ * that may not be written).
  */
 int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot);
 
 /*
  * mremap: move or resize [old, old + old_len) to new_len. MAYMOVE,
  * FIXED (at @new_addr), DONTUNMAP (old range left mapped, empty; anonymous
- * private only). The result goes to *out. -EINVAL, -ENOMEM (not mapped,
- * cannot grow in place without MAYMOVE), -EFAULT.
+ * private only). The result goes to *out. -EINVAL (new_len 0 or above
+ * the task size, a FIXED range ending past it or overlapping the old one,
+ * old_len 0 of a private mapping, the file offset wrapping), -EPERM (FIXED
+ * below mmap_min_addr), -ENOMEM (cannot grow in place without MAYMOVE, no
+ * room), -EFAULT (not mapped, or a moved range running past its VMA). A
+ * shrink in place unmaps the tail as munmap does, across VMAs.
  */
 int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
 	      unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out);
 
-/* madvise: -EINVAL (bad advice, unaligned), -ENOMEM (a hole). */
+/* madvise: -EINVAL (bad advice, unaligned, a range that wraps), -ENOMEM (a hole). */
 int zd_madvise(struct zd_mm *mm, unsigned long addr, unsigned long len, int advice);
 
 /* ---- VMAs ---- */

@@ -9,6 +9,7 @@
  * the entry's lock held, so an unmap (which takes the same lock) cannot
  * free the page in the middle of the copy.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -207,6 +208,8 @@ int zd_cpu_touch(struct zd_mm *mm, unsigned long addr, size_t len, bool write)
 	struct access a = { .op = write ? OP_TOUCH_WRITE : OP_TOUCH_READ };
 	unsigned long start = addr & ~(ZD_PAGE_SIZE - 1);
 
+	if (len > SIZE_MAX - (addr - start))
+		return -EFAULT;		/* the range wraps */
 	return access_range(mm, start, len + (addr - start), &a);
 }
 

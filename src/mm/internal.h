@@ -252,6 +252,8 @@ void _zd_restore_exclusive_pte(struct zd_vm_area_struct *vma, struct zd_folio *f
 bool _zd_can_change_pte_writable(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte);
 /* Does @vma allow this access? (the arch access_error) */
 bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
+/* The lowest address a mapping may take (mmap_min_addr); lower is -EPERM. */
+#define ZD_MMAP_MIN	(1ul << 16)
 /* get_unmapped_area(): @hint if free, else the first @align-aligned gap; 0 if none. */
 unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsigned long len,
 				    unsigned long align);

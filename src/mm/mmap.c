@@ -12,7 +12,6 @@
 #include "internal.h"
 
 #define ZD_MMAP_BASE	(1ul << 40)
-#define ZD_MMAP_MIN	(1ul << 16)
 
 static unsigned long page_align(unsigned long len)
 {
@@ -79,6 +78,8 @@ int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len)
 	struct zd_vm_area_struct *vma;
 	int err;
 
+	if (start > ZD_TASK_SIZE || len > ZD_TASK_SIZE - start)
+		return -EINVAL;
 	err = split_at(mm, start);
 	if (!err)
 		err = split_at(mm, end);
@@ -94,11 +95,10 @@ int zd_munmap(struct zd_mm *mm, unsigned long addr, unsigned long len)
 {
 	int err;
 
-	if ((addr & (ZD_PAGE_SIZE - 1)) || !len)
+	/* Bounded before rounding up, so a length near 2^64 cannot round to 0. */
+	if ((addr & (ZD_PAGE_SIZE - 1)) || !len || addr > ZD_TASK_SIZE || len > ZD_TASK_SIZE - addr)
 		return -EINVAL;
 	len = page_align(len);
-	if (addr > ZD_TASK_SIZE || len > ZD_TASK_SIZE - addr)
-		return -EINVAL;
 	zd_mmap_write_lock(mm);
 	err = _zd_do_munmap(mm, addr, len);
 	zd_mmap_write_unlock(mm);
@@ -123,8 +123,12 @@ int zd_mmap(struct zd_mm *mm, unsigned long addr, unsigned long len, int prot, i
 	len = page_align(len);
 	if (!len || len > ZD_TASK_SIZE)
 		return -ENOMEM;
-	if (fixed && (addr < ZD_MMAP_MIN || addr + len > ZD_TASK_SIZE))
+	if (pgoff + (len >> ZD_PAGE_SHIFT) < pgoff)
+		return -EOVERFLOW;	/* the file offset wraps */
+	if (fixed && addr > ZD_TASK_SIZE - len)
 		return -ENOMEM;
+	if (fixed && addr < ZD_MMAP_MIN)
+		return -EPERM;		/* security_mmap_addr(): below mmap_min_addr */
 	if (file && file->f_op && file->f_op->get_unmapped_area_align) {
 		unsigned long fa = file->f_op->get_unmapped_area_align(file);
 
@@ -264,12 +268,12 @@ int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int pro
 
 	if ((addr & (ZD_PAGE_SIZE - 1)) || (prot & ~(ZD_PROT_READ | ZD_PROT_WRITE | ZD_PROT_EXEC)))
 		return -EINVAL;
-	len = page_align(len);
-	end = addr + len;
-	if (end < addr)
-		return -ENOMEM;
 	if (!len)
 		return 0;
+	len = page_align(len);
+	end = addr + len;
+	if (end <= addr)
+		return -ENOMEM;	/* wrapped, or rounded up past 2^64 */
 	newflags = prot_to_vm_flags(prot);
 	zd_mmap_write_lock(mm);
 	/* The whole range must be mapped, and writable where asked. */

@@ -172,17 +172,45 @@ int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
 		return -EINVAL;
 	old_len = page_align(old_len);
 	new_len = page_align(new_len);
+	/* A length that rounds up past 2^64 is 0 here, and refused. */
 	if (!new_len || (dontunmap && old_len != new_len))
 		return -EINVAL;
-	if (fixed && ((new_addr & (ZD_PAGE_SIZE - 1)) || new_addr + new_len > ZD_TASK_SIZE ||
+	/* check_mremap_params(): bound the new range before forming any sum with it. */
+	if (new_len > ZD_TASK_SIZE)
+		return -EINVAL;
+	if (fixed && ((new_addr & (ZD_PAGE_SIZE - 1)) || new_addr > ZD_TASK_SIZE - new_len ||
 		      (new_addr < old + old_len && old < new_addr + new_len)))
 		return -EINVAL;
+	if (fixed && new_addr < ZD_MMAP_MIN)
+		return -EPERM;		/* security_mmap_addr(), as for mmap */
 
 	zd_mmap_write_lock(mm);
 	vma = zd_vma_lookup(mm, old);
-	if (!vma || old_len > vma->vm_end - old) {
+	if (!vma) {
 		err = -EFAULT;
 		goto out;
+	}
+	/*
+	 * remap_is_valid(), for a range that maps something new (a move or a
+	 * growth): the source stays inside its VMA (a shrink in place may
+	 * cross VMAs and holes, as munmap does), a private mapping cannot be
+	 * duplicated with old_len 0, and the file offset must not wrap.
+	 */
+	if (fixed || dontunmap || new_len > old_len) {
+		unsigned long pgoff = vma->vm_pgoff + ((old - vma->vm_start) >> ZD_PAGE_SHIFT);
+
+		if (!old_len && !(vma->vm_flags & (ZD_VM_SHARED | ZD_VM_MAYSHARE))) {
+			err = -EINVAL;
+			goto out;
+		}
+		if ((new_len < old_len ? new_len : old_len) > vma->vm_end - old) {
+			err = -EFAULT;
+			goto out;
+		}
+		if (pgoff + (new_len >> ZD_PAGE_SHIFT) < pgoff) {
+			err = -EINVAL;
+			goto out;
+		}
 	}
 	if (dontunmap && (!zd_vma_is_anonymous(vma) || (vma->vm_flags & ZD_VM_SHARED))) {
 		err = -EINVAL;
