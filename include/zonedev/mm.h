@@ -293,6 +293,22 @@ int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
 /* madvise: -EINVAL (bad advice, unaligned, a range that wraps), -ENOMEM (a hole). */
 int zd_madvise(struct zd_mm *mm, unsigned long addr, unsigned long len, int advice);
 
+/*
+ * zd_thp_set_use_zero_page - /sys/kernel/mm/transparent_hugepage/
+ * use_zero_page: whether a read fault in a THP-eligible anonymous region
+ * (MADV_HUGEPAGE, a PMD that fits the VMA) maps the huge zero folio with
+ * a special PMD leaf (@on, the default) or falls back to PTEs (the small
+ * zero page). Context: any thread; later faults see the new value.
+ */
+void zd_thp_set_use_zero_page(struct zd_system *sys, bool on);
+bool zd_thp_use_zero_page(struct zd_system *sys);
+/*
+ * zd_huge_zero_folio - the huge zero folio (order 9, all zeros) while some
+ * mm holds it (maps it, or did and has not exited), else NULL. Mapping it
+ * takes neither a reference nor a mapcount. Context: any thread.
+ */
+struct zd_folio *zd_huge_zero_folio(struct zd_system *sys);
+
 /* ---- VMAs ---- */
 
 /* find_vma: the first VMA ending above @addr, or NULL. Context: mmap_lock held. */

@@ -94,6 +94,14 @@ struct zd_system {
 	unsigned long nr_free_area[ZD_MAX_PAGE_ORDER + 1];
 	unsigned long free_pages;
 	struct zd_folio *zero_folio;
+	/*
+	 * The huge zero folio (mm/huge_memory.c): allocated at the first mm
+	 * that maps it, freed when the last such mm exits (src/mm/huge_zero.c).
+	 */
+	struct zd_spinlock huge_zero_lock;
+	struct zd_folio *_Atomic huge_zero_folio;
+	long huge_zero_users;			/* mms holding it, under the lock */
+	_Atomic int thp_no_zero_page;		/* use_zero_page written 0 */
 
 	/* LRU */
 	struct zd_spinlock lru_lock;

@@ -641,8 +641,15 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 		zd_spin_unlock(ptl);
 		return 0;
 	}
-	if (!page) {
-		/* A special leaf (pfn map; the model has no huge zero page). */
+	if (!page && lvl == ZD_LVL_PMD && _zd_is_huge_zero_pmd(mm, e)) {
+		/* follow_huge_pmd(): the huge zero folio is followed, not dumped. */
+		if (flags & ZD_FOLL_DUMP) {
+			zd_spin_unlock(ptl);
+			return -EFAULT;
+		}
+		page = &zd_huge_zero_folio(mm->sys)->page;
+	} else if (!page) {
+		/* A special leaf of a pfn map. */
 		zd_spin_unlock(ptl);
 		return (flags & ZD_FOLL_DUMP) ? -EFAULT : -EEXIST;
 	}

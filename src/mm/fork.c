@@ -111,6 +111,11 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 	struct zd_folio *folio;
 
 	if (!page) {
+		/* The huge zero folio: the child holds it too, and its leaf is old. */
+		if (_zd_is_huge_zero_pmd(c->src->vm_mm, e)) {
+			_zd_mm_get_huge_zero_folio(c->dst->vm_mm);	/* allocated: cannot fail */
+			e = zd_pte_mkold(zd_pte_wrprotect(e));
+		}
 		_zd_set_entry(dst, e);
 		return 0;
 	}

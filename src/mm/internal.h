@@ -80,6 +80,7 @@ struct zd_mm {
 	_Atomic unsigned int write_protect_seq;
 	_Atomic long nr_pgtables;
 	struct zd_list_head mmlist;		/* on sys->mmlist while alive */
+	_Atomic int huge_zero;			/* MMF_HUGE_ZERO_FOLIO: holds the huge zero folio */
 };
 
 enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES };
@@ -230,6 +231,21 @@ void _zd_rmap_walk(struct zd_folio *folio,
  * the range only partly covers are split first. Context: mmap_lock held.
  */
 void _zd_zap_range(struct zd_vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/* ---- the huge zero folio (huge_zero.c) ---- */
+
+/*
+ * mm_get_huge_zero_folio(): the huge zero folio, allocated if no mm holds
+ * it; @mm holds it from now until it exits. NULL if it cannot be
+ * allocated. Context: mmap_lock held.
+ */
+struct zd_folio *_zd_mm_get_huge_zero_folio(struct zd_mm *mm);
+/* mm_put_huge_zero_folio(): at exit; the last holder frees it. */
+void _zd_mm_put_huge_zero_folio(struct zd_mm *mm);
+/* is_huge_zero_pmd(): a PMD leaf of the huge zero folio. */
+bool _zd_is_huge_zero_pmd(struct zd_mm *mm, zd_pte_t e);
+/* is_huge_zero_folio(). Context: @folio held or mapped. */
+bool _zd_is_huge_zero_folio(const struct zd_folio *folio);
 
 /* ---- faults (memory.c) ---- */
 

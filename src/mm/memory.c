@@ -120,6 +120,19 @@ static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
 
 	if (_zd_anon_vma_prepare(vma))
 		return ZD_VM_FAULT_OOM;
+	if (!(vmf->flags & ZD_FAULT_FLAG_WRITE) && zd_thp_use_zero_page(mm->sys)) {
+		/* set_huge_zero_folio(): a special, read-only leaf; no reference, no mapcount. */
+		folio = _zd_mm_get_huge_zero_folio(mm);
+		if (!folio)
+			return ZD_VM_FAULT_FALLBACK;
+		entry = zd_pfn_pte(zd_folio_pfn(folio),
+				   vma_prot_bits(vma, false) | ZD_PTE_HUGE | ZD_PTE_SPECIAL);
+		zd_spin_lock(&mm->page_table_lock);
+		if (zd_pte_none(_zd_read_entry(vmf->pmd)))
+			_zd_set_entry(vmf->pmd, entry);
+		zd_spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
 	folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
 	if (!folio)
 		return ZD_VM_FAULT_FALLBACK;
@@ -521,6 +534,36 @@ static bool huge_fits(struct zd_vm_area_struct *vma, unsigned long addr, unsigne
 }
 
 /*
+ * do_huge_zero_wp_pmd(): a write or unshare fault on the huge zero folio
+ * gets a new zeroed THP, mapped as a fresh anonymous fault maps one
+ * (writable where the VMA is, even for an unshare); FALLBACK if none.
+ */
+static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
+	struct zd_folio *folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
+
+	if (!folio)
+		return ZD_VM_FAULT_FALLBACK;
+	zd_spin_lock(&mm->page_table_lock);
+	if (_zd_read_entry(vmf->pmd) != e) {
+		zd_spin_unlock(&mm->page_table_lock);
+		zd_folio_put(folio);
+		return 0;
+	}
+	/* map_anon_folio_pmd(); the special leaf it replaces held nothing. */
+	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
+	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
+	_zd_set_entry(vmf->pmd,
+		      zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, true) | ZD_PTE_HUGE));
+	zd_spin_unlock(&mm->page_table_lock);
+	_zd_folio_add_lru_vma(folio, vma);
+	return 0;
+}
+
+/*
  * do_huge_pmd_wp_page(): a write or unshare fault on a read-only PMD leaf
  * of an anonymous THP. Reuse it in place when it is exclusive, or when
  * nobody else holds it any more (refcount 1: a fork child has exited),
@@ -533,6 +576,13 @@ static zd_vm_fault_t huge_pmd_wp(struct zd_vm_fault *vmf, zd_pte_t e)
 	struct zd_page *page = zd_vm_normal_page(vma, vmf->address, e);
 	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
 
+	if (_zd_is_huge_zero_pmd(vma->vm_mm, e)) {
+		zd_vm_fault_t ret = huge_zero_wp(vmf, e);
+
+		if (!(ret & ZD_VM_FAULT_FALLBACK))
+			return ret;
+		goto fallback;	/* no THP: split to small zero pages */
+	}
 	if (!folio || !zd_folio_test_anon(folio))
 		goto fallback;
 	zd_spin_lock(ptl);

@@ -42,7 +42,7 @@ static bool vma_migratable(const struct zd_vm_area_struct *vma)
 
 static bool is_zero_folio(struct zd_mm *mm, const struct zd_folio *folio)
 {
-	return folio == zd_zero_folio(mm->sys);
+	return folio == zd_zero_folio(mm->sys) || folio == zd_huge_zero_folio(mm->sys);
 }
 
 /* The flags that follow the data to the new folio (folio_migrate_flags). */

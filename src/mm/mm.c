@@ -50,6 +50,7 @@ void zd_mm_destroy(struct zd_mm *mm)
 	zd_mmap_write_lock(mm);
 	_zd_mm_unmap_all(mm);
 	zd_mmap_write_unlock(mm);
+	_zd_mm_put_huge_zero_folio(mm);
 	_zd_free_all_pgtables(mm);
 	free(mm->vmas);
 	zd_spin_lock_destroy(&mm->page_table_lock);

@@ -37,6 +37,9 @@ static struct zd_page *leaf_page(struct zd_vm_area_struct *vma, unsigned long ad
 		if (!page && (flags & ZD_FW_ZEROPAGE) && lvl == ZD_LVL_PTE &&
 		    zd_pte_pfn(e) == _zd_zero_pfn(mm))
 			page = &zd_zero_folio(mm->sys)->page;
+		if (!page && (flags & ZD_FW_ZEROPAGE) && lvl == ZD_LVL_PMD &&
+		    _zd_is_huge_zero_pmd(mm, e))
+			page = &zd_huge_zero_folio(mm->sys)->page;
 		/* A leaf maps one folio from its first pfn: the memmap is contiguous within it. */
 		if (page && lvl > ZD_LVL_PTE)
 			page += (addr & (level_size(lvl) - 1)) >> ZD_PAGE_SHIFT;

@@ -216,7 +216,8 @@ static void remove_huge_leaf_locked(struct zd_vm_area_struct *vma, _Atomic zd_pt
 /*
  * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes a
  * PTE table mapping each page with the same permissions; its entire
- * mapping becomes 512 page mappings. Any other VMA's leaf is removed.
+ * mapping becomes 512 page mappings. The huge zero folio's leaf becomes
+ * 512 PTEs of the small zero page. Any other VMA's leaf is removed.
  * Context: mmap_lock held.
  */
 int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
@@ -243,6 +244,15 @@ int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, uns
 		zd_spin_unlock(&mm->page_table_lock);
 		zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
 		pgtable_free_now(pt);
+		return 0;
+	}
+	if (_zd_is_huge_zero_pmd(mm, e)) {
+		/* __split_huge_zero_page_pmd(): the small zero page in every PTE, read-only. */
+		bits = (e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_YOUNG)) | ZD_PTE_SPECIAL;
+		for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
+			zd_atomic_init(&pt->ent[i], zd_pfn_pte(_zd_zero_pfn(mm), bits));
+		_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
+		zd_spin_unlock(&mm->page_table_lock);
 		return 0;
 	}
 	bits = e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_WRITE | ZD_PTE_DIRTY |

@@ -437,6 +437,249 @@ static void test_do_huge_pmd_wp_page_shared(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* ---- the huge zero folio ---- */
+
+/* A 2 MiB-aligned anonymous MADV_HUGEPAGE region of @len bytes, not touched. */
+static unsigned long map_thp_region(struct zd_mm *mm, unsigned long len)
+{
+	unsigned long a = 0;
+
+	ZT_EQ(zd_mmap(mm, 0, len, RW, ANON, NULL, 0, 2 * MiB, &a), 0);
+	ZT_EQ(zd_madvise(mm, a, len, ZD_MADV_HUGEPAGE), 0);
+	return a;
+}
+
+static long rss_anon(struct zd_mm *mm)
+{
+	struct zd_mm_stats st;
+
+	zd_mm_get_stats(mm, &st);
+	return st.rss_anon;
+}
+
+/* @addr is mapped by a special PMD leaf of the huge zero folio. */
+static void expect_huge_zero(struct hx *fx, struct zd_mm *mm, unsigned long addr)
+{
+	struct zd_folio *hz = zd_huge_zero_folio(fx->sys);
+	zd_pte_t e;
+
+	ZT_TRUE(hz != NULL);
+	ZT_EQ(entry_at(mm, addr, &e), 2);
+	ZT_EQU(zd_pte_pfn(e), zd_folio_pfn(hz));
+	ZT_TRUE(zd_pte_special(e));
+	ZT_TRUE(!zd_pte_write(e));
+	/* mapping it takes no reference and no mapcount */
+	ZT_EQ(zd_folio_ref_count(hz), 1);
+	ZT_EQ(zd_folio_mapcount(hz), 0);
+	ZT_EQ(zd_folio_order(hz), ZD_PMD_ORDER);
+}
+
+/*
+ * do_huge_pmd_anonymous_page(): a read fault in a THP region maps the
+ * huge zero folio (one for the machine, held by each mm that maps it
+ * until it exits), not a new THP; with use_zero_page off it allocates.
+ */
+static void test_do_huge_pmd_anonymous_page_huge_zero(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_thp_region(fx->mm, 4 * MiB), free0;
+	struct zd_mm *other = NULL;
+	unsigned char buf[64];
+	zd_pte_t e;
+
+	ZT_TRUE(zd_thp_use_zero_page(fx->sys));
+	ZT_PTR_EQ(zd_huge_zero_folio(fx->sys), NULL);
+	free0 = zd_nr_free_pages(fx->sys);
+	memset(buf, 0xaa, sizeof(buf));
+	ZT_EQ(zd_cpu_read(fx->mm, a + 3 * PG, buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ZT_EQ(buf[i], 0);
+	expect_huge_zero(fx, fx->mm, a);
+	ZT_EQ(rss_anon(fx->mm), 0);
+	ZT_EQU(zd_nr_free_pages(fx->sys), free0 - 512);	/* the huge zero folio itself */
+	/* the second PMD and another mm: the same folio, nothing more allocated */
+	ZT_EQ(zd_cpu_read(fx->mm, a + 2 * MiB, buf, 1), 0);
+	expect_huge_zero(fx, fx->mm, a + 2 * MiB);
+	ZT_EQ(zd_mm_create(fx->sys, &other), 0);
+	{
+		unsigned long b = map_thp_region(other, 2 * MiB);
+
+		ZT_EQ(zd_cpu_read(other, b, buf, 1), 0);
+		expect_huge_zero(fx, other, b);
+	}
+	ZT_EQU(zd_nr_free_pages(fx->sys), free0 - 512);
+	zd_mm_destroy(other);
+	ZT_TRUE(zd_huge_zero_folio(fx->sys) != NULL);	/* fx->mm still holds it */
+	ZT_EQ(zd_munmap(fx->mm, a, 4 * MiB), 0);
+	ZT_TRUE(zd_huge_zero_folio(fx->sys) != NULL);	/* until it exits */
+	zd_mm_destroy(fx->mm);
+	fx->mm = NULL;
+	ZT_PTR_EQ(zd_huge_zero_folio(fx->sys), NULL);
+	ZT_EQU(zd_nr_free_pages(fx->sys), free0);
+
+	/* use_zero_page = 0: a read fault allocates a THP */
+	ZT_EQ(zd_mm_create(fx->sys, &fx->mm), 0);
+	zd_thp_set_use_zero_page(fx->sys, false);
+	a = map_thp_region(fx->mm, 2 * MiB);
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 1), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_TRUE(!zd_pte_special(e));
+	ZT_PTR_EQ(zd_huge_zero_folio(fx->sys), NULL);
+	ZT_EQ(rss_anon(fx->mm), 512);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * do_huge_zero_wp_pmd(): a write to the huge zero folio gets a new,
+ * zeroed, exclusive THP mapped writable by the same PMD.
+ */
+static void test_do_huge_zero_wp_pmd(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
+	unsigned char buf[8];
+	struct zd_folio *folio;
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, buf, 1), 0);
+	expect_huge_zero(fx, fx->mm, a);
+	ZT_EQ(zd_cpu_write(fx->mm, a + 7 * PG, "zero", 4), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_TRUE(!zd_pte_special(e));
+	ZT_TRUE(zd_pte_write(e));
+	folio = zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+	ZT_TRUE(folio != zd_huge_zero_folio(fx->sys));
+	ZT_EQ(zd_folio_order(folio), ZD_PMD_ORDER);
+	ZT_TRUE(zd_folio_test_anon(folio));
+	ZT_TRUE(zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+	ZT_EQ(rss_anon(fx->mm), 512);
+	ZT_EQ(zd_cpu_read(fx->mm, a + 7 * PG, buf, 8), 0);
+	ZT_EQ(memcmp(buf, "zero\0\0\0\0", 8), 0);
+	/* the huge zero folio itself was not written */
+	ZT_EQ(((unsigned char *)zd_page_address(&zd_huge_zero_folio(fx->sys)->page))[7 * PG], 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * __split_huge_zero_page_pmd(): a split of the huge zero folio's leaf
+ * (a VMA boundary from mprotect, a partial zap) maps the small zero page
+ * in every PTE, read-only and special.
+ */
+static void test___split_huge_zero_page_pmd(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
+	unsigned long zpfn = zd_folio_pfn(zd_zero_folio(fx->sys));
+	unsigned char c = 1;
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);
+	expect_huge_zero(fx, fx->mm, a);
+	ZT_EQ(zd_mprotect(fx->mm, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	for (unsigned long off = 0; off < 2 * MiB; off += 1 * MiB - PG) {
+		ZT_EQ(entry_at(fx->mm, a + off, &e), 1);
+		ZT_EQU(zd_pte_pfn(e), zpfn);
+		ZT_TRUE(zd_pte_special(e));
+		ZT_TRUE(!zd_pte_write(e));
+	}
+	ZT_EQ(zd_madvise(fx->mm, a + PG, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(entry_at(fx->mm, a + PG, NULL), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 1);
+	ZT_EQU(zd_pte_pfn(e), zpfn);
+	/* the writable half: a write copies the small zero page, as at PTE level */
+	ZT_EQ(zd_cpu_write(fx->mm, a, "s", 1), 0);
+	ZT_EQ(entry_at(fx->mm, a, &e), 1);
+	ZT_TRUE(zd_pte_pfn(e) != zpfn && zd_pte_write(e));
+	ZT_EQ(zd_cpu_write(fx->mm, a + 1 * MiB, "s", 1), -EFAULT);
+	ZT_EQ(zd_cpu_read(fx->mm, a + 1 * MiB, &c, 1), 0);
+	ZT_EQ(c, 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * copy_huge_pmd(): fork shares the huge zero leaf (old, read-only); the
+ * child holds the folio too, so it outlives the parent.
+ */
+static void test_copy_huge_pmd_huge_zero(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
+	struct zd_mm *child = NULL;
+	unsigned char c = 1;
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	expect_huge_zero(fx, child, a);
+	ZT_EQ(entry_at(child, a, &e), 2);
+	ZT_TRUE(!zd_pte_young(e));
+	zd_mm_destroy(fx->mm);
+	fx->mm = NULL;
+	expect_huge_zero(fx, child, a);
+	ZT_EQ(zd_cpu_write(child, a, "c", 1), 0);
+	ZT_EQ(entry_at(child, a, &e), 2);
+	ZT_TRUE(!zd_pte_special(e));
+	fx->mm = child;
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * follow_huge_pmd() and the unshare of the huge zero folio, as the
+ * kernel's cow selftest (run_with_huge_zeropage) expects:
+ *  - GUP-fast does not take the special leaf; the slow path follows it,
+ *    and a plain R/O pin or a GET lands on the huge zero folio itself;
+ *  - an R/O long-term pin (slow or fast) unshares it: the pin lands on a
+ *    new anonymous THP that the page table maps, so a later write through
+ *    the page table is what the pin sees ("R/O longterm GUP pin");
+ *  - a core dump (FOLL_DUMP) skips it.
+ */
+static void test_follow_huge_pmd_huge_zero(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
+	struct zd_folio *hz, *folio;
+	struct zd_page *pages[2] = { NULL, NULL };
+	unsigned char c = 1;
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);
+	hz = zd_huge_zero_folio(fx->sys);
+	expect_huge_zero(fx, fx->mm, a);
+
+	ZT_EQ(zd_get_user_pages_fast_only(fx->mm, a, 1, 0, pages), 0);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a + 2 * PG, 2, 0, pages), 2);
+	ZT_PTR_EQ(pages[0], zd_folio_page(hz, 2));
+	ZT_PTR_EQ(pages[1], zd_folio_page(hz, 3));
+	ZT_EQ(zd_folio_pincount(hz), 2);
+	zd_unpin_user_pages(pages, 2);
+	ZT_EQ(zd_folio_ref_count(hz), 1);
+
+	zd_mmap_read_lock(fx->mm);
+	ZT_EQ(zd_get_user_pages(fx->mm, a, 1, 0, pages), 1);
+	ZT_PTR_EQ(pages[0], &hz->page);
+	ZT_EQ(zd_folio_ref_count(hz), 2);
+	zd_folio_put(hz);
+	ZT_EQ(zd_get_user_pages(fx->mm, a, 1, ZD_FOLL_DUMP, pages), -EFAULT);
+	zd_mmap_read_unlock(fx->mm);
+
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a + 5 * PG, 1, ZD_FOLL_LONGTERM, pages), 1);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_TRUE(!zd_pte_special(e));
+	folio = zd_pfn_folio(fx->sys, zd_pte_pfn(e));
+	ZT_PTR_EQ(pages[0], zd_folio_page(folio, 5));
+	ZT_TRUE(zd_folio_test_anon(folio));
+	ZT_TRUE(zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
+	ZT_EQ(zd_folio_pincount(folio), 1);
+	ZT_EQ(zd_folio_ref_count(hz), 1);
+	/* the write goes to the pinned page: the pin reads it */
+	ZT_EQ(zd_cpu_write(fx->mm, a + 5 * PG + 9, "P", 1), 0);
+	ZT_EQ(((unsigned char *)zd_page_address(pages[0]))[9], 'P');
+	zd_unpin_user_page(pages[0]);
+	zt_expect_no_reports(&fx->log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +693,11 @@ int main(void)
 		HX_TEST(test_vma_adjust_trans_huge_madvise),
 		HX_TEST(test_do_huge_pmd_wp_page_unshare_reuse),
 		HX_TEST(test_do_huge_pmd_wp_page_shared),
+		HX_TEST(test_do_huge_pmd_anonymous_page_huge_zero),
+		HX_TEST(test_do_huge_zero_wp_pmd),
+		HX_TEST(test___split_huge_zero_page_pmd),
+		HX_TEST(test_copy_huge_pmd_huge_zero),
+		HX_TEST(test_follow_huge_pmd_huge_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

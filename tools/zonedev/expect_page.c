@@ -11,7 +11,8 @@
  *
  * The shared zero page (a read fault on anonymous memory) is a special
  * entry: it shows as mem=ram map=0 with the zero page's own refcount,
- * which mapping it does not change.
+ * which mapping it does not change; the huge zero folio (a read fault in
+ * a THP region) likewise, with order=9.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@ static const char *entry_kind(struct zr_run *run, zd_pte_t e, int level, unsigne
 		return "device-exclusive entry";
 	if (pfn == zd_folio_pfn(zd_zero_folio(run->sys)))
 		return "PTE of the zero page";
+	if (level == 2 && zd_huge_zero_folio(run->sys) &&
+	    zd_pte_pfn(e) == zd_folio_pfn(zd_huge_zero_folio(run->sys)))
+		return "PMD of the huge zero folio";
 	if (zd_pte_protnone(e))
 		return "PROT_NONE entry";
 	return level >= 1 && level <= 3 ? levels[level] : "entry";
