@@ -41,8 +41,6 @@
 static const struct ksft_pending pending[] = {
 	{ "fork() with an iouring fixed buffer ... with THP (*)", "issue 6 item 5",
 	  "fork() copies a pinned THP's PMD whole (copy_huge_pmd -EAGAIN path)" },
-	{ "* ... with huge zeropage", "issue 6 item 15",
-	  "a read fault in a THP region allocates a THP instead of the huge zero folio" },
 	{ "* ... with partially shared THP (*)", "issue 6 item 16",
 	  "MADV_DONTFORK / MADV_DOFORK are not in the library yet (-EINVAL)" },
 	{ "Basic COW after fork() when collapsing after fork() (lower shared)", "issue 6 item 16",
