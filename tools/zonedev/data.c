@@ -9,25 +9,31 @@
 
 #include "runner.h"
 
-void zr_data_fill(const struct zr_data *d, unsigned char *buf)
+void zr_data_fill_range(const struct zr_data *d, uint64_t off, unsigned char *buf, size_t n)
 {
 	switch (d->kind) {
 	case ZR_DATA_TEXT:
-		memcpy(buf, d->text, d->len);
+		memcpy(buf, d->text + off, n);
 		break;
 	case ZR_DATA_BYTE:
-		memset(buf, d->byte, d->len);
+		memset(buf, d->byte, n);
 		break;
 	case ZR_DATA_PATTERN:
-		for (uint64_t o = 0; o < d->len; o++) {
+		for (size_t i = 0; i < n; i++) {
+			uint64_t o = off + i;
 			uint32_t w = d->seed + (uint32_t)(o / 4);
 
-			buf[o] = (unsigned char)(w >> (8 * (o % 4)));
+			buf[i] = (unsigned char)(w >> (8 * (o % 4)));
 		}
 		break;
 	case ZR_DATA_NONE:
 	default:
-		memset(buf, 0, d->len);
+		memset(buf, 0, n);
 		break;
 	}
+}
+
+void zr_data_fill(const struct zr_data *d, unsigned char *buf)
+{
+	zr_data_fill_range(d, 0, buf, (size_t)d->len);
 }

@@ -9,6 +9,7 @@
  * as `touch` does (data expectations are refused at parse time).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,74 +20,126 @@ static bool data_none(struct zr_run *run)
 	return run->prog->data_none;
 }
 
+/*
+ * A range the CPU cannot reach at all (past the task size, or wrapping
+ * past 2^64) is EFAULT before anything is allocated or touched.
+ */
+static bool range_ok(unsigned long addr, uint64_t len)
+{
+	return len <= ZD_TASK_SIZE && addr <= ZD_TASK_SIZE - len;
+}
+
+/*
+ * The bytes move in ZR_IO_CHUNK steps through one bounded buffer, so a
+ * length far beyond the mapping fails at its first unmapped page, as the
+ * CPU's copy would, without first allocating the whole length.
+ */
 int zr_exec_write(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
-	int proc = cmd->u.access.proc, ret;
-	size_t len = (size_t)cmd->u.access.len;
+	const struct zr_data *d = &cmd->u.access.data;
+	int proc = cmd->u.access.proc, ret = 0;
+	uint64_t len = cmd->u.access.len;
 	unsigned char *buf = NULL;
 	unsigned long addr;
 	struct zd_mm *mm;
 
 	if (!zr_addr_resolve(ctx, cmd, &cmd->u.access.addr, &addr))
 		return 0;
+	if (!range_ok(addr, len))
+		return -EFAULT;
 	if (!data_none(run)) {
-		buf = malloc(len ? len : 1);
+		buf = malloc(ZR_IO_CHUNK);
 		if (!buf)
 			return -ENOMEM;
-		zr_data_fill(&cmd->u.access.data, buf);
 	}
 	mm = zr_proc_get(ctx, cmd, proc);
 	if (!mm) {
 		free(buf);
 		return 0;
 	}
-	if (buf)
-		ret = zd_cpu_write(mm, addr, buf, len);
-	else
-		ret = len ? zd_cpu_touch(mm, addr, len, true) : 0;
+	if (!buf) {
+		ret = len ? zd_cpu_touch(mm, addr, (size_t)len, true) : 0;
+	} else {
+		for (uint64_t done = 0; done < len && !ret;) {
+			size_t n = len - done < ZR_IO_CHUNK ? (size_t)(len - done) : ZR_IO_CHUNK;
+
+			zr_data_fill_range(d, done, buf, n);
+			ret = zd_cpu_write(mm, addr + done, buf, n);
+			done += n;
+		}
+	}
 	zr_proc_put(run, proc);
 	free(buf);
 	return ret;
 }
 
-/* Print the first difference of @found against @want (LEN bytes from @addr). */
-static void report_mismatch(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long addr,
-			    const unsigned char *want, const unsigned char *found, size_t len)
-{
-	char w[3 * 16 + 1], f[3 * 16 + 1];
-	size_t off = 0, n, diff = 0;
+/* The first difference of a read against its DATA, gathered chunk by chunk. */
+struct mismatch {
+	uint64_t first;		/* offset of the first differing byte */
+	uint64_t ndiff;		/* bytes that differ */
+	unsigned char want[16], found[16];
+	size_t shown;		/* bytes of want/found from @first */
+	bool any;
+};
 
-	while (off < len && want[off] == found[off])
-		off++;
-	for (size_t i = off; i < len; i++)
-		diff += want[i] != found[i];
-	n = len - off < 16 ? len - off : 16;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(w + 3 * i, sizeof(w) - 3 * i, " %02x", want[off + i]);
-		snprintf(f + 3 * i, sizeof(f) - 3 * i, " %02x", found[off + i]);
+static void compare_chunk(struct mismatch *m, uint64_t off, const unsigned char *want,
+			  const unsigned char *found, size_t n)
+{
+	if (!m->any || m->shown == sizeof(m->want)) {
+		if (!memcmp(want, found, n))
+			return;
 	}
-	zr_fail(ctx, cmd->line, "expected at byte %zu (address %#lx, page %zu of the read)%s, found%s (%zu byte%s differ)",
-		off, addr + off, (size_t)(((addr & (ZD_PAGE_SIZE - 1)) + off) >> ZD_PAGE_SHIFT), w, f,
-		diff, diff == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		if (!m->any && want[i] != found[i]) {
+			m->any = true;
+			m->first = off + i;
+		}
+		if (m->any && m->shown < sizeof(m->want)) {
+			m->want[m->shown] = want[i];
+			m->found[m->shown] = found[i];
+			m->shown++;
+		}
+		m->ndiff += want[i] != found[i];
+	}
+}
+
+/* Print the first difference (of a read of @len bytes from @addr). */
+static void report_mismatch(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long addr,
+			    const struct mismatch *m)
+{
+	char w[3 * 16 + 1] = "", f[3 * 16 + 1] = "";
+
+	for (size_t i = 0; i < m->shown; i++) {
+		snprintf(w + 3 * i, sizeof(w) - 3 * i, " %02x", m->want[i]);
+		snprintf(f + 3 * i, sizeof(f) - 3 * i, " %02x", m->found[i]);
+	}
+	zr_fail(ctx, cmd->line, "expected at byte %llu (address %#lx, page %llu of the read)%s, found%s (%llu byte%s differ)",
+		(unsigned long long)m->first, addr + (unsigned long)m->first,
+		(unsigned long long)(((addr & (ZD_PAGE_SIZE - 1)) + m->first) >> ZD_PAGE_SHIFT),
+		w, f, (unsigned long long)m->ndiff, m->ndiff == 1 ? "" : "s");
 }
 
 int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	const struct zr_data *want = &cmd->u.access.data;
-	int proc = cmd->u.access.proc, ret;
-	size_t len = (size_t)cmd->u.access.len;
+	bool check = want->kind != ZR_DATA_NONE;
+	int proc = cmd->u.access.proc, ret = 0;
+	uint64_t len = cmd->u.access.len;
 	unsigned char *buf = NULL, *exp = NULL;
+	struct mismatch m = { 0 };
 	unsigned long addr;
 	struct zd_mm *mm;
 
 	if (!zr_addr_resolve(ctx, cmd, &cmd->u.access.addr, &addr))
 		return 0;
+	if (!range_ok(addr, len))
+		return -EFAULT;
 	if (!data_none(run)) {
-		buf = malloc(len ? len : 1);
-		exp = want->kind != ZR_DATA_NONE ? malloc(len ? len : 1) : NULL;
-		if (!buf || (want->kind != ZR_DATA_NONE && !exp)) {
+		buf = malloc(ZR_IO_CHUNK);
+		exp = check ? malloc(ZR_IO_CHUNK) : NULL;
+		if (!buf || (check && !exp)) {
 			free(buf);
 			free(exp);
 			return -ENOMEM;
@@ -98,16 +151,24 @@ int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 		free(exp);
 		return 0;
 	}
-	if (buf)
-		ret = zd_cpu_read(mm, addr, buf, len);
-	else
-		ret = len ? zd_cpu_touch(mm, addr, len, false) : 0;
-	zr_proc_put(run, proc);
-	if (!ret && exp) {
-		zr_data_fill(want, exp);
-		if (memcmp(exp, buf, len))
-			report_mismatch(ctx, cmd, addr, exp, buf, len);
+	if (!buf) {
+		ret = len ? zd_cpu_touch(mm, addr, (size_t)len, false) : 0;
+	} else {
+		for (uint64_t done = 0; done < len && !ret;) {
+			size_t n = len - done < ZR_IO_CHUNK ? (size_t)(len - done) : ZR_IO_CHUNK;
+
+			ret = zd_cpu_read(mm, addr + done, buf, n);
+			if (!ret && exp) {
+				zr_data_fill_range(want, done, exp, n);
+				compare_chunk(&m, done, exp, buf, n);
+			}
+			done += n;
+		}
 	}
+	zr_proc_put(run, proc);
+	/* The bytes are compared only when the whole read succeeded. */
+	if (!ret && m.any)
+		report_mismatch(ctx, cmd, addr, &m);
 	free(buf);
 	free(exp);
 	return ret;

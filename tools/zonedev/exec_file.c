@@ -64,17 +64,21 @@ int zr_exec_file(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	if (ret)
 		return ret;
 	if (d->kind != ZR_DATA_NONE && d->len) {
-		unsigned char *buf = malloc(d->len);
-		ssize_t n;
+		/* Through a bounded buffer: DATA may be as large as the file. */
+		unsigned char *buf = malloc(ZR_IO_CHUNK);
 
-		if (!buf) {
+		if (!buf)
 			ret = -ENOMEM;
-		} else {
-			zr_data_fill(d, buf);
-			n = zd_tmpfs_write(f, 0, buf, d->len);
-			ret = n < 0 ? (int)n : (uint64_t)n != d->len ? -ENOMEM : 0;
-			free(buf);
+		for (uint64_t done = 0; buf && done < d->len && !ret;) {
+			size_t len = d->len - done < ZR_IO_CHUNK ? (size_t)(d->len - done) : ZR_IO_CHUNK;
+			ssize_t n;
+
+			zr_data_fill_range(d, done, buf, len);
+			n = zd_tmpfs_write(f, done, buf, len);
+			ret = n < 0 ? (int)n : (size_t)n != len ? -ENOMEM : 0;
+			done += len;
 		}
+		free(buf);
 		if (ret) {
 			/* The file exists now but without its data: close and forget it. */
 			zd_fput(f);

@@ -590,6 +590,10 @@ struct zd_file *zr_file_get(struct zr_run *run, int file);
 
 /* Fill @buf with the @d->len bytes @d describes (data.c). */
 void zr_data_fill(const struct zr_data *d, unsigned char *buf);
+/* Fill @buf with bytes [@off, @off + @n) of what @d describes. */
+void zr_data_fill_range(const struct zr_data *d, uint64_t off, unsigned char *buf, size_t n);
+/* Bytes the runner moves per step of a read, write or file fill (a bounded buffer). */
+#define ZR_IO_CHUNK	(64u * 1024)
 
 /* Shared by expect set and expect page (expect.c). */
 void zr_want_str(const struct zr_folio_expect *w, char *buf, size_t len);
