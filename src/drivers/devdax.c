@@ -480,7 +480,7 @@ void zd_devdax_kill(struct zd_devdax *dd)
  */
 static int wait_folios_idle(struct zd_devdax *dd, uint64_t timeout_ns)
 {
-	uint64_t deadline = timeout_ns ? zd_monotonic_ns() + timeout_ns : 0;
+	uint64_t deadline = timeout_ns ? zd_deadline_ns(timeout_ns) : 0;
 	int idle = zd_pgmap_free_refcount(&dd->pgmap);
 	unsigned long step = zd_pgmap_vmemmap_nr(&dd->pgmap);
 	unsigned long pfn = (unsigned long)(dd->start >> ZD_PAGE_SHIFT);

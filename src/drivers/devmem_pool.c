@@ -262,7 +262,7 @@ struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool)
  */
 static int wait_idle(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 {
-	uint64_t deadline = timeout_ns ? zd_monotonic_ns() + timeout_ns : 0;
+	uint64_t deadline = timeout_ns ? zd_deadline_ns(timeout_ns) : 0;
 	int idle = zd_pgmap_free_refcount(&pool->pgmap);
 
 	if (!reclaim_by_refcount(pool))

@@ -56,9 +56,16 @@ static void cond_init_monotonic(pthread_cond_t *c)
 	pthread_condattr_destroy(&a);
 }
 
+uint64_t zd_deadline_ns(uint64_t timeout_ns)
+{
+	uint64_t now = zd_monotonic_ns();
+
+	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
 static struct timespec deadline_after(uint64_t ns)
 {
-	uint64_t t = zd_monotonic_ns() + ns;
+	uint64_t t = zd_deadline_ns(ns);
 	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
 			       .tv_nsec = (long)(t % 1000000000ull) };
 	return ts;

@@ -77,6 +77,8 @@ unsigned long zd_thread_id(void);
 
 /* ---- time, for deadlines only (never for results) ---- */
 uint64_t zd_monotonic_ns(void);
+/* The monotonic time @timeout_ns from now, saturated: a huge timeout never wraps into the past. */
+uint64_t zd_deadline_ns(uint64_t timeout_ns);
 void zd_cpu_relax(void);
 
 #endif /* ZD_SRC_SYNC_H */

@@ -128,13 +128,25 @@ int zr_parse_size_str(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* 100ms, 2s, or a bare number of milliseconds. */
+/*
+ * 100ms, 2s, or a bare number of milliseconds. A duration too long for
+ * 64 bits of nanoseconds saturates (about 584 years: forever).
+ */
 int zr_parse_duration_str(const char *s, uint64_t *ns)
 {
 	const char *end;
 	uint64_t v, mult;
+	int base = parse_number(s, &end, &v);
 
-	if (parse_number(s, &end, &v) != 10)
+	if (base == -ERANGE) {
+		/* more digits than 64 bits hold: saturate too, if the rest is a unit */
+		end = s;
+		while (*end >= '0' && *end <= '9')
+			end++;
+		v = UINT64_MAX;
+		base = 10;
+	}
+	if (base != 10)
 		return -EINVAL;
 	if (!strcmp(end, "ms") || !*end)
 		mult = 1000000ull;
@@ -144,9 +156,7 @@ int zr_parse_duration_str(const char *s, uint64_t *ns)
 		mult = 1000ull;
 	else
 		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*ns = v * mult;
+	*ns = v > UINT64_MAX / mult ? UINT64_MAX : v * mult;
 	return 0;
 }
 

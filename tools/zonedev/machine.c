@@ -119,7 +119,7 @@ void zr_close_device_files(struct zr_run *run)
 
 /*
  * zr_unbind_device - destroy @dev's pool, waiting at most @deadline_ns
- * (0: the --deadline default). -ETIMEDOUT leaves it dying (a later
+ * (0: do not wait, look once). -ETIMEDOUT leaves it dying (a later
  * unbind resumes the wait); -EBUSY if another thread is unbinding it,
  * -ENODEV if it is not bound.
  */
@@ -132,8 +132,9 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 	enum zr_dev_state st;
 	int ret;
 
+	/* The library's 0 means no limit; "do not wait" is the shortest wait it has. */
 	if (!deadline_ns)
-		deadline_ns = run->opts->deadline_ns;
+		deadline_ns = 1;
 	zd_mutex_lock(run->lock);
 	st = d->state;
 	if (st == ZR_DS_BOUND || st == ZR_DS_DYING)
@@ -213,7 +214,7 @@ int zr_exec_unbind(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	int dev = cmd->u.unbind.dev;
-	uint64_t deadline = cmd->u.unbind.deadline_ns ? cmd->u.unbind.deadline_ns :
+	uint64_t deadline = cmd->u.unbind.has_deadline ? cmd->u.unbind.deadline_ns :
 			    run->opts->deadline_ns;
 	int ret = zr_unbind_device(ctx, dev, deadline);
 

@@ -23,7 +23,8 @@ static const char usage_text[] =
 	"  -v                 print each command and its outcome\n"
 	"  --trace FILE       write lifecycle events as Chrome trace JSON (Perfetto)\n"
 	"  --stats            print the machine's counters at the end\n"
-	"  --deadline SECONDS how long unbind waits for held pages (default 10)\n"
+	"  --deadline SECONDS how long unbind waits for held pages (default 10;\n"
+	"                     0: do not wait)\n"
 	"  --fail SPEC        inject failures at a site: page_alloc, pgmap_setup,\n"
 	"                     device_alloc (seeded by the scenario's system seed=)\n"
 	"\n"
@@ -71,6 +72,7 @@ static int read_all(FILE *f, char **out, size_t *lenp)
 	return 0;
 }
 
+/* SECONDS >= 0; 0 is "do not wait"; beyond 2^64 ns it saturates (forever). */
 static int parse_deadline(const char *s, uint64_t *ns)
 {
 	char *end;
@@ -78,10 +80,13 @@ static int parse_deadline(const char *s, uint64_t *ns)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 1e9 || isnan(v))
+	if ((errno && errno != ERANGE) || end == s || *end || isnan(v) || !(v >= 0))
 		return -EINVAL;
-	*ns = (uint64_t)(v * 1e9);
-	return *ns ? 0 : -EINVAL;
+	if (v * 1e9 >= 18446744073709551615.0)
+		*ns = UINT64_MAX;
+	else
+		*ns = (uint64_t)(v * 1e9);
+	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -135,7 +140,7 @@ static int cmd_run(int argc, char **argv)
 			if (trace) {
 				opts.trace_path = val;
 			} else if (parse_deadline(val, &opts.deadline_ns)) {
-				fprintf(stderr, "zonedev run: expected --deadline SECONDS (a positive number), found '%s'\n",
+				fprintf(stderr, "zonedev run: expected --deadline SECONDS (a number >= 0), found '%s'\n",
 					val);
 				return usage(stderr, ZR_EXIT_USAGE);
 			}

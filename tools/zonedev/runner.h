@@ -38,7 +38,7 @@ struct zr_options {
 	bool verbose;			/* -v */
 	bool stats;			/* --stats */
 	const char *trace_path;		/* --trace FILE */
-	uint64_t deadline_ns;		/* --deadline SECONDS */
+	uint64_t deadline_ns;		/* --deadline SECONDS (0: do not wait) */
 	struct zd_fault_attr fault[ZD_FAULT_NR_SITES];	/* --fail SITE:... */
 };
 
@@ -195,7 +195,7 @@ struct zr_cmd {
 			int scheme, check, data;
 		} system;
 		struct { int dev; } device;		/* decl in prog->devices */
-		struct { int dev; uint64_t deadline_ns; } unbind;
+		struct { int dev; uint64_t deadline_ns; bool has_deadline; } unbind;
 		struct { int proc; } process;		/* process, exit */
 		struct { int child, parent; } fork;
 		struct {

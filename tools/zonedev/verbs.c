@@ -132,7 +132,8 @@ static int parse_unbind(struct zr_parser *p, struct zr_cmd *cmd)
 	if (ret)
 		return ret;
 	ret = zr_arg_opts(p, o, NOPTS(o));
-	cmd->u.unbind.deadline_ns = o[0].seen ? o[0].u : 0;	/* 0: --deadline */
+	cmd->u.unbind.has_deadline = o[0].seen;	/* else --deadline */
+	cmd->u.unbind.deadline_ns = o[0].u;	/* 0: do not wait */
 	return ret;
 }
 
