@@ -436,8 +436,27 @@ int zr_run_program(const struct zr_program *prog, const struct zr_options *opts)
 out:
 	if (run.trace)
 		zd_trace_sink_destroy(run.trace);
-	if (run.trace_file)
-		fclose(run.trace_file);
+	if (run.trace_file) {
+		/* A trace that could not be written fails the run (a full disk, /dev/full). */
+		int err = fflush(run.trace_file) ? errno : 0;
+
+		if (!err && ferror(run.trace_file)) {
+			/* stdio kept no errno: one more byte of the broken trace asks again */
+			clearerr(run.trace_file);
+			err = fputc(' ', run.trace_file) == EOF || fflush(run.trace_file) ? errno : EIO;
+			if (!err)
+				err = EIO;
+		}
+
+		if (fclose(run.trace_file) && !err)
+			err = errno;
+		if (err) {
+			fprintf(stderr, "%s: cannot write the trace to %s: %s\n", prog->file,
+				opts->trace_path, strerror(err));
+			if (status == ZR_EXIT_OK)
+				status = ZR_EXIT_FAIL;
+		}
+	}
 	for (d = 0; run.sets && d < prog->names[ZR_SET].n; d++) {
 		free(run.sets[d].v);
 		free(run.sets[d].index);

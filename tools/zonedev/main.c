@@ -37,11 +37,12 @@ static int usage(FILE *f, int status)
 	return status;
 }
 
-/* The whole input, NUL-terminated. */
+/* The whole input, NUL-terminated; a read error is its real errno (EISDIR, EBADF). */
 static int read_all(FILE *f, char **out, size_t *lenp)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
+	int err = 0;
 
 	for (;;) {
 		size_t n;
@@ -57,14 +58,17 @@ static int read_all(FILE *f, char **out, size_t *lenp)
 			}
 			buf = nbuf;
 		}
+		errno = 0;
 		n = fread(buf + len, 1, cap - len, f);
 		len += n;
-		if (n == 0)
+		if (n == 0) {
+			err = errno;
 			break;
+		}
 	}
 	if (ferror(f)) {
 		free(buf);
-		return -EIO;
+		return -(err ? err : EIO);
 	}
 	buf[len] = '\0';
 	*out = buf;

@@ -693,7 +693,7 @@ static int parse_expect_ok(struct zr_parser *p, struct zr_cmd *cmd)
 
 static int parse_expect_error(struct zr_parser *p, struct zr_cmd *cmd)
 {
-	static const char what[] = "an error name (EBUSY, EFAULT, EINVAL, ENOMEM, EPERM, EAGAIN, EOPNOTSUPP, ENODEV, ENOSPC, ETIMEDOUT, ...)";
+	static const char what[] = "an errno name (EBUSY, EFAULT, EINVAL, ENOMEM, ...: any Linux errno name)";
 	struct zr_token *t = zr_peek(p);
 
 	if (!t || t->kind != ZR_TOK_WORD || !(cmd->u.error.err = zr_errno_from_name(t->text)))
