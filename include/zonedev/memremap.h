@@ -106,14 +106,18 @@ int zd_memremap_pages(struct zd_system *sys, struct zd_dev_pagemap *pgmap);
  * wait until the reference count is zero (PRIVATE/COHERENT: every
  * allocated page freed through folio_free), then clear the pfn range and
  * free the memmap after an RCU grace period. Blocks forever if a page is
- * never released (R1.12). Context: may sleep.
+ * never released (R1.12). A pgmap that is not registered (unmapped
+ * already, or its zd_memremap_pages failed) is a misuse, reported as
+ * ZD_MISUSE_BAD_STATE to its system (to stderr, aborting, if it never
+ * reached zd_memremap_pages), and nothing happens. Context: may sleep.
  */
 void zd_memunmap_pages(struct zd_dev_pagemap *pgmap);
 
 /*
  * zd_memunmap_pages_timeout - as zd_memunmap_pages, but give up waiting
  * after @timeout_ns with -ETIMEDOUT; the pgmap stays killed and a later
- * call resumes the wait. 0 when torn down.
+ * call resumes the wait. 0 when torn down; -EINVAL (and a report) if
+ * @pgmap is not registered.
  */
 int zd_memunmap_pages_timeout(struct zd_dev_pagemap *pgmap, uint64_t timeout_ns);
 

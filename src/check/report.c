@@ -58,6 +58,8 @@ void _zd_report_page(struct zd_system *sys, enum zd_misuse kind, const char *rul
 	} else {
 		snprintf(r.dump, sizeof(r.dump), "(no page)");
 	}
+	if (!sys)
+		goto no_callback;	/* misuse of an object no system knows */
 	zd_atomic_fetch_add_relaxed(&sys->st_reports, 1);
 	if (_zd_tracing(sys) && page)
 		_zd_emit(sys, ZD_EV_MISUSE, zd_page_folio(page), 0);
@@ -68,6 +70,7 @@ void _zd_report_page(struct zd_system *sys, enum zd_misuse kind, const char *rul
 		zd_spin_unlock(&sys->report_lock);
 		return;
 	}
+no_callback:
 	fprintf(stderr, "zonedev: BUG: %s%s%s%s: %s\n  %s\n", zd_misuse_name(kind),
 		*r.rule ? " (" : "", r.rule, *r.rule ? ")" : "", r.what, r.dump);
 	abort();

@@ -333,11 +333,13 @@ int zd_memremap_pages(struct zd_system *sys, struct zd_dev_pagemap *pgmap)
 	long refs = 1;		/* the base reference, dropped by the kill */
 	int err, i;
 
+	if (pgmap->registered)
+		return -EBUSY;
+	/* Known from the first call on: a later misuse is reported to this system. */
+	pgmap->sys = sys;
 	err = validate(sys, pgmap);
 	if (err)
 		return err;
-	if (pgmap->registered)
-		return -EBUSY;
 	if (_zd_should_fail(sys, ZD_FAULT_PGMAP_SETUP))
 		return -ENOMEM;
 	done = malloc(sizeof(*done));
@@ -455,8 +457,19 @@ static void pgmap_release(struct zd_dev_pagemap *pgmap)
 
 int zd_memunmap_pages_timeout(struct zd_dev_pagemap *pgmap, uint64_t timeout_ns)
 {
-	if (!pgmap->registered)
+	if (!pgmap->registered) {
+		/*
+		 * Twice, or never registered: Linux would kill a dead (or never
+		 * initialised) percpu_ref and WARN. A pgmap that never reached
+		 * zd_memremap_pages has no system to report to: the report
+		 * then goes to stderr and aborts, as with no report callback.
+		 */
+		_zd_report_page(pgmap->sys, ZD_MISUSE_BAD_STATE, "R1.7", NULL,
+				"memunmap_pages of a pgmap that is not registered (%s)",
+				pgmap->sys ? "already unmapped, or its memremap_pages failed" :
+				"never passed to memremap_pages");
 		return -EINVAL;
+	}
 	if (!pgmap->killed)
 		pgmap_kill(pgmap);
 	if (timeout_ns) {

@@ -379,6 +379,54 @@ static void test_teardown_timed_out(void **state)
 	free(log);
 }
 
+/*
+ * memunmap_pages twice, or on a pgmap whose memremap_pages failed, is a
+ * misuse (Linux would kill a dead percpu_ref and WARN): reported with
+ * -EINVAL, nothing torn down twice.
+ */
+static void test_memunmap_pages_not_registered(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zt_dev *d = &fx->dev[0], *e = &fx->dev[1];
+	const struct zd_report *r;
+
+	zt_dev_create(d, fx->sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB, 0);
+	d->registered = false;
+	zd_memunmap_pages(&d->pgmap);
+	zt_expect_no_reports(&fx->log);
+	zd_memunmap_pages(&d->pgmap);		/* again */
+	ZT_EQ(fx->log.nr, 1);
+	r = &fx->log.r[0];
+	ZT_EQ(r->kind, ZD_MISUSE_BAD_STATE);
+	ZT_TRUE(strstr(r->what, "memunmap_pages of a pgmap that is not registered") != NULL);
+	zt_reports_clear(&fx->log);
+	ZT_EQ(zd_memunmap_pages_timeout(&d->pgmap, 0), -EINVAL);
+	ZT_EQ(zt_reports_count(&fx->log, ZD_MISUSE_BAD_STATE), 1);
+	zt_reports_clear(&fx->log);
+
+	/* A pgmap whose registration failed (its range overlaps a live one). */
+	zt_dev_create(e, fx->sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB, 0);
+	e->registered = false;
+	{
+		struct zd_dev_pagemap bad = e->pgmap;
+
+		memset(&bad, 0, sizeof(bad));
+		bad.type = e->pgmap.type;
+		bad.ops = e->pgmap.ops;
+		bad.owner = e->pgmap.owner;
+		bad.nr_range = 1;
+		bad.ranges[0] = e->pgmap.ranges[0];
+		ZT_NE(zd_memremap_pages(fx->sys, &bad), 0);
+		zt_expect_no_reports(&fx->log);
+		ZT_EQ(zd_memunmap_pages_timeout(&bad, 0), -EINVAL);
+		ZT_EQ(zt_reports_count(&fx->log, ZD_MISUSE_BAD_STATE), 1);
+		zt_reports_clear(&fx->log);
+	}
+	zd_memunmap_pages(&e->pgmap);
+	zt_expect_no_reports(&fx->log);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +452,7 @@ int main(void)
 		ZT_TEST_V(test_teardown_timed_out, private_zero),
 		ZT_TEST_V(test_teardown_timed_out, coherent_zero),
 		ZT_TEST_V(test_teardown_timed_out, p2pdma_zero),
+		ZT_TEST(test_memunmap_pages_not_registered),
 	};
 
 	return cmocka_run_group_tests_name("misuse", tests, NULL, NULL);
