@@ -13,7 +13,10 @@
  * order (0, 9 or 18) and idle at refcount 1. Mapping it goes through the
  * one struct zd_file it owns (the open /dev/daxX.Y); each mapping of a
  * folio adds one reference and one mapcount, so a mapped page has
- * refcount 1 + mappings + GUP references.
+ * refcount 1 + mappings + GUP references. In the legacy scheme (6.14 and
+ * older, L6) mappings are devmap pfn entries holding neither: a mapped page
+ * reads refcount 1, mapcount 0, and only GUP adds references (with a pgmap
+ * reference for the duration of the call, L7).
  */
 #ifndef ZONEDEV_DEVDAX_H
 #define ZONEDEV_DEVDAX_H

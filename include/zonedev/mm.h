@@ -367,8 +367,9 @@ int zd_follow_entry(struct zd_mm *mm, unsigned long addr, zd_pte_t *entry, int *
 
 /*
  * zd_vm_normal_page - the page behind a present entry, or NULL for
- * special entries (pfn maps, the zero page) (vm_normal_page). Device
- * coherent, fs-dax, device-DAX and p2pdma pages are returned (R5.1).
+ * special entries (pfn maps, the zero page) and devmap entries (the legacy
+ * scheme's device DAX, L6) (vm_normal_page). Device coherent, fs-dax,
+ * device-DAX and p2pdma pages mapped with a reference are returned (R5.1).
  */
 struct zd_page *zd_vm_normal_page(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte);
 
@@ -394,6 +395,40 @@ zd_vm_fault_t zd_vmf_insert_pfn(struct zd_vm_fault *vmf, unsigned long pfn, bool
 /* vmf_insert_folio_pmd / _pud: the folio must be exactly PMD / PUD order. */
 zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write);
 zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write);
+
+/*
+ * The pfn_t flags of 6.14 and older: a pfn with both ZD_PFN_DEV and
+ * ZD_PFN_MAP is "devmap" (pfn_t_devmap): ZONE_DEVICE memory with a struct
+ * page, mapped without a reference (legacy scheme, L6).
+ */
+#define ZD_PFN_DEV	(1ul << 0)
+#define ZD_PFN_MAP	(1ul << 1)
+
+/*
+ * vmf_insert_mixed (6.14): map @pfn at vmf->address from vm_page_prot,
+ * never dirtied here. A devmap pfn (@pfn_flags ZD_PFN_DEV | ZD_PFN_MAP)
+ * gets a devmap entry in any VMA; anything else needs VM_MIXEDMAP (or the
+ * zero pfn) and gets a special entry. Neither takes a reference, a mapcount
+ * or an RSS count. An entry already there is left alone. Returns
+ * ZD_VM_FAULT_NOPAGE, SIGBUS (VMA kind, address outside the VMA, no
+ * memmap) or OOM. Context: from ->fault, mmap_lock held.
+ */
+zd_vm_fault_t zd_vmf_insert_mixed(struct zd_vm_fault *vmf, unsigned long pfn,
+				  unsigned long pfn_flags);
+/*
+ * vmf_insert_pfn_pmd / _pud (6.14): a PMD / PUD leaf for @pfn (aligned to
+ * the leaf size) at vmf->address's leaf, devmap for a devmap pfn, else
+ * special (the VMA must then be VM_PFNMAP or VM_MIXEDMAP); no reference,
+ * mapcount or RSS count. With @write young, dirty and writable; else from
+ * vm_page_prot. An entry already there: with @write and the same pfn it
+ * is made young, dirty and writable; otherwise left. Returns
+ * ZD_VM_FAULT_NOPAGE, SIGBUS (leaf not inside the VMA, unaligned pfn,
+ * VMA kind) or FALLBACK (a page table is there).
+ */
+zd_vm_fault_t zd_vmf_insert_pfn_pmd(struct zd_vm_fault *vmf, unsigned long pfn,
+				    unsigned long pfn_flags, bool write);
+zd_vm_fault_t zd_vmf_insert_pfn_pud(struct zd_vm_fault *vmf, unsigned long pfn,
+				    unsigned long pfn_flags, bool write);
 
 /* ---- mapcounts ---- */
 

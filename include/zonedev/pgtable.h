@@ -6,7 +6,7 @@
  * include/linux/swapops.h (softleaf entries). Four levels of 512 entries
  * (PGD, PUD, PMD, PTE), 48-bit addresses. An entry is 64 bits:
  *
- *   present:     pfn << 12 | PRESENT [| WRITE | YOUNG | DIRTY | SPECIAL]
+ *   present:     pfn << 12 | PRESENT [| WRITE | YOUNG | DIRTY | SPECIAL | DEVMAP]
  *                at PMD/PUD level a leaf also has HUGE; otherwise the entry
  *                points to the next table (its address | PRESENT).
  *   PROT_NONE:   like present but PROTNONE instead of PRESENT (mapped,
@@ -15,7 +15,11 @@
  *                read/write, device-exclusive, migration read/read-
  *                exclusive/write. 0 is "none".
  *
- * There is no devmap bit: device pages are found through vm_normal_page.
+ * Device pages are found through vm_normal_page. Only the legacy scheme's
+ * device DAX (6.14 and older) maps with DEVMAP: a pfn entry with a struct
+ * page that holds no reference and no mapcount, for which vm_normal_page
+ * returns NULL and GUP takes a pgmap reference (semantics L6, L7). x86 also
+ * sets SPECIAL in a devmap PTE; the model keeps the two bits apart.
  */
 #ifndef ZONEDEV_PGTABLE_H
 #define ZONEDEV_PGTABLE_H
@@ -40,6 +44,7 @@ typedef uint64_t zd_pte_t;	/* the value of an entry at any level */
 #define ZD_PTE_HUGE		(1ull << 7)	/* leaf at PMD/PUD level */
 #define ZD_PTE_SPECIAL		(1ull << 9)	/* no struct page behind it (pfnmap, zero page) */
 #define ZD_PTE_PROTNONE		(1ull << 10)
+#define ZD_PTE_DEVMAP		(1ull << 11)	/* legacy scheme: devmap pfn entry */
 #define ZD_PTE_PFN_MASK		0x000ffffffffff000ull
 
 /* Non-present entry types (bits 1..5 of a non-present entry). */
@@ -62,6 +67,7 @@ static inline bool zd_pte_write(zd_pte_t e) { return e & ZD_PTE_WRITE; }
 static inline bool zd_pte_dirty(zd_pte_t e) { return e & ZD_PTE_DIRTY; }
 static inline bool zd_pte_young(zd_pte_t e) { return e & ZD_PTE_YOUNG; }
 static inline bool zd_pte_special(zd_pte_t e) { return e & ZD_PTE_SPECIAL; }
+static inline bool zd_pte_devmap(zd_pte_t e) { return zd_pte_present(e) && (e & ZD_PTE_DEVMAP); }
 static inline bool zd_pte_huge(zd_pte_t e) { return zd_pte_present(e) && (e & ZD_PTE_HUGE); }
 static inline unsigned long zd_pte_pfn(zd_pte_t e) { return (unsigned long)((e & ZD_PTE_PFN_MASK) >> 12); }
 static inline zd_pte_t zd_pfn_pte(unsigned long pfn, zd_pte_t bits)

@@ -227,7 +227,7 @@ static void count_table(struct map_counts *m, struct zd_pgtable *t, enum zd_pt_l
 			count_table(m, _zd_entry_table(e), lvl - 1);
 			continue;
 		}
-		if (zd_pte_present(e) && !zd_pte_special(e))
+		if (zd_pte_present(e) && !zd_pte_special(e) && !zd_pte_devmap(e))
 			pfn = zd_pte_pfn(e);
 		else if (zd_is_device_private_entry(e) || zd_is_device_exclusive_entry(e))
 			pfn = zd_swp_offset(e);

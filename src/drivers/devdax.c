@@ -8,7 +8,9 @@
  * pieces of drivers/dax/bus.c and drivers/dax/super.c it lives by
  * (devm_create_dev_dax and dev_dax_probe's memremap, kill_dev_dax,
  * unregister_dev_dax; dax_read_lock and kill_dax). Semantics §9, R11.4,
- * R1.13.
+ * R1.13. In the legacy scheme the faults map as 6.14 and older did:
+ * devmap pfn entries through vmf_insert_mixed and vmf_insert_pfn_pmd/pud,
+ * no reference and no mapcount per mapping (L6).
  *
  * Objects and lifetimes:
  *
@@ -242,6 +244,12 @@ static struct zd_folio *fault_folio(struct zd_devdax *dd, unsigned long pgoff, u
 	return zd_page_folio(page);
 }
 
+/* The legacy scheme maps devmap pfns without references (6.14 and older, L6). */
+static bool legacy_devmap(const struct zd_devdax *dd)
+{
+	return dd->sys->opts.scheme == ZD_SCHEME_ONE;
+}
+
 /* __dev_dax_pte_fault(). */
 static zd_vm_fault_t dev_dax_pte_fault(struct dax_inode *inode, struct zd_devdax *dd,
 				       struct zd_vm_fault *vmf)
@@ -257,6 +265,8 @@ static zd_vm_fault_t dev_dax_pte_fault(struct dax_inode *inode, struct zd_devdax
 	if (!folio)
 		return ZD_VM_FAULT_SIGBUS;
 	dax_set_mapping(inode, folio, vmf->pgoff);
+	if (legacy_devmap(dd))
+		return zd_vmf_insert_mixed(vmf, zd_folio_pfn(folio), ZD_PFN_DEV | ZD_PFN_MAP);
 	return zd_vmf_insert_page_mkwrite(vmf, &folio->page, vmf->flags & ZD_FAULT_FLAG_WRITE);
 }
 
@@ -284,6 +294,13 @@ static zd_vm_fault_t dev_dax_huge_level_fault(struct dax_inode *inode, struct zd
 	if (!folio)
 		return ZD_VM_FAULT_SIGBUS;
 	dax_set_mapping(inode, folio, pgoff);
+	if (legacy_devmap(dd)) {
+		unsigned long pfn = zd_folio_pfn(folio), f = ZD_PFN_DEV | ZD_PFN_MAP;
+		bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
+
+		return order == ZD_PMD_ORDER ? zd_vmf_insert_pfn_pmd(vmf, pfn, f, write) :
+					       zd_vmf_insert_pfn_pud(vmf, pfn, f, write);
+	}
 	if (order == ZD_PMD_ORDER)
 		return zd_vmf_insert_folio_pmd(vmf, folio, vmf->flags & ZD_FAULT_FLAG_WRITE);
 	return zd_vmf_insert_folio_pud(vmf, folio, vmf->flags & ZD_FAULT_FLAG_WRITE);

@@ -7,6 +7,9 @@
  * check_vma_flags (R4.7-R4.9), follow_page_mask down to follow_page_pte
  * and the huge-leaf followers (§4.2), faultin_page, __get_user_pages,
  * and __gup_longterm_locked with the longterm-pinnable check (R4.10).
+ * Devmap entries (the legacy scheme's device DAX) are followed as 6.14's
+ * follow_page_pte and follow_devmap_pmd/pud did: a page reference plus a
+ * pgmap reference cached for the whole call (L7).
  * The lockless fast path is in gup_fast.c.
  *
  * Locking, as in Linux: the caller holds mmap_lock for read; a PTE is
@@ -532,7 +535,7 @@ static void touch_folio(struct zd_folio *folio, zd_pte_t e, unsigned int flags)
  */
 static int follow_page_pte(struct zd_vm_area_struct *vma, unsigned long addr,
 			   _Atomic zd_pte_t *pmdp, zd_pte_t pmdval, unsigned int flags,
-			   struct zd_page **pagep)
+			   struct zd_dev_pagemap **pgmap, struct zd_page **pagep)
 {
 	struct zd_mm *mm = vma->vm_mm;
 	_Atomic zd_pte_t *ptep = &_zd_entry_table(pmdval)->ent[_zd_level_index(addr, ZD_LVL_PTE)];
@@ -559,7 +562,13 @@ static int follow_page_pte(struct zd_vm_area_struct *vma, unsigned long addr,
 		page = NULL;	/* write fault: break COW */
 		goto out;
 	}
-	if (!page) {
+	if (!page && zd_pte_devmap(pte) && (flags & (ZD_FOLL_GET | ZD_FOLL_PIN))) {
+		/* Only with a reference: the page is valid while the pgmap is held. */
+		*pgmap = _zd_get_dev_pagemap_cached(mm->sys, zd_pte_pfn(pte), *pgmap);
+		if (!*pgmap)
+			goto no_page;
+		page = zd_pfn_to_page(mm->sys, zd_pte_pfn(pte));
+	} else if (!page) {
 		if (flags & ZD_FOLL_DUMP) {
 			ret = -EFAULT;	/* no special pages in core dumps */
 			goto out;
@@ -603,13 +612,52 @@ no_page:
 }
 
 /*
+ * follow_devmap_pmd / follow_devmap_pud (6.14 and older, L7): the one page
+ * at @addr of a devmap leaf @e, with a reference (only with GET or PIN:
+ * else -EEXIST) and the pgmap held in *@pgmap until the GUP call returns
+ * (-EFAULT if the pgmap is dying). Unlike a refcounted leaf it is taken
+ * page by page. Context: the leaf's lock held; the caller checked write.
+ */
+static int follow_devmap_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
+			      _Atomic zd_pte_t *slot, zd_pte_t e, unsigned long size,
+			      unsigned int flags, struct zd_dev_pagemap **pgmap,
+			      struct zd_page **pagep)
+{
+	struct zd_system *sys = vma->vm_mm->sys;
+	unsigned long pfn = zd_pte_pfn(e) + ((addr & (size - 1)) >> ZD_PAGE_SHIFT);
+	struct zd_page *page;
+	int ret;
+
+	if (flags & ZD_FOLL_TOUCH) {
+		/* touch_pmd()/touch_pud() */
+		zd_pte_t t = zd_pte_mkyoung(e);
+
+		if (flags & ZD_FOLL_WRITE)
+			t = zd_pte_mkdirty(t);
+		if (t != e)
+			_zd_set_entry(slot, t);
+	}
+	if (!(flags & (ZD_FOLL_GET | ZD_FOLL_PIN)))
+		return -EEXIST;
+	*pgmap = _zd_get_dev_pagemap_cached(sys, pfn, *pgmap);
+	if (!*pgmap)
+		return -EFAULT;
+	page = zd_pfn_to_page(sys, pfn);
+	ret = _zd_try_grab_folio(zd_page_folio(page), 1, flags);
+	if (!ret)
+		*pagep = page;
+	return ret;
+}
+
+/*
  * follow_huge_pmd / follow_huge_pud: a leaf at @lvl. The whole leaf is
  * found at once: *page_mask covers it and the folio is grabbed once
  * (the caller grabs the other subpages it uses). Context: RCU read side.
  */
 static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 			    _Atomic zd_pte_t *slot, enum zd_pt_level lvl, unsigned int flags,
-			    unsigned long *page_mask, struct zd_page **pagep)
+			    struct zd_dev_pagemap **pgmap, unsigned long *page_mask,
+			    struct zd_page **pagep)
 {
 	struct zd_mm *mm = vma->vm_mm;
 	struct zd_spinlock *ptl = _zd_huge_lockptr(mm);
@@ -629,7 +677,7 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 		zd_spin_unlock(ptl);
 		/* Split meanwhile: a PMD now points to a PTE table. */
 		if (lvl == ZD_LVL_PMD)
-			return follow_page_pte(vma, addr, slot, e, flags, pagep);
+			return follow_page_pte(vma, addr, slot, e, flags, pgmap, pagep);
 		return 0;	/* a PUD split: the fault finds it mapped, then retry */
 	}
 	if (zd_pte_protnone(e) && !can_follow_protnone(vma, flags)) {
@@ -640,6 +688,11 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 	if ((flags & ZD_FOLL_WRITE) && !can_follow_write(e, page, vma, flags)) {
 		zd_spin_unlock(ptl);
 		return 0;
+	}
+	if (!page && zd_pte_devmap(e)) {
+		ret = follow_devmap_leaf(vma, addr, slot, e, size, flags, pgmap, pagep);
+		zd_spin_unlock(ptl);
+		return ret;
 	}
 	if (!page && lvl == ZD_LVL_PMD && _zd_is_huge_zero_pmd(mm, e)) {
 		/* follow_huge_pmd(): the huge zero folio is followed, not dumped. */
@@ -685,7 +738,8 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
  * errors as follow_page_pte. Context: mmap_lock held.
  */
 static int follow_page_mask(struct zd_vm_area_struct *vma, unsigned long addr,
-			    unsigned int flags, unsigned long *page_mask, struct zd_page **pagep)
+			    unsigned int flags, struct zd_dev_pagemap **pgmap,
+			    unsigned long *page_mask, struct zd_page **pagep)
 {
 	struct zd_mm *mm = vma->vm_mm;
 	_Atomic zd_pte_t *pudp, *pmdp;
@@ -703,7 +757,7 @@ static int follow_page_mask(struct zd_vm_area_struct *vma, unsigned long addr,
 	if (!zd_pte_present(e))
 		goto no_table;
 	if (zd_pte_huge(e)) {
-		ret = follow_huge_leaf(vma, addr, pudp, ZD_LVL_PUD, flags, page_mask, pagep);
+		ret = follow_huge_leaf(vma, addr, pudp, ZD_LVL_PUD, flags, pgmap, page_mask, pagep);
 		goto out;
 	}
 	pmdp = &_zd_entry_table(e)->ent[_zd_level_index(addr, ZD_LVL_PMD)];
@@ -711,9 +765,9 @@ static int follow_page_mask(struct zd_vm_area_struct *vma, unsigned long addr,
 	if (!zd_pte_present(e))
 		goto no_table;	/* none, or a device-private / migration PMD entry */
 	if (!zd_pte_huge(e))
-		ret = follow_page_pte(vma, addr, pmdp, e, flags, pagep);
+		ret = follow_page_pte(vma, addr, pmdp, e, flags, pgmap, pagep);
 	else
-		ret = follow_huge_leaf(vma, addr, pmdp, ZD_LVL_PMD, flags, page_mask, pagep);
+		ret = follow_huge_leaf(vma, addr, pmdp, ZD_LVL_PMD, flags, pgmap, page_mask, pagep);
 out:
 	zd_rcu_read_unlock();
 	return ret;
@@ -772,6 +826,7 @@ static long __get_user_pages(struct zd_mm *mm, unsigned long start, unsigned lon
 			     unsigned int flags, struct zd_page **pages)
 {
 	struct zd_vm_area_struct *vma = NULL;
+	struct zd_dev_pagemap *pgmap = NULL;	/* follow_page_context.pgmap */
 	long ret = 0, i = 0;
 
 	if (!nr_pages)
@@ -794,7 +849,7 @@ static long __get_user_pages(struct zd_mm *mm, unsigned long start, unsigned lon
 				break;
 		}
 retry:
-		ret = follow_page_mask(vma, start, flags, &page_mask, &page);
+		ret = follow_page_mask(vma, start, flags, &pgmap, &page_mask, &page);
 		if ((!ret && !page) || ret == -EMLINK) {
 			if (++faults > GUP_MAX_FAULTS_PER_PAGE) {
 				zd_pte_t e = 0;
@@ -843,6 +898,7 @@ retry:
 		start += page_increm << ZD_PAGE_SHIFT;
 		nr_pages -= page_increm;
 	} while (nr_pages);
+	zd_put_dev_pagemap(pgmap);
 	return i ? i : ret;
 }
 

@@ -18,6 +18,12 @@
  * frees page-table pages after an RCU grace period (src/mm/pgtable.c), so
  * the walk runs inside zd_rcu_read_lock() and the rest is left to the
  * re-checks, as in Linux.
+ *
+ * Devmap entries (the legacy scheme's device DAX) take 6.14's devmap
+ * branches: a live pgmap reference while each page is grabbed (dropped
+ * before returning), everything taken from the range given back if the
+ * pgmap is dying (gup_fast_undo_dev_pagemap), and FOLL_LONGTERM left to
+ * the slow path (L7).
  */
 #include <errno.h>
 
@@ -199,6 +205,17 @@ static unsigned long addr_end(unsigned long addr, unsigned long end, unsigned lo
 	return next - 1 < end - 1 ? next : end;
 }
 
+/* gup_fast_undo_dev_pagemap(): give back the pages taken since @nr_start. */
+static void undo_dev_pagemap(struct gup_fast_walk *w, unsigned long nr_start)
+{
+	while (w->nr > nr_start) {
+		struct zd_folio *folio = zd_page_folio(w->pages[--w->nr]);
+
+		zd_page_clear_flag(&folio->page, ZD_PG_referenced);
+		_zd_gup_put_folio(folio, 1, w->flags);
+	}
+}
+
 /*
  * gup_fast_pte_range: the PTEs of [addr, end) in the table @pmd points to.
  * Stops (false) at the first entry the fast path cannot take.
@@ -207,6 +224,9 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, zd_pte_t pmd, _Atomic zd
 			       unsigned long addr, unsigned long end)
 {
 	struct zd_pgtable *pt = _zd_entry_table(pmd);
+	struct zd_dev_pagemap *pgmap = NULL;
+	unsigned long nr_start = w->nr;
+	bool ret = false;
 
 	do {
 		_Atomic zd_pte_t *ptep = &pt->ent[_zd_level_index(addr, ZD_LVL_PTE)];
@@ -219,19 +239,28 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, zd_pte_t pmd, _Atomic zd
 		 * on the VMA's permissions (and NUMA hinting).
 		 */
 		if (zd_pte_protnone(pte))
-			return false;
+			goto out;
 		/* Also rejects none, device-private, exclusive and migration entries. */
 		if (!access_permitted(pte, w->flags))
-			return false;
-		if (zd_pte_special(pte))
-			return false;
+			goto out;
+		if (zd_pte_devmap(pte)) {
+			if (zd_unlikely(w->flags & ZD_FOLL_LONGTERM))
+				goto out;
+			pgmap = _zd_get_dev_pagemap_cached(w->mm->sys, zd_pte_pfn(pte), pgmap);
+			if (zd_unlikely(!pgmap)) {
+				undo_dev_pagemap(w, nr_start);
+				goto out;
+			}
+		} else if (zd_pte_special(pte)) {
+			goto out;
+		}
 		page = zd_pfn_to_page(w->mm->sys, zd_pte_pfn(pte));
 		if (!page)
-			return false;
+			goto out;
 
 		folio = try_grab_folio_fast(page, 1, w->flags);
 		if (!folio)
-			return false;
+			goto out;
 		/*
 		 * R4.13: the PMD re-check catches a PTE table being freed or
 		 * collapsed under us (B4), the PTE re-check an unmap, a
@@ -251,8 +280,48 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, zd_pte_t pmd, _Atomic zd
 		continue;
 put:
 		_zd_gup_put_folio(folio, 1, w->flags);
-		return false;
+		goto out;
 	} while (addr += ZD_PAGE_SIZE, addr != end);
+	ret = true;
+out:
+	zd_put_dev_pagemap(pgmap);
+	return ret;
+}
+
+/*
+ * gup_fast_devmap_pmd_leaf / _pud_leaf (6.14 and older): each page of
+ * [addr, end) of a devmap leaf grabbed under its pgmap reference, then the
+ * leaf re-checked; on any failure everything taken here is given back.
+ */
+static bool gup_fast_devmap_leaf(struct gup_fast_walk *w, zd_pte_t orig, _Atomic zd_pte_t *slot,
+				 unsigned long size, unsigned long addr, unsigned long end)
+{
+	unsigned long pfn = zd_pte_pfn(orig) + ((addr & (size - 1)) >> ZD_PAGE_SHIFT);
+	unsigned long nr_start = w->nr;
+	struct zd_dev_pagemap *pgmap = NULL;
+
+	do {
+		struct zd_page *page;
+		struct zd_folio *folio;
+
+		pgmap = _zd_get_dev_pagemap_cached(w->mm->sys, pfn, pgmap);
+		page = pgmap ? zd_pfn_to_page(w->mm->sys, pfn) : NULL;
+		folio = page ? try_grab_folio_fast(page, 1, w->flags) : NULL;
+		if (!folio) {
+			undo_dev_pagemap(w, nr_start);
+			break;
+		}
+		folio_set_referenced(folio);
+		w->pages[w->nr++] = page;
+		pfn++;
+	} while (addr += ZD_PAGE_SIZE, addr != end);
+	zd_put_dev_pagemap(pgmap);
+	if (addr != end)
+		return false;
+	if (zd_unlikely(_zd_read_entry(slot) != orig)) {
+		undo_dev_pagemap(w, nr_start);
+		return false;
+	}
 	return true;
 }
 
@@ -272,6 +341,11 @@ static bool gup_fast_huge_leaf(struct gup_fast_walk *w, zd_pte_t orig, _Atomic z
 		return false;
 	if (zd_pte_special(orig))
 		return false;
+	if (zd_pte_devmap(orig)) {
+		if (zd_unlikely(w->flags & ZD_FOLL_LONGTERM))
+			return false;
+		return gup_fast_devmap_leaf(w, orig, slot, size, addr, end);
+	}
 	head = zd_pfn_to_page(w->mm->sys, zd_pte_pfn(orig));
 	if (!head)
 		return false;

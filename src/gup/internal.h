@@ -53,6 +53,23 @@ static inline bool _zd_folio_is_p2pdma(const struct zd_folio *folio)
 }
 
 /*
+ * get_dev_pagemap() with a cached pgmap (6.14 and older, for devmap
+ * entries, L7): @pgmap is kept if it covers @pfn, else put, and a live
+ * reference on @pfn's pgmap is taken. NULL if there is none or it is dying.
+ */
+static inline struct zd_dev_pagemap *_zd_get_dev_pagemap_cached(struct zd_system *sys,
+								 unsigned long pfn,
+								 struct zd_dev_pagemap *pgmap)
+{
+	if (pgmap) {
+		if (zd_pgmap_pfn_valid(pgmap, pfn))
+			return pgmap;
+		zd_put_dev_pagemap(pgmap);
+	}
+	return zd_get_dev_pagemap(sys, pfn);
+}
+
+/*
  * gup_must_unshare - must a read-only @page be unshared (FAULT_FLAG_UNSHARE)
  * before this GUP may take it? Only for PIN without WRITE: an anonymous
  * page that is not PG_anon_exclusive, or (LONGTERM only) any non-anonymous

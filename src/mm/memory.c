@@ -7,9 +7,10 @@
  * do_wp_page with wp_can_reuse_anon_folio and wp_page_copy, the
  * device-private branch of do_swap_page, remove_device_exclusive_entry
  * with restore_exclusive_pte, vm_normal_page,
- * vmf_insert_page_mkwrite) and mm/huge_memory.c
- * (do_huge_pmd_anonymous_page, do_huge_pmd_wp_page,
- * vmf_insert_folio_pmd/pud). No TLB, swap or NUMA placement.
+ * vmf_insert_page_mkwrite, and 6.14's vmf_insert_mixed) and
+ * mm/huge_memory.c (do_huge_pmd_anonymous_page, do_huge_pmd_wp_page,
+ * vmf_insert_folio_pmd/pud, and 6.14's vmf_insert_pfn_pmd/pud). No TLB,
+ * swap or NUMA placement.
  */
 #include <string.h>
 
@@ -43,7 +44,8 @@ struct zd_page *zd_vm_normal_page(struct zd_vm_area_struct *vma, unsigned long a
 	struct zd_page *page;
 
 	(void)addr;
-	if (!zd_pte_present(pte) || zd_pte_special(pte))
+	/* A devmap entry has a page but holds no reference for it (L6). */
+	if (!zd_pte_present(pte) || zd_pte_special(pte) || zd_pte_devmap(pte))
 		return NULL;
 	page = zd_pfn_to_page(vma->vm_mm->sys, zd_pte_pfn(pte));
 	if (!page)
@@ -862,4 +864,85 @@ zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *
 zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
 {
 	return insert_folio_huge(vmf, folio, write, ZD_LVL_PUD);
+}
+
+/* ---- the legacy scheme's pfn inserts (6.14 and older) ---- */
+
+static bool pfn_devmap(unsigned long pfn_flags)
+{
+	return (pfn_flags & (ZD_PFN_DEV | ZD_PFN_MAP)) == (ZD_PFN_DEV | ZD_PFN_MAP);
+}
+
+zd_vm_fault_t zd_vmf_insert_mixed(struct zd_vm_fault *vmf, unsigned long pfn,
+				  unsigned long pfn_flags)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	bool devmap = pfn_devmap(pfn_flags);
+	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG;
+
+	/* vm_mixed_ok() */
+	if (!(vma->vm_flags & ZD_VM_MIXEDMAP) && !devmap && pfn != _zd_zero_pfn(vma->vm_mm))
+		return ZD_VM_FAULT_SIGBUS;
+	if (vmf->address < vma->vm_start || vmf->address >= vma->vm_end ||
+	    !zd_pfn_to_page(vma->vm_mm->sys, pfn))
+		return ZD_VM_FAULT_SIGBUS;
+	if (vm_page_prot_write(vma) && pfn != _zd_zero_pfn(vma->vm_mm))
+		bits |= ZD_PTE_WRITE;
+	/* insert_pfn(): no reference, no mapcount, no RSS (L6, R12.16) */
+	return insert_pte(vmf, pfn, bits | (devmap ? ZD_PTE_DEVMAP : ZD_PTE_SPECIAL), NULL, false);
+}
+
+/* insert_pfn_pmd() / insert_pfn_pud(). */
+static zd_vm_fault_t insert_pfn_huge(struct zd_vm_fault *vmf, unsigned long pfn,
+				     unsigned long pfn_flags, bool write, enum zd_pt_level lvl)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long size = lvl == ZD_LVL_PMD ? ZD_PMD_SIZE : ZD_PUD_SIZE;
+	bool devmap = pfn_devmap(pfn_flags);
+	_Atomic zd_pte_t *slot;
+	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_HUGE;
+
+	/* Linux BUG()s on the VMA kind; the model refuses. */
+	if ((!devmap && !(vma->vm_flags & (ZD_VM_PFNMAP | ZD_VM_MIXEDMAP))) ||
+	    !huge_fits(vma, vmf->address, size) || (pfn & ((size >> ZD_PAGE_SHIFT) - 1)) ||
+	    !zd_pfn_to_page(mm->sys, pfn))
+		return ZD_VM_FAULT_SIGBUS;
+	bits |= devmap ? ZD_PTE_DEVMAP : ZD_PTE_SPECIAL;
+	if (write && (vma->vm_flags & ZD_VM_WRITE))
+		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	else if (vm_page_prot_write(vma))
+		bits |= ZD_PTE_WRITE;
+	slot = _zd_walk(mm, vmf->address, lvl, true);
+	if (!slot)
+		return ZD_VM_FAULT_FALLBACK;
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(slot);
+	if (zd_pte_none(e)) {
+		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
+	} else if (zd_pte_huge(e)) {
+		if (write && zd_pte_pfn(e) == pfn) {
+			e |= ZD_PTE_YOUNG | ZD_PTE_DIRTY;
+			if (vma->vm_flags & ZD_VM_WRITE)
+				e |= ZD_PTE_WRITE;
+			_zd_set_entry(slot, e);
+		}
+	} else {
+		zd_spin_unlock(&mm->page_table_lock);
+		return ZD_VM_FAULT_FALLBACK;	/* a table is there already */
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	return ZD_VM_FAULT_NOPAGE;
+}
+
+zd_vm_fault_t zd_vmf_insert_pfn_pmd(struct zd_vm_fault *vmf, unsigned long pfn,
+				    unsigned long pfn_flags, bool write)
+{
+	return insert_pfn_huge(vmf, pfn, pfn_flags, write, ZD_LVL_PMD);
+}
+
+zd_vm_fault_t zd_vmf_insert_pfn_pud(struct zd_vm_fault *vmf, unsigned long pfn,
+				    unsigned long pfn_flags, bool write)
+{
+	return insert_pfn_huge(vmf, pfn, pfn_flags, write, ZD_LVL_PUD);
 }

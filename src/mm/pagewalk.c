@@ -130,8 +130,16 @@ int zd_follow_page(struct zd_vm_area_struct *vma, unsigned long addr, unsigned i
 	if (addr < vma->vm_start || addr >= vma->vm_end)
 		return -EFAULT;
 	folio = zd_folio_walk_start(&fw, vma, addr, flags & ZD_FW_ZEROPAGE);
-	if (!folio)
+	if (!folio) {
+		zd_pte_t e = 0;
+		int lvl = 0;
+
+		/* 6.0 refused a devmap entry (no struct page reference) under FOLL_LRU too. */
+		if ((flags & ZD_FW_LRU) && zd_follow_entry(vma->vm_mm, addr, &e, &lvl) > 0 &&
+		    zd_pte_devmap(e))
+			return -EEXIST;
 		return -ENOENT;
+	}
 	page = fw.page;
 	/* The entry holds a reference and we hold its lock: a plain get is safe. */
 	if (flags & ZD_FW_GET)

@@ -146,7 +146,8 @@ static void unmap_one_entry(struct zd_vm_area_struct *vma, struct zd_folio *foli
 	zd_pte_t e = _zd_read_entry(slot);
 	unsigned long pfn;
 
-	if (zd_pte_none(e) || (zd_pte_present(e) && zd_pte_special(e)))
+	/* Special and devmap entries hold neither mapcount nor reference. */
+	if (zd_pte_none(e) || (zd_pte_present(e) && (zd_pte_special(e) || zd_pte_devmap(e))))
 		return;
 	if (!zd_pte_present(e) && !zd_is_device_private_entry(e) && !zd_is_device_exclusive_entry(e))
 		return;	/* migration entries hold nothing */
