@@ -7,7 +7,6 @@
  * get_user_pages_remote, FOLL_REMOTE -> FAULT_FLAG_REMOTE).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,9 +161,9 @@ static void *writer_fn(void *arg)
 static int write_with_deadline(struct zd_mm *mm, unsigned long addr)
 {
 	struct writer w = { .mm = mm, .addr = addr };
-	pthread_t t;
+	struct zd_thread *t;
 
-	ZT_EQ(pthread_create(&t, NULL, writer_fn, &w), 0);
+	ZT_EQ(zd_thread_create(&t, writer_fn, &w), 0);
 	for (int ms = 0; !zd_atomic_load_acquire(&w.done); ms++) {
 		if (ms > 20000) {
 			print_message("zd_cpu_write still retrying after 20 s\n");
@@ -172,7 +171,7 @@ static int write_with_deadline(struct zd_mm *mm, unsigned long addr)
 		}
 		zt_sleep_ms(1);
 	}
-	pthread_join(t, NULL);
+	zd_thread_join(t);
 	return w.ret;
 }
 
