@@ -236,10 +236,14 @@ struct zd_system *zd_mm_system(const struct zd_mm *mm);
 /*
  * zd_fork - dup_mm: a child with a copy of every VMA (VM_DONTCOPY ones
  * left out) and the kernel's page-table copy rules: anonymous COW
- * (both sides write-protected), pages that may be DMA-pinned copied
- * eagerly, shared mappings shared, device-private entries made read-only
- * on both sides (R6.4). 0 or -ENOMEM. Context: takes @parent's mmap_lock
- * for write.
+ * (both sides write-protected); in an mm where a FOLL_PIN GUP ever ran,
+ * exclusive anonymous pages that may be DMA-pinned copied eagerly (a
+ * PMD-mapped THP split first, its pages copied one by one); page tables
+ * of VM_PFNMAP/VM_MIXEDMAP mappings copied, other shared mappings left to
+ * refault; device-private and migration entries made read-only on both
+ * sides (R6.4); device-exclusive entries made present again first (R6.5).
+ * 0 or -ENOMEM (whatever failed, as dup_mm; also when a device-exclusive
+ * entry's folio is locked). Context: takes @parent's mmap_lock for write.
  */
 int zd_fork(struct zd_mm *parent, struct zd_mm **child);
 

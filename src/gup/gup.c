@@ -910,6 +910,8 @@ static long get_user_pages_locked(struct zd_mm *mm, unsigned long start, unsigne
 
 	if (!nr_pages)
 		return 0;
+	if (flags & ZD_FOLL_PIN)
+		_zd_mm_set_has_pinned_flag(mm);
 	/* Traditionally a pages array implies FOLL_GET (but never with PIN). */
 	if (pages && !(flags & ZD_FOLL_PIN))
 		flags |= ZD_FOLL_GET;

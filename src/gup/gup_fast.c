@@ -480,6 +480,8 @@ static int gup_fast_fallback(struct zd_mm *mm, unsigned long start, unsigned lon
 	unsigned long len, end, nr_pinned;
 	long ret;
 
+	if (flags & ZD_FOLL_PIN)
+		_zd_mm_set_has_pinned_flag(mm);
 	start &= ~(ZD_PAGE_SIZE - 1);
 	if (nr_pages > (~0ul >> ZD_PAGE_SHIFT))
 		return -EOVERFLOW;

@@ -2,13 +2,17 @@
 /*
  * src/mm/fork.c - copying an address space.
  *
- * Models dup_mmap() of kernel/fork.c and copy_page_range() of
- * mm/memory.c: copy_present_pte (COW: both sides write-protected, the
- * anon page shared and no longer exclusive; a page that may be
- * DMA-pinned is copied at once so the pin keeps seeing the parent's page),
- * copy_nonpresent_pte (device-private entries made read-only on both
- * sides, R6.4; migration entries likewise) and copy_huge_pmd. Shared file
- * mappings without anonymous pages are not copied: the child refaults.
+ * Models dup_mmap() of kernel/fork.c (mm/mmap.c in the newest kernels) and
+ * copy_page_range() of mm/memory.c: vma_needs_copy (anonymous memory,
+ * VM_PFNMAP and VM_MIXEDMAP mappings; other file mappings refault),
+ * copy_present_ptes (COW: both sides write-protected, the anon page
+ * shared and no longer exclusive; an exclusive page that may be
+ * DMA-pinned, in an mm that has pinned, is copied at once so the pin
+ * keeps seeing the parent's page: copy_present_page),
+ * copy_nonpresent_pte (device-private and migration entries made readable
+ * on both sides, R6.4; a device-exclusive entry made present again first,
+ * R6.5) and copy_huge_pmd (a maybe-pinned THP is split and its PTEs
+ * copied; a non-anonymous VMA's PMD leaves refault).
  */
 #include <string.h>
 
@@ -17,6 +21,7 @@
 struct copy_ctx {
 	struct zd_vm_area_struct *src, *dst;
 	int err;
+	unsigned long split_addr;	/* -EAGAIN: the PMD leaf to split */
 };
 
 static bool is_cow(const struct zd_vm_area_struct *vma)
@@ -24,85 +29,143 @@ static bool is_cow(const struct zd_vm_area_struct *vma)
 	return (vma->vm_flags & (ZD_VM_SHARED | ZD_VM_MAYWRITE)) == ZD_VM_MAYWRITE;
 }
 
-/* Give the child its own copy of a pinned anonymous page (copy_present_page). */
-static int copy_pinned(struct copy_ctx *c, _Atomic zd_pte_t *dst, unsigned long addr,
-		       struct zd_page *page, zd_pte_t e)
+/*
+ * folio_needs_cow_for_dma(): may the parent have pinned this page? Only
+ * asked in an mm that has pinned: 1024 plain references look the same.
+ */
+static bool needs_cow_for_dma(const struct zd_vm_area_struct *vma, const struct zd_folio *folio)
+{
+	return is_cow(vma) && (zd_atomic_load_acquire(&vma->vm_mm->flags) & ZD_MMF_HAS_PINNED) &&
+	       zd_folio_maybe_dma_pinned(folio);
+}
+
+/* copy_present_page(): the child's own copy of a maybe-pinned anonymous page. */
+static int copy_present_page(struct copy_ctx *c, _Atomic zd_pte_t *dst, unsigned long addr,
+			     struct zd_page *page)
 {
 	struct zd_folio *n = zd_folio_alloc(c->dst->vm_mm->sys, 0, 0);
 	void *from = zd_page_address(page), *to;
+	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_DIRTY;
 
 	if (!n)
 		return -ENOMEM;
 	to = zd_page_address(&n->page);
 	if (from && to)
 		memcpy(to, from, ZD_PAGE_SIZE);
+	/* From the VMA's protection, dirty, writable if the VMA is (maybe_mkwrite). */
+	if (!(c->dst->vm_flags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC)))
+		bits = ZD_PTE_PROTNONE | ZD_PTE_YOUNG | ZD_PTE_DIRTY;
+	else if (c->dst->vm_flags & ZD_VM_WRITE)
+		bits |= ZD_PTE_WRITE;
 	_zd_folio_add_new_anon_rmap(n, c->dst, addr, ZD_LVL_PTE);
 	_zd_add_mm_counter(c->dst->vm_mm, ZD_MM_ANONPAGES, 1);
-	_zd_set_entry(dst, zd_pfn_pte(zd_folio_pfn(n), e & ~ZD_PTE_PFN_MASK & ~ZD_PTE_HUGE));
+	_zd_set_entry(dst, zd_pfn_pte(zd_folio_pfn(n), bits));
 	_zd_folio_add_lru_vma(n, c->dst);
+	return 0;
+}
+
+/*
+ * copy_nonpresent_pte(): 0 when done, -ENOENT when the source entry is
+ * present now (a restored device-exclusive entry) and must be copied as
+ * such, -EBUSY when its folio lock could not be taken.
+ */
+static int copy_nonpresent_pte(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_pte_t *dst,
+			       unsigned long addr)
+{
+	struct zd_mm *smm = c->src->vm_mm, *dmm = c->dst->vm_mm;
+	zd_pte_t e = _zd_read_entry(src);
+	struct zd_folio *folio;
+	struct zd_page *page;
+
+	if (zd_is_device_private_entry(e)) {
+		page = zd_pfn_to_page(smm->sys, zd_swp_offset(e));
+		folio = zd_page_folio(page);
+		zd_folio_get(folio);
+		_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
+		_zd_add_mm_counter(dmm, ZD_MM_ANONPAGES, 1);
+		if (zd_is_writable_device_private_entry(e) && is_cow(c->src)) {
+			e = zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_swp_offset(e));
+			_zd_set_entry(src, e);
+		}
+		/* Device-private pages cannot be pinned: always shared. */
+		zd_page_clear_flag(page, ZD_PG_anon_exclusive);
+	} else if (zd_is_migration_entry(e)) {
+		folio = zd_pfn_folio(smm->sys, zd_swp_offset(e));
+		if (folio)
+			_zd_add_mm_counter(dmm, _zd_mm_counter(c->src, folio), 1);
+		/* Shared from now on: neither side may keep it writable or exclusive. */
+		if (zd_swp_type(e) != ZD_SWP_MIGRATION_READ && is_cow(c->src)) {
+			e = zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_swp_offset(e));
+			_zd_set_entry(src, e);
+		}
+	} else if (zd_is_device_exclusive_entry(e)) {
+		/* try_restore_exclusive_pte(): made exclusive only in COW mappings. */
+		page = zd_pfn_to_page(smm->sys, zd_swp_offset(e));
+		folio = zd_page_folio(page);
+		if (!zd_folio_trylock(folio))
+			return -EBUSY;
+		_zd_restore_exclusive_pte(c->src, folio, page, addr, src);
+		zd_folio_unlock(folio);
+		return -ENOENT;
+	}
+	_zd_set_entry(dst, e);
+	return 0;
+}
+
+/* copy_present_ptes() for one PTE. */
+static int copy_present_pte(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_pte_t *dst,
+			    unsigned long addr)
+{
+	zd_pte_t e = _zd_read_entry(src);
+	struct zd_page *page = zd_vm_normal_page(c->src, addr, e);
+	struct zd_folio *folio;
+
+	if (page) {		/* not the zero page nor a pfn map */
+		folio = zd_page_folio(page);
+		if (zd_folio_test_anon(folio)) {
+			/* folio_try_dup_anon_rmap_pte(): a maybe-pinned exclusive page is copied. */
+			if (zd_page_test_flag(page, ZD_PG_anon_exclusive) &&
+			    needs_cow_for_dma(c->src, folio))
+				return copy_present_page(c, dst, addr, page);
+			zd_page_clear_flag(page, ZD_PG_anon_exclusive);
+		}
+		zd_folio_get(folio);
+		_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
+		_zd_add_mm_counter(c->dst->vm_mm, _zd_mm_counter(c->src, folio), 1);
+	}
+	/* __copy_present_ptes() */
+	if (is_cow(c->src) && zd_pte_write(e)) {
+		e = zd_pte_wrprotect(e);
+		_zd_set_entry(src, e);
+	}
+	if (c->src->vm_flags & ZD_VM_SHARED)
+		e = zd_pte_mkclean(e);
+	_zd_set_entry(dst, zd_pte_mkold(e));
 	return 0;
 }
 
 static int copy_pte(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_pte_t *dst,
 		    unsigned long addr)
 {
-	struct zd_mm *smm = c->src->vm_mm, *dmm = c->dst->vm_mm;
 	zd_pte_t e = _zd_read_entry(src);
-	struct zd_page *page;
-	struct zd_folio *folio;
+	int err;
 
 	if (zd_pte_none(e))
 		return 0;
 	if (!zd_pte_present(e)) {
-		if (zd_is_device_private_entry(e)) {
-			page = zd_pfn_to_page(smm->sys, zd_swp_offset(e));
-			folio = zd_page_folio(page);
-			zd_folio_get(folio);
-			_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
-			_zd_add_mm_counter(dmm, ZD_MM_ANONPAGES, 1);
-			if (zd_is_writable_device_private_entry(e) && is_cow(c->src)) {
-				e = zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_swp_offset(e));
-				_zd_set_entry(src, e);
-			}
-			zd_page_clear_flag(page, ZD_PG_anon_exclusive);
-		} else if (zd_is_migration_entry(e)) {
-			folio = zd_pfn_folio(smm->sys, zd_swp_offset(e));
-			if (folio)
-				_zd_add_mm_counter(dmm, _zd_mm_counter(c->src, folio), 1);
-			if (zd_is_writable_migration_entry(e) && is_cow(c->src)) {
-				e = zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_swp_offset(e));
-				_zd_set_entry(src, e);
-			}
-		} else if (zd_is_device_exclusive_entry(e)) {
-			/* Not created before device-exclusive access exists (HMM). */
-			return -EBUSY;
-		}
-		_zd_set_entry(dst, e);
-		return 0;
+		err = copy_nonpresent_pte(c, src, dst, addr);
+		/* copy_pte_range() gives up on -EBUSY; fork reports -ENOMEM (dup_mm). */
+		if (err != -ENOENT)
+			return err;
 	}
-	page = zd_vm_normal_page(c->src, addr, e);
-	if (!page) {			/* zero page, pfn maps */
-		_zd_set_entry(dst, e);
-		return 0;
-	}
-	folio = zd_page_folio(page);
-	if (zd_folio_test_anon(folio) && zd_page_test_flag(page, ZD_PG_anon_exclusive) &&
-	    zd_folio_maybe_dma_pinned(folio))
-		return copy_pinned(c, dst, addr, page, e);
-	zd_folio_get(folio);
-	_zd_folio_add_rmap(folio, page, ZD_LVL_PTE);
-	_zd_add_mm_counter(dmm, _zd_mm_counter(c->src, folio), 1);
-	if (zd_folio_test_anon(folio))
-		zd_page_clear_flag(page, ZD_PG_anon_exclusive);
-	if (is_cow(c->src) && zd_pte_write(e)) {
-		e = zd_pte_wrprotect(e);
-		_zd_set_entry(src, e);
-	}
-	_zd_set_entry(dst, zd_pte_mkold(e));
-	return 0;
+	return copy_present_pte(c, src, dst, addr);
 }
 
-/* copy_huge_pmd(): share an anonymous THP read-only, or copy it if pinned. */
+/*
+ * copy_huge_pmd(): share an anonymous THP read-only; one that may be
+ * pinned is split instead and its PTEs copied (-EAGAIN: the caller
+ * splits, outside the walk's lock, and walks again).
+ */
 static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_pte_t *dst,
 			 unsigned long addr)
 {
@@ -119,22 +182,14 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 		_zd_set_entry(dst, e);
 		return 0;
 	}
-	folio = zd_page_folio(page);
-	if (zd_folio_test_anon(folio) && zd_folio_maybe_dma_pinned(folio)) {
-		/* Linux splits the PMD and copies each pinned page; copy the folio whole. */
-		struct zd_folio *n = zd_folio_alloc(c->dst->vm_mm->sys, 0, ZD_PMD_ORDER);
-		void *from = zd_page_address(page), *to;
-
-		if (!n)
-			return -ENOMEM;
-		to = zd_page_address(&n->page);
-		if (from && to)
-			memcpy(to, from, ZD_PMD_SIZE);
-		_zd_folio_add_new_anon_rmap(n, c->dst, addr, ZD_LVL_PMD);
-		_zd_add_mm_counter(c->dst->vm_mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
-		_zd_set_entry(dst, zd_pfn_pte(zd_folio_pfn(n), e & ~ZD_PTE_PFN_MASK));
-		_zd_folio_add_lru_vma(n, c->dst);
+	/* A file or device folio: the child refaults it. */
+	if (!zd_vma_is_anonymous(c->dst))
 		return 0;
+	folio = zd_page_folio(page);
+	if (zd_folio_test_anon(folio) && zd_page_test_flag(page, ZD_PG_anon_exclusive) &&
+	    needs_cow_for_dma(c->src, folio)) {
+		c->split_addr = addr;
+		return -EAGAIN;
 	}
 	zd_folio_get(folio);
 	_zd_folio_add_rmap(folio, page, ZD_LVL_PMD);
@@ -148,7 +203,7 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 		e = zd_pte_wrprotect(e);
 		_zd_set_entry(src, e);
 	}
-	_zd_set_entry(dst, e);
+	_zd_set_entry(dst, zd_pte_mkold(e));
 	return 0;
 }
 
@@ -174,10 +229,32 @@ static void copy_leaf(_Atomic zd_pte_t *src, unsigned long addr, enum zd_pt_leve
 	}
 }
 
-/* vma_needs_copy(): shared file mappings refault instead. */
+/* vma_needs_copy(): anonymous memory and pfn/mixed maps; other mappings refault. */
 static bool needs_copy(const struct zd_vm_area_struct *vma)
 {
-	return vma->anon_vma || zd_vma_is_anonymous(vma) || (vma->vm_flags & ZD_VM_PFNMAP);
+	return vma->anon_vma || zd_vma_is_anonymous(vma) ||
+	       (vma->vm_flags & (ZD_VM_PFNMAP | ZD_VM_MIXEDMAP));
+}
+
+/* copy_page_range(), splitting maybe-pinned THPs of the parent on the way. */
+static int copy_page_range(struct zd_vm_area_struct *dst, struct zd_vm_area_struct *src)
+{
+	struct copy_ctx c = { .src = src, .dst = dst };
+	unsigned long start = src->vm_start;
+	_Atomic zd_pte_t *pmd;
+
+	for (;;) {
+		c.err = 0;
+		_zd_walk_leaves(src->vm_mm, start, src->vm_end, copy_leaf, &c);
+		if (c.err != -EAGAIN)
+			return c.err;
+		pmd = _zd_walk(src->vm_mm, c.split_addr, ZD_LVL_PMD, false);
+		if (!pmd || _zd_split_huge_pmd(src, pmd, c.split_addr) ||
+		    zd_pte_huge(_zd_read_entry(pmd)))
+			return -ENOMEM;
+		if (c.split_addr > start)
+			start = c.split_addr;
+	}
 }
 
 void _zd_mm_unmap_all(struct zd_mm *mm);
@@ -199,7 +276,6 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 	zd_smp_mb();
 	for (size_t i = 0; i < parent->nr_vmas && !err; i++) {
 		struct zd_vm_area_struct *src = parent->vmas[i], *dst;
-		struct copy_ctx c;
 
 		if (src->vm_flags & ZD_VM_DONTCOPY)
 			continue;
@@ -209,19 +285,14 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 			break;
 		}
 		dst->vm_flags &= ~ZD_VM_LOCKED;		/* mlock is not inherited */
-		if (!needs_copy(src))
-			continue;
-		c.src = src;
-		c.dst = dst;
-		c.err = 0;
-		_zd_walk_leaves(parent, src->vm_start, src->vm_end, copy_leaf, &c);
-		err = c.err;
+		if (needs_copy(src))
+			err = copy_page_range(dst, src);
 	}
 	zd_atomic_fetch_add_acq_rel(&parent->write_protect_seq, 1u);	/* even again */
 	zd_mmap_write_unlock(parent);
 	if (err) {
 		zd_mm_destroy(child);
-		return err;
+		return -ENOMEM;		/* dup_mm() failed, whatever the reason */
 	}
 	*out = child;
 	return 0;

@@ -81,7 +81,22 @@ struct zd_mm {
 	_Atomic long nr_pgtables;
 	struct zd_list_head mmlist;		/* on sys->mmlist while alive */
 	_Atomic int huge_zero;			/* MMF_HUGE_ZERO_FOLIO: holds the huge zero folio */
+	_Atomic unsigned long flags;		/* ZD_MMF_* (mm->flags) */
 };
+
+/*
+ * MMF_HAS_PINNED: a FOLL_PIN GUP (slow or fast) ran on this mm once. Only
+ * then does fork copy anonymous pages that look pinned (1024 plain
+ * references do too); never cleared, not inherited.
+ */
+#define ZD_MMF_HAS_PINNED	(1ul << 0)
+
+/* mm_set_has_pinned_flag(): set before the pins are taken. */
+static inline void _zd_mm_set_has_pinned_flag(struct zd_mm *mm)
+{
+	if (!(zd_atomic_load_relaxed(&mm->flags) & ZD_MMF_HAS_PINNED))
+		zd_atomic_fetch_or_acq_rel(&mm->flags, ZD_MMF_HAS_PINNED);
+}
 
 enum { ZD_MM_ANONPAGES, ZD_MM_FILEPAGES, ZD_MM_SHMEMPAGES };
 

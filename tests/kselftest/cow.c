@@ -39,8 +39,6 @@
  * XFAIL until then (and XPASS, which fails the run, once fixed).
  */
 static const struct ksft_pending pending[] = {
-	{ "fork() with an iouring fixed buffer ... with THP (*)", "issue 6 item 5",
-	  "fork() copies a pinned THP's PMD whole (copy_huge_pmd -EAGAIN path)" },
 	{ "* ... with partially shared THP (*)", "issue 6 item 16",
 	  "MADV_DONTFORK / MADV_DOFORK are not in the library yet (-EINVAL)" },
 	{ "Basic COW after fork() when collapsing after fork() (lower shared)", "issue 6 item 16",

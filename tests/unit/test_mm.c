@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include <zonedev/mm.h>
+#include <zonedev/gup.h>
 
 #define RW (ZD_PROT_READ | ZD_PROT_WRITE)
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
@@ -244,12 +245,14 @@ static void test_fork_copies_pinned_page(void **state)
 	struct mm_fx *fx = *state;
 	unsigned long a = map_anon(fx, PG);
 	struct zd_folio *pinned;
+	struct zd_page *pin = NULL;
 	struct zd_mm *child;
 	char buf[8];
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "parent", 7), 0);
 	pinned = folio_at(fx, a, NULL);
-	zd_folio_ref_add(pinned, ZD_GUP_PIN_COUNTING_BIAS);	/* what a pin does */
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, 1, ZD_FOLL_WRITE, &pin), 1);
+	ZT_PTR_EQ(zd_page_folio(pin), pinned);
 	ZT_TRUE(zd_folio_maybe_dma_pinned(pinned));
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
 	ZT_TRUE(folio_at(fx, a, NULL) == pinned);
@@ -260,7 +263,7 @@ static void test_fork_copies_pinned_page(void **state)
 	ZT_EQ(strcmp(buf, "parent"), 0);
 	ZT_EQ(zd_cpu_read(child, a, buf, 6), 0);
 	ZT_EQ(strcmp(buf, "child"), 0);
-	zd_folio_put_refs(pinned, ZD_GUP_PIN_COUNTING_BIAS);
+	zd_unpin_user_page(pin);
 	zd_mm_destroy(child);
 }
 
