@@ -460,6 +460,7 @@ out:
 	for (d = 0; run.sets && d < prog->names[ZR_SET].n; d++) {
 		free(run.sets[d].v);
 		free(run.sets[d].index);
+		free(run.sets[d].pages);
 	}
 	free(run.sets);
 	free(run.devs);

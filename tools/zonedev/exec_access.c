@@ -120,6 +120,80 @@ static void report_mismatch(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsign
 		w, f, (unsigned long long)m->ndiff, m->ndiff == 1 ? "" : "s");
 }
 
+/* Print the first difference of `read SET`'s bytes. */
+static void report_set_mismatch(struct zr_ctx *ctx, const struct zr_cmd *cmd, uint64_t off,
+				const struct mismatch *m)
+{
+	char w[3 * 16 + 1] = "", f[3 * 16 + 1] = "";
+
+	for (size_t i = 0; i < m->shown; i++) {
+		snprintf(w + 3 * i, sizeof(w) - 3 * i, " %02x", m->want[i]);
+		snprintf(f + 3 * i, sizeof(f) - 3 * i, " %02x", m->found[i]);
+	}
+	zr_fail(ctx, cmd->line, "expected at byte %llu of the read (page %llu of set '%s', offset %#llx)%s, found%s (%llu byte%s differ)",
+		(unsigned long long)m->first, (unsigned long long)((off + m->first) >> ZD_PAGE_SHIFT),
+		ctx->run->prog->names[ZR_SET].v[cmd->u.access.set].name,
+		(unsigned long long)((off + m->first) & (ZD_PAGE_SIZE - 1)), w, f,
+		(unsigned long long)m->ndiff, m->ndiff == 1 ? "" : "s");
+}
+
+/*
+ * read SET OFFSET LEN [expect DATA]: the bytes behind the pages the set
+ * was given (each page GUP returned, every page of an allocated folio),
+ * OFFSET counted across them in order: what a device's DMA through those
+ * references reads, whatever is mapped where now. Past the set's pages:
+ * EFAULT. The set's references keep the pages alive; run->lock keeps a
+ * concurrent release out while the bytes are copied.
+ */
+static int read_set(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	struct zr_run *run = ctx->run;
+	const struct zr_data *want = &cmd->u.access.data;
+	struct zr_set_rt *s = &run->sets[cmd->u.access.set];
+	uint64_t off = cmd->u.access.off, len = cmd->u.access.len, total;
+	unsigned char *buf = malloc(ZR_IO_CHUNK), *exp = malloc(ZR_IO_CHUNK);
+	struct mismatch m = { 0 };
+	int ret = 0;
+
+	if (!buf || !exp) {
+		free(buf);
+		free(exp);
+		return -ENOMEM;
+	}
+	zd_mutex_lock(run->lock);
+	total = (uint64_t)s->npages * ZD_PAGE_SIZE;
+	if (off > total || len > total - off)
+		ret = -EFAULT;
+	for (uint64_t done = 0; !ret && done < len;) {
+		size_t n = len - done < ZR_IO_CHUNK ? (size_t)(len - done) : ZR_IO_CHUNK;
+
+		for (size_t got = 0; got < n;) {
+			uint64_t pos = off + done + got;
+			size_t poff = (size_t)(pos & (ZD_PAGE_SIZE - 1));
+			size_t k = ZD_PAGE_SIZE - poff < n - got ? ZD_PAGE_SIZE - poff : n - got;
+			const unsigned char *src = zd_page_address(s->pages[pos >> ZD_PAGE_SHIFT]);
+
+			if (!src) {
+				ret = -EOPNOTSUPP;	/* a page without bytes */
+				break;
+			}
+			memcpy(buf + got, src + poff, k);
+			got += k;
+		}
+		if (!ret && want->kind != ZR_DATA_NONE) {
+			zr_data_fill_range(want, done, exp, n);
+			compare_chunk(&m, done, exp, buf, n);
+		}
+		done += n;
+	}
+	zd_mutex_unlock(run->lock);
+	if (!ret && m.any)
+		report_set_mismatch(ctx, cmd, off, &m);
+	free(buf);
+	free(exp);
+	return ret;
+}
+
 int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
@@ -132,6 +206,8 @@ int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	unsigned long addr;
 	struct zd_mm *mm;
 
+	if (cmd->u.access.from_set)
+		return read_set(ctx, cmd);
 	if (!zr_addr_resolve(ctx, cmd, &cmd->u.access.addr, &addr))
 		return 0;
 	if (!range_ok(addr, len))

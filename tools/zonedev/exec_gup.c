@@ -49,8 +49,11 @@ static int record(struct zr_run *run, int set, bool pin, struct zd_page **pages,
 		if (!ret)
 			ret = zr_set_add(run, set, folio, zr_device_of_folio(run, folio),
 					 pin ? 0 : 1, pin ? 1 : 0);
-		if (!ret)
+		/* The page itself, for `read SET` (its reference is the set's already). */
+		if (!ret) {
+			ret = zr_set_add_pages(run, set, pages[i], 1);
 			continue;
+		}
 		if (pin)
 			zd_unpin_user_page(pages[i]);
 		else

@@ -105,6 +105,8 @@ void zr_want_str(const struct zr_folio_expect *w, char *buf, size_t len)
 		ADD(" lru=%s", w->lru ? "yes" : "no");
 	if (w->have & ZR_EXP_ORDER)
 		ADD(" order=%llu", (unsigned long long)w->order);
+	if (w->have & ZR_EXP_WRITABLE)
+		ADD(" writable=%s", w->writable ? "yes" : "no");
 #undef ADD
 }
 

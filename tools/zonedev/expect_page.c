@@ -79,6 +79,18 @@ static void check_frame(struct zr_run *run, const struct zr_folio_expect *w, uns
 		snprintf(found + o, STRLEN - o, " frame=another page (%s is pfn %#lx)", name, was);
 }
 
+/*
+ * writable=: a present entry with its write bit (a PROT_NONE or
+ * write-protected one is not), or a device-private or migration entry
+ * that restores a writable mapping (the _WRITE swap types).
+ */
+static bool entry_writable(zd_pte_t e)
+{
+	if (zd_pte_present(e))
+		return zd_pte_write(e) && !zd_pte_protnone(e);
+	return zd_is_writable_device_private_entry(e) || zd_is_writable_migration_entry(e);
+}
+
 /* Check the page at @pfn; the caller holds the mm in use. */
 static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char *where,
 		       zd_pte_t e, int level, unsigned long pfn)
@@ -107,6 +119,11 @@ static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char 
 	zr_folio_diff(run, folio, zr_device_of_folio(run, folio), w, found, sizeof(found));
 	if (w->have & ZR_EXP_FRAME)
 		check_frame(run, w, zd_folio_pfn(folio), want, found);
+	if ((w->have & ZR_EXP_WRITABLE) && entry_writable(e) != w->writable) {
+		size_t o = strlen(found);
+
+		snprintf(found + o, sizeof(found) - o, " writable=%s", w->writable ? "no" : "yes");
+	}
 	if (found[0]) {
 		zr_fail(ctx, cmd->line, "expected page %s%s, found%s (pfn %#lx, %s %#llx)", where,
 			want, found, pfn, entry_kind(run, e, level, pfn), (unsigned long long)e);

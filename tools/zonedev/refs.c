@@ -93,6 +93,35 @@ static int set_add_locked(struct zr_set_rt *s, struct zd_folio *folio, int dev, 
 	return 0;
 }
 
+static int set_add_pages_locked(struct zr_set_rt *s, struct zd_page *page, unsigned long nr)
+{
+	if (nr > s->pages_cap - s->npages) {
+		size_t cap = s->pages_cap ? s->pages_cap : 64;
+		struct zd_page **v;
+
+		while (cap - s->npages < nr)
+			cap *= 2;
+		v = realloc(s->pages, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->pages = v;
+		s->pages_cap = cap;
+	}
+	for (unsigned long i = 0; i < nr; i++)
+		s->pages[s->npages++] = page + i;
+	return 0;
+}
+
+int zr_set_add_pages(struct zr_run *run, int set, struct zd_page *page, unsigned long nr)
+{
+	int ret;
+
+	zd_mutex_lock(run->lock);
+	ret = set_add_pages_locked(&run->sets[set], page, nr);
+	zd_mutex_unlock(run->lock);
+	return ret;
+}
+
 int zr_set_add(struct zr_run *run, int set, struct zd_folio *folio, int dev, int refs, int pins)
 {
 	int ret;
@@ -168,6 +197,10 @@ int zr_exec_devalloc(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			zd_folio_put(folio);
 			break;
 		}
+		/* Its pages, for `read SET` (a failure here leaves the folio held, unread). */
+		ret = set_add_pages_locked(s, &folio->page, zd_folio_nr_pages(folio));
+		if (ret)
+			break;
 	}
 	zd_mutex_unlock(run->lock);
 	return ret;
@@ -202,6 +235,9 @@ static void set_release(struct zr_run *run, struct zr_set_rt *s)
 	free(s->index);
 	s->index = NULL;
 	s->nindex = 0;
+	free(s->pages);
+	s->pages = NULL;
+	s->npages = s->pages_cap = 0;
 	zd_mutex_unlock(run->lock);
 	for (size_t i = 0; i < n; i++) {
 		/* Pins first: the plain references keep the folio alive across it. */

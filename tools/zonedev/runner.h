@@ -159,6 +159,7 @@ enum {
 	ZR_EXP_ORDER	= 1u << 5,
 	ZR_EXP_COUNT	= 1u << 6,	/* expect set only: folios held */
 	ZR_EXP_FRAME	= 1u << 7,	/* expect page only: the same page frame as before */
+	ZR_EXP_WRITABLE	= 1u << 8,	/* expect page only: the entry is writable */
 };
 
 /* expect process keys (extension). */
@@ -173,7 +174,7 @@ struct zr_folio_expect {
 	unsigned int have;	/* ZR_EXP_* */
 	int mem;		/* -1 ram, -2 none, else enum zr_devtype */
 	uint64_t ref, map, order, count;
-	bool pinned, lru;
+	bool pinned, lru, writable;
 	int frame;		/* ZR_FRAME name */
 };
 
@@ -227,6 +228,9 @@ struct zr_cmd {
 			struct zr_addr addr;
 			uint64_t len;
 			struct zr_data data;
+			bool from_set;		/* read SET OFFSET LEN */
+			int set;
+			uint64_t off;
 		} access;
 		struct {	/* gup, pin */
 			int set, proc;
@@ -429,12 +433,18 @@ struct zr_set_entry {
 	int dev;		/* the device it came from, or -1 */
 };
 
-/* One entry per folio; @index finds a folio's entry (open addressing). */
+/*
+ * One entry per folio; @index finds a folio's entry (open addressing).
+ * @pages lists the pages the set was given, in order (each page GUP
+ * returned, every page of an allocated folio): what `read SET` reads.
+ */
 struct zr_set_rt {
 	struct zr_set_entry *v;
 	size_t n, cap;
 	size_t *index;		/* entry + 1, 0 empty; nindex slots, a power of two */
 	size_t nindex;
+	struct zd_page **pages;
+	size_t npages, pages_cap;
 };
 
 enum zr_dev_state {
@@ -608,6 +618,8 @@ void zr_print_holders(struct zr_run *run, int dev);
 int zr_device_of_folio(struct zr_run *run, const struct zd_folio *folio);
 /* Add @refs references and @pins pins on @folio to set @set (its entry, if any). */
 int zr_set_add(struct zr_run *run, int set, struct zd_folio *folio, int dev, int refs, int pins);
+/* Append @nr consecutive pages from @page to the pages set @set was given. */
+int zr_set_add_pages(struct zr_run *run, int set, struct zd_page *page, unsigned long nr);
 void zr_exit_all_processes(struct zr_run *run);
 void zr_close_files(struct zr_run *run);
 void zr_close_device_files(struct zr_run *run);

@@ -410,10 +410,37 @@ static int parse_data_expect(struct zr_parser *p, uint64_t len, struct zr_data *
 	return 0;
 }
 
+/*
+ * read PROCESS ADDR LEN [expect DATA], or read SET OFFSET LEN [expect DATA]:
+ * the bytes a reference set's pages hold (what DMA through those
+ * references reads). An address starts with a region name, an offset
+ * with a digit: the second word tells the two apart.
+ */
 static int parse_read(struct zr_parser *p, struct zr_cmd *cmd)
 {
-	int ret = parse_range(p, &cmd->u.access.proc, &cmd->u.access.addr, &cmd->u.access.len);
+	struct zr_token *t, *second = p->pos + 1 < p->ntok ? &p->tok[p->pos + 1] : NULL;
+	int ret;
 
+	if (second && second->kind == ZR_TOK_WORD && second->text[0] >= '0' &&
+	    second->text[0] <= '9') {
+		int col = p->tok[p->pos].col;
+
+		ret = zr_arg_name(p, "a reference set name", &t);
+		if (!ret)
+			ret = zr_resolve(p, ZR_SET, -1, t, &cmd->u.access.set);
+		if (!ret)
+			ret = zr_arg_size(p, "an offset into the set's pages", &cmd->u.access.off);
+		if (!ret)
+			ret = zr_arg_size(p, "a length", &cmd->u.access.len);
+		if (ret)
+			return ret;
+		if (p->prog->data_none)
+			return zr_perr(p, col, "expected no read of a set's bytes with 'system data=none' (pages have none)");
+		cmd->u.access.from_set = true;
+		cmd->u.access.proc = -1;
+		return parse_data_expect(p, cmd->u.access.len, &cmd->u.access.data);
+	}
+	ret = parse_range(p, &cmd->u.access.proc, &cmd->u.access.addr, &cmd->u.access.len);
 	return ret ? ret : parse_data_expect(p, cmd->u.access.len, &cmd->u.access.data);
 }
 
@@ -722,13 +749,14 @@ static int parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool
 		{ .key = "lru", .type = ZR_OPT_CHOICE, .choices = yes_no },
 		{ .key = "order", .type = ZR_OPT_UINT },
 		{ .key = "count", .type = ZR_OPT_UINT },	/* ZR_EXP_COUNT; page: frame */
+		{ .key = "writable", .type = ZR_OPT_CHOICE, .choices = yes_no },	/* page only */
 	};
 	struct zr_token t;
 	int ret;
 
 	if (!set)
 		o[6] = (struct zr_opt){ .key = "frame", .type = ZR_OPT_WORD };
-	ret = zr_arg_opts(p, o, NOPTS(o));
+	ret = zr_arg_opts(p, o, NOPTS(o) - (set ? 1 : 0));
 	if (ret)
 		return ret;
 	if (o[0].seen && set && o[0].choice == MEM_NONE)
@@ -737,9 +765,13 @@ static int parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool
 		if (o[i].seen)
 			return zr_perr(p, o[i].col, "expected no other key with mem=none (nothing mapped), found '%s='",
 				       o[i].key);
-	for (int i = 0; i < NOPTS(o) - 1; i++)
+	for (int i = 0; i <= 5; i++)	/* mem .. order: ZR_EXP_MEM .. ZR_EXP_ORDER */
 		if (o[i].seen)
 			w->have |= 1u << i;
+	if (o[7].seen) {
+		w->have |= ZR_EXP_WRITABLE;
+		w->writable = o[7].choice == 1;
+	}
 	w->mem = o[0].choice == MEM_RAM ? -1 : o[0].choice == MEM_NONE ? -2 : o[0].choice;
 	w->ref = o[1].u;
 	w->map = o[2].u;
