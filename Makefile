@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 PREFIX     ?= /usr/local
 DEB_PKGS   := cmake pkg-config liburcu-dev libcmocka-dev gcc make
 
-.PHONY: all deps configure build run test asan tsan bench install clean docs
+.PHONY: all deps configure build run test asan tsan fuzz bench install clean docs
 
 all: build
 
@@ -48,6 +48,24 @@ tsan: deps
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tools/tsan.supp" \
 		ctest --output-on-failure -L concurrency
 
+# The libFuzzer harness of the scenario parser and runner (clang, ASan+UBSan),
+# seeded from examples/ and tests/scenarios/, for FUZZ_TIME seconds. New
+# inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-*.
+# (clang and its runtime: the Debian bookworm packages clang, libclang-rt-14-dev.)
+FUZZ_TIME ?= 600
+FUZZ_PKGS := clang libclang-rt-14-dev
+fuzz:
+	@sh tools/install-deps.sh $(DEB_PKGS) $(FUZZ_PKGS)
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DZD_SANITIZE=fuzz \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DZD_BUILD_TESTS=OFF -DZD_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	$(CMAKE_BUILD) build-fuzz -j $(JOBS) --target fuzz_scenario
+	mkdir -p build-fuzz/corpus
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build-fuzz/tests/fuzz/fuzz_scenario -dict=tests/fuzz/scenario.dict \
+		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 -close_fd_mask=3 \
+		-print_final_stats=1 -artifact_prefix=build-fuzz/ \
+		build-fuzz/corpus examples tests/scenarios
+
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do $$b || exit 1; done
 
@@ -55,7 +73,7 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
 
 # Lifecycle figures (Graphviz).
 docs:
