@@ -43,6 +43,7 @@ struct zd_anon_vma;
 #define ZD_VM_IO		0x00004000ul
 #define ZD_VM_DONTCOPY		0x00020000ul
 #define ZD_VM_DONTEXPAND	0x00040000ul
+#define ZD_VM_WIPEONFORK	0x02000000ul	/* the child gets it empty (MADV_WIPEONFORK) */
 #define ZD_VM_MIXEDMAP		0x10000000ul
 #define ZD_VM_HUGEPAGE		0x20000000ul
 #define ZD_VM_NOHUGEPAGE	0x40000000ul
@@ -67,9 +68,13 @@ struct zd_anon_vma;
 enum zd_madvise {
 	ZD_MADV_DONTNEED = 4,
 	ZD_MADV_FREE = 8,
+	ZD_MADV_DONTFORK = 10,
+	ZD_MADV_DOFORK = 11,
 	ZD_MADV_MERGEABLE = 12,
 	ZD_MADV_HUGEPAGE = 14,
 	ZD_MADV_NOHUGEPAGE = 15,
+	ZD_MADV_WIPEONFORK = 18,
+	ZD_MADV_KEEPONFORK = 19,
 	ZD_MADV_COLD = 20,
 	ZD_MADV_PAGEOUT = 21,
 	ZD_MADV_COLLAPSE = 25,
@@ -294,7 +299,13 @@ int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int pro
 int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
 	      unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out);
 
-/* madvise: -EINVAL (bad advice, unaligned, a range that wraps), -ENOMEM (a hole). */
+/*
+ * madvise: -EINVAL (bad advice, unaligned, a range that wraps; DOFORK on a
+ * VM_IO mapping, WIPEONFORK on anything but private anonymous memory: the
+ * VMAs before the refused one keep the advice), -ENOMEM (a hole).
+ * DONTFORK/DOFORK set/clear VM_DONTCOPY (the child does not get the VMA),
+ * WIPEONFORK/KEEPONFORK VM_WIPEONFORK (the child gets it empty).
+ */
 int zd_madvise(struct zd_mm *mm, unsigned long addr, unsigned long len, int advice);
 
 /*

@@ -12,7 +12,8 @@
  * copy_nonpresent_pte (device-private and migration entries made readable
  * on both sides, R6.4; a device-exclusive entry made present again first,
  * R6.5) and copy_huge_pmd (a maybe-pinned THP is split and its PTEs
- * copied; a non-anonymous VMA's PMD leaves refault).
+ * copied; a non-anonymous VMA's PMD leaves refault). VM_DONTCOPY VMAs
+ * are left out, VM_WIPEONFORK ones given to the child empty.
  */
 #include <string.h>
 
@@ -285,6 +286,17 @@ int zd_fork(struct zd_mm *parent, struct zd_mm **out)
 			break;
 		}
 		dst->vm_flags &= ~ZD_VM_LOCKED;		/* mlock is not inherited */
+		if (dst->vm_flags & ZD_VM_WIPEONFORK) {
+			/* A clean slate: nothing copied, no anon_vma until the first fault. */
+			struct zd_anon_vma *av = dst->anon_vma;
+
+			if (av) {
+				_zd_vma_unlink_rmap(dst);	/* anonymous: no file to unlink */
+				dst->anon_vma = NULL;
+				_zd_anon_vma_put(av);
+			}
+			continue;
+		}
 		if (needs_copy(src))
 			err = copy_page_range(dst, src);
 	}

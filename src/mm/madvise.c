@@ -5,7 +5,8 @@
  * Models mm/madvise.c: MADV_DONTNEED (zap), MADV_FREE (lazy free: clean
  * and deactivate exclusive anonymous pages), MADV_COLD and MADV_PAGEOUT
  * (deactivate; pageout also unmaps clean file pages, there being no swap),
- * MADV_HUGEPAGE / NOHUGEPAGE / MERGEABLE (VMA flags). Each walker that
+ * MADV_HUGEPAGE / NOHUGEPAGE / MERGEABLE / DONTFORK / DOFORK / WIPEONFORK /
+ * KEEPONFORK (VMA flags, with madvise_vma_behavior's checks). Each walker that
  * expects LRU pages skips ZONE_DEVICE folios, as Linux's do (semantics §5).
  */
 #include "internal.h"
@@ -98,7 +99,13 @@ static int madvise_flags(struct zd_mm *mm, unsigned long start, unsigned long en
 	unsigned long a;
 	int err;
 
+	/* [start, end) lies in one VMA: refuse before splitting it. */
 	vma = zd_vma_lookup(mm, start);
+	if (vma && advice == ZD_MADV_DOFORK && (vma->vm_flags & ZD_VM_IO))
+		return -EINVAL;
+	/* Anonymous memory only: a file's pages cannot be wiped. */
+	if (vma && advice == ZD_MADV_WIPEONFORK && (vma->vm_file || (vma->vm_flags & ZD_VM_SHARED)))
+		return -EINVAL;
 	if (vma && vma->vm_start < start && (err = _zd_split_vma(vma, start)))
 		return err;
 	vma = zd_vma_lookup(mm, end - 1);
@@ -110,6 +117,14 @@ static int madvise_flags(struct zd_mm *mm, unsigned long start, unsigned long en
 			vma->vm_flags = (vma->vm_flags & ~ZD_VM_NOHUGEPAGE) | ZD_VM_HUGEPAGE;
 		else if (advice == ZD_MADV_NOHUGEPAGE)
 			vma->vm_flags = (vma->vm_flags & ~ZD_VM_HUGEPAGE) | ZD_VM_NOHUGEPAGE;
+		else if (advice == ZD_MADV_DONTFORK)
+			vma->vm_flags |= ZD_VM_DONTCOPY;
+		else if (advice == ZD_MADV_DOFORK)
+			vma->vm_flags &= ~ZD_VM_DONTCOPY;
+		else if (advice == ZD_MADV_WIPEONFORK)
+			vma->vm_flags |= ZD_VM_WIPEONFORK;
+		else if (advice == ZD_MADV_KEEPONFORK)
+			vma->vm_flags &= ~ZD_VM_WIPEONFORK;
 		else
 			vma->vm_flags |= ZD_VM_MERGEABLE;
 	}
@@ -126,12 +141,15 @@ int zd_madvise(struct zd_mm *mm, unsigned long start, unsigned long len, int adv
 	unsigned long end, a;
 	struct zd_vm_area_struct *vma;
 	bool flags_only = advice == ZD_MADV_HUGEPAGE || advice == ZD_MADV_NOHUGEPAGE ||
-			  advice == ZD_MADV_MERGEABLE;
+			  advice == ZD_MADV_MERGEABLE || advice == ZD_MADV_DONTFORK ||
+			  advice == ZD_MADV_DOFORK || advice == ZD_MADV_WIPEONFORK ||
+			  advice == ZD_MADV_KEEPONFORK;
 	int err = 0;
 
 	switch (advice) {
 	case ZD_MADV_DONTNEED: case ZD_MADV_FREE: case ZD_MADV_COLD: case ZD_MADV_PAGEOUT:
 	case ZD_MADV_HUGEPAGE: case ZD_MADV_NOHUGEPAGE: case ZD_MADV_MERGEABLE:
+	case ZD_MADV_DONTFORK: case ZD_MADV_DOFORK: case ZD_MADV_WIPEONFORK: case ZD_MADV_KEEPONFORK:
 		break;
 	case ZD_MADV_COLLAPSE:
 		break;

@@ -303,6 +303,7 @@ struct mixed_drv {
 	struct zd_file file;
 	struct zd_folio *page;		/* the page every address maps */
 	int faults;
+	bool io;			/* VM_IO too */
 };
 
 static zd_vm_fault_t mixed_fault(struct zd_vm_fault *vmf)
@@ -318,7 +319,9 @@ static const struct zd_vm_operations_struct mixed_vm_ops = { .fault = mixed_faul
 
 static int mixed_mmap(struct zd_file *file, struct zd_vm_area_struct *vma)
 {
-	vma->vm_flags |= ZD_VM_MIXEDMAP;
+	struct mixed_drv *d = file->private_data;
+
+	vma->vm_flags |= ZD_VM_MIXEDMAP | (d->io ? ZD_VM_IO : 0);
 	vma->vm_ops = &mixed_vm_ops;
 	vma->vm_private_data = file->private_data;
 	return 0;
@@ -363,6 +366,127 @@ static void test_vma_needs_copy_mixedmap(void **state)
 	zd_folio_put(d.page);
 }
 
+/* ---- the fork advice of madvise ---- */
+
+static unsigned long vma_flags(struct zd_mm *mm, unsigned long addr)
+{
+	struct zd_vm_area_struct *vma;
+	unsigned long fl;
+
+	zd_mmap_read_lock(mm);
+	vma = zd_vma_lookup(mm, addr);
+	fl = vma ? vma->vm_flags : 0;
+	zd_mmap_read_unlock(mm);
+	ZT_TRUE(vma != NULL);
+	return fl;
+}
+
+/*
+ * madvise_vma_behavior(): DONTFORK/DOFORK set and clear VM_DONTCOPY,
+ * WIPEONFORK/KEEPONFORK VM_WIPEONFORK, splitting and merging VMAs as any
+ * flag advice; DOFORK on a VM_IO mapping and WIPEONFORK on anything but
+ * private anonymous memory are -EINVAL.
+ */
+static void test_madvise_vma_behavior_fork_advice(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct mixed_drv d = { .file = { .f_op = &mixed_fops }, .io = true };
+	struct zd_mm *mm = NULL;
+	struct zd_mm_stats st;
+	unsigned long a, s = 0, io = 0;
+
+	d.page = zd_folio_alloc(sys, ZD_GFP_ZERO, 0);
+	d.file.private_data = &d;
+	zd_atomic_init(&d.file.f_count, 1l);
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	a = map_anon(mm, 3 * PG);
+	ZT_EQ(zd_mmap(mm, 0, PG, RW, ZD_MAP_SHARED | ZD_MAP_ANONYMOUS, NULL, 0, 0, &s), 0);
+	ZT_EQ(zd_mmap(mm, 0, PG, RW, ZD_MAP_SHARED, &d.file, 0, 0, &io), 0);
+
+	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_DONTFORK), 0);
+	ZT_TRUE(vma_flags(mm, a + PG) & ZD_VM_DONTCOPY);
+	ZT_TRUE(!(vma_flags(mm, a) & ZD_VM_DONTCOPY));
+	zd_mm_get_stats(mm, &st);
+	ZT_EQ(st.nr_vmas, 5);
+	ZT_EQ(zd_madvise(mm, a, 3 * PG, ZD_MADV_DOFORK), 0);
+	zd_mm_get_stats(mm, &st);
+	ZT_EQ(st.nr_vmas, 3);
+	ZT_TRUE(!(vma_flags(mm, a + PG) & ZD_VM_DONTCOPY));
+
+	ZT_EQ(zd_madvise(mm, a, PG, ZD_MADV_WIPEONFORK), 0);
+	ZT_TRUE(vma_flags(mm, a) & ZD_VM_WIPEONFORK);
+	ZT_EQ(zd_madvise(mm, a, PG, ZD_MADV_KEEPONFORK), 0);
+	ZT_TRUE(!(vma_flags(mm, a) & ZD_VM_WIPEONFORK));
+
+	/* shmem and driver files: not anonymous */
+	ZT_EQ(zd_madvise(mm, s, PG, ZD_MADV_WIPEONFORK), -EINVAL);
+	ZT_EQ(zd_madvise(mm, io, PG, ZD_MADV_WIPEONFORK), -EINVAL);
+	ZT_EQ(zd_madvise(mm, s, PG, ZD_MADV_KEEPONFORK), 0);
+	/* VM_IO: may be left out of a fork, never put back */
+	ZT_EQ(zd_madvise(mm, io, PG, ZD_MADV_DONTFORK), 0);
+	ZT_TRUE(vma_flags(mm, io) & ZD_VM_DONTCOPY);
+	ZT_EQ(zd_madvise(mm, io, PG, ZD_MADV_DOFORK), -EINVAL);
+	ZT_TRUE(vma_flags(mm, io) & ZD_VM_DONTCOPY);
+	ZT_EQ(zd_madvise(mm, s, PG, ZD_MADV_DOFORK), 0);
+	zd_mm_destroy(mm);
+	ZT_EQ(zd_atomic_load_relaxed(&d.file.f_count), 1);
+	zd_folio_put(d.page);
+}
+
+/*
+ * dup_mmap(): a VM_DONTCOPY VMA is not in the child at all; a
+ * VM_WIPEONFORK one is, empty (no page copied or shared; it reads zeros
+ * and faults in its own pages). After KEEPONFORK it is copied again.
+ */
+static void test_dup_mmap_dontcopy_wipeonfork(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct zd_mm *mm = NULL, *child = NULL;
+	struct zd_folio *w;
+	struct zd_mm_stats st;
+	unsigned long a, b;
+	char c;
+
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	a = map_anon(mm, 3 * PG);
+	b = map_anon(mm, PG);
+	for (int i = 0; i < 3; i++)
+		ZT_EQ(zd_cpu_write(mm, a + (unsigned long)i * PG, "keep", 5), 0);
+	ZT_EQ(zd_cpu_write(mm, b, "wipe", 5), 0);
+	w = folio_at(mm, b);
+	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_DONTFORK), 0);
+	ZT_EQ(zd_madvise(mm, b, PG, ZD_MADV_WIPEONFORK), 0);
+
+	ZT_EQ(zd_fork(mm, &child), 0);
+	expect_data(child, a, "keep");
+	expect_data(child, a + 2 * PG, "keep");
+	ZT_EQ(zd_cpu_read(child, a + PG, &c, 1), -EFAULT);	/* no VMA there */
+	ZT_TRUE(vma_flags(child, b) & ZD_VM_WIPEONFORK);
+	ZT_EQ(entry_at(child, b, NULL), 0);
+	ZT_EQ(zd_folio_mapcount(w), 1);
+	ZT_EQ(zd_folio_ref_count(w), 1);
+	ZT_TRUE(zd_page_test_flag(&w->page, ZD_PG_anon_exclusive));
+	zd_mm_get_stats(child, &st);
+	ZT_EQ(st.rss_anon, 2);
+	ZT_EQ(zd_cpu_read(child, b, &c, 1), 0);
+	ZT_EQ(c, 0);
+	ZT_EQ(zd_cpu_write(child, b, "new", 4), 0);
+	ZT_TRUE(folio_at(child, b) != w);
+	expect_data(mm, b, "wipe");
+	ZT_EQ(zd_check_invariants(sys), 0);
+	zd_mm_destroy(child);
+
+	/* undone: copied as usual */
+	ZT_EQ(zd_madvise(mm, a, 3 * PG, ZD_MADV_DOFORK), 0);
+	ZT_EQ(zd_madvise(mm, b, PG, ZD_MADV_KEEPONFORK), 0);
+	ZT_EQ(zd_fork(mm, &child), 0);
+	expect_data(child, a + PG, "keep");
+	expect_data(child, b, "wipe");
+	ZT_PTR_EQ(folio_at(child, b), w);
+	zd_mm_destroy(child);
+	zd_mm_destroy(mm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +495,8 @@ int main(void)
 		ZT_TEST(test_folio_needs_cow_for_dma_mmf_has_pinned),
 		ZT_TEST(test_copy_huge_pmd_pinned_thp),
 		ZT_TEST(test_vma_needs_copy_mixedmap),
+		ZT_TEST(test_madvise_vma_behavior_fork_advice),
+		ZT_TEST(test_dup_mmap_dontcopy_wipeonfork),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,7 +323,8 @@ static int parse_mprotect(struct zr_parser *p, struct zr_cmd *cmd)
 static int parse_madvise(struct zr_parser *p, struct zr_cmd *cmd)
 {
 	static const char *const advice[] = {
-		"dontneed", "free", "cold", "pageout", "mergeable", "hugepage", NULL,
+		"dontneed", "free", "cold", "pageout", "mergeable", "hugepage", "nohugepage",
+		"collapse", "dontfork", "dofork", "wipeonfork", "keeponfork", NULL,
 	};
 	int ret = parse_range(p, &cmd->u.range.proc, &cmd->u.range.addr, &cmd->u.range.len);
 
