@@ -78,6 +78,7 @@ enum zd_misuse {
 	ZD_MISUSE_LEAK,			/* RAM page not freed at destroy */
 	ZD_MISUSE_BAD_STATE,		/* other bad page state (wrong type, no pgmap) */
 	ZD_MISUSE_INVARIANT,		/* an invariant failed at a check point */
+	ZD_MISUSE_HAZARD,		/* a known kernel hazard reproduced (R1.13) */
 };
 
 const char *zd_misuse_name(enum zd_misuse m);

@@ -85,19 +85,32 @@ void zd_devdax_get_stats(struct zd_devdax *dd, struct zd_devdax_stats *st);
 void zd_devdax_kill(struct zd_devdax *dd);
 
 /*
- * zd_devdax_destroy_timeout - unbind: zd_devdax_kill, then wait until
- * every folio is idle again (refcount 1: references held beyond the
- * mappings, e.g. GUP pins, are gone) - the core would not wait for
- * GENERIC pages (R1.13) and tearing the memmap down under a held page is
- * a use-after-free - then zd_memunmap_pages, release the physical region
- * and free the device. The file is released when its last reference
- * goes. Returns 0 when the device is gone, or -EBUSY if a folio was still
- * held after @timeout_ns (0: wait without limit): the device stays dead
- * and the call may be repeated. Context: may sleep; not under mmap_lock.
+ * zd_devdax_unbind - unbind as Linux does (unregister_dev_dax):
+ * zd_devdax_kill, then zd_memunmap_pages_timeout, release the physical
+ * region and free the device; the file is released when its last
+ * reference goes. Linux does not wait for GENERIC pages (R1.13): in the
+ * zero scheme a folio still held (a GUP pin) does not delay it - the pfn
+ * loses its pgmap while the pin is held, which is reported
+ * (ZD_MISUSE_HAZARD, R1.13) as are zd_check_invariants and a later put of
+ * the page, and the model keeps the struct pages so nothing is corrupted.
+ * In the legacy scheme each page holds a pgmap reference and memunmap
+ * waits (L1). Returns 0, or -ETIMEDOUT after @timeout_ns (0: no limit):
+ * the device stays dead and the call may be repeated. Context: may sleep;
+ * not under mmap_lock.
+ */
+int zd_devdax_unbind(struct zd_devdax *dd, uint64_t timeout_ns);
+
+/*
+ * zd_devdax_destroy_timeout - unbind that waits for pins, which Linux does
+ * not: zd_devdax_kill, then wait until every folio is idle again (refcount
+ * 1: references held beyond the mappings are gone), then zd_devdax_unbind.
+ * Returns 0 when the device is gone, or -EBUSY if a folio was still held
+ * after @timeout_ns (0: wait without limit): the device stays dead and the
+ * call may be repeated. Context: may sleep; not under mmap_lock.
  */
 int zd_devdax_destroy_timeout(struct zd_devdax *dd, uint64_t timeout_ns);
 
-/* zd_devdax_destroy - zd_devdax_destroy_timeout without a time limit. */
+/* zd_devdax_destroy - zd_devdax_unbind without a time limit. */
 void zd_devdax_destroy(struct zd_devdax *dd);
 
 #endif /* ZONEDEV_DEVDAX_H */

@@ -51,9 +51,10 @@ void zd_devmem_pool_stats(struct zd_devmem_pool *pool, struct zd_devmem_stats *s
 struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool);
 
 /*
- * zd_devmem_pool_destroy - unbind: stop allocating; for FS_DAX and
- * GENERIC wait until every handed-out folio is idle again (the file
- * system's or dax driver's duty, R1.13: the core would not wait); then
+ * zd_devmem_pool_destroy - unbind: stop allocating; for FS_DAX wait
+ * until every handed-out folio is idle again (the file system's duty,
+ * R1.13: the core would not wait; nothing waits for GENERIC folios, as in
+ * Linux: one still held is reported as the hazard, see zd_devdax_unbind); then
  * zd_memunmap_pages (waits for every held page of the other types), release the address range and free the
  * pool. With @timeout_ns != 0 returns -ETIMEDOUT if pages are still held
  * then; the pool stays dying and the call may be repeated. 0 when gone.

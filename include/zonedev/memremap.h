@@ -80,6 +80,7 @@ struct zd_dev_pagemap {
 	struct _zd_pgmap_range *rs[ZD_PGMAP_MAX_RANGES];
 	struct zd_dev_pagemap *next;	/* system list, under pgmap_lock */
 	bool killed, registered, managed;
+	bool gone;			/* torn down under held pages (R1.13): see zd_memunmap_pages */
 	_Atomic unsigned long nr_folio_free;	/* folio_free/page_free calls */
 	_Atomic unsigned long nr_inits;		/* zone_device_page_init calls */
 	_Atomic unsigned long nr_wakeups;	/* fs-dax idle wake-ups */

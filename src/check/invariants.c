@@ -185,6 +185,35 @@ static void check_pgmap(struct ctx *c, struct zd_dev_pagemap *pgmap)
 		     busy_folios);
 }
 
+/*
+ * R1.13: a page still held after its pgmap was torn down (a device-DAX pin
+ * across unbind) is the known hazard, not a state the kernel can recover.
+ */
+static void check_orphans(struct ctx *c)
+{
+	for (struct zd_dev_pagemap *ghost = c->sys->orphans; ghost; ghost = ghost->next) {
+		unsigned long nr = zd_pgmap_vmemmap_nr(ghost);
+
+		for (int i = 0; i < ghost->nr_range; i++) {
+			struct _zd_pgmap_range *rs = ghost->rs[i];
+
+			for (unsigned long p = 0; p < rs->nr_pages; p += nr) {
+				struct zd_page *page = &rs->memmap[p];
+				int ref = zd_page_ref_count(page);
+
+				if (ref == zd_pgmap_free_refcount(ghost))
+					continue;
+				c->found++;
+				_zd_report_page(c->sys, ZD_MISUSE_HAZARD, "R1.13", page,
+						"pfn %#lx has no pgmap but its %s folio is still held "
+						"(refcount %d): unbind did not wait for it",
+						rs->pfn_start + p, zd_memory_type_name((int)ghost->type),
+						ref);
+			}
+		}
+	}
+}
+
 /* ---- mapcounts against the page tables (full level) ---- */
 
 /* Entries found mapping each folio, by head pfn: RAM, then every device range. */
@@ -324,6 +353,7 @@ int zd_check_invariants(struct zd_system *sys)
 	zd_spin_lock(&sys->pgmap_lock);
 	for (struct zd_dev_pagemap *pgmap = sys->pgmaps; pgmap; pgmap = pgmap->next)
 		check_pgmap(&c, pgmap);
+	check_orphans(&c);
 	zd_spin_unlock(&sys->pgmap_lock);
 	if (_zd_check_full(sys))
 		check_mappings(&c);

@@ -23,6 +23,7 @@ static const char *const misuse_names[] = {
 	[ZD_MISUSE_LEAK] = "leak",
 	[ZD_MISUSE_BAD_STATE] = "bad page state",
 	[ZD_MISUSE_INVARIANT] = "invariant",
+	[ZD_MISUSE_HAZARD] = "known kernel hazard",
 };
 
 const char *zd_misuse_name(enum zd_misuse m)

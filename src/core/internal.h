@@ -112,6 +112,7 @@ struct zd_system {
 	struct zd_spinlock pgmap_lock;
 	struct _zd_section_leaf *_Atomic sections[1u << ZD_SECTION_TOP_BITS];
 	struct zd_dev_pagemap *pgmaps;
+	struct zd_dev_pagemap *orphans;	/* gone pgmaps whose pages were still held (R1.13) */
 	struct _zd_mem_region *regions;
 	_Atomic int devmap_managed_key;	/* legacy: managed pgmaps registered */
 
@@ -166,6 +167,8 @@ void _zd_pgmap_put_refs(struct zd_dev_pagemap *pgmap, long refs);
 bool _zd_pgmap_tryget_live(struct zd_dev_pagemap *pgmap, long n);
 bool _zd_pgmap_tryget_many(struct zd_dev_pagemap *pgmap, long n);
 void _zd_pgmaps_force_teardown(struct zd_system *sys);
+/* Free what unbinds left behind under held pages (R1.13). Context: system destroy. */
+void _zd_pgmap_orphans_free(struct zd_system *sys);
 void _zd_regions_free(struct zd_system *sys);
 int _zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns);
 

@@ -425,7 +425,82 @@ static void pgmap_kill(struct zd_dev_pagemap *pgmap)
 	_zd_pgmap_put_refs(pgmap, 1);
 }
 
-static void pgmap_release(struct zd_dev_pagemap *pgmap)
+/*
+ * R1.13: for FS_DAX and GENERIC the zero scheme's memunmap_pages does not
+ * wait for pages to be idle, and Linux then frees the memmap under any page
+ * still held (a device-DAX pin at unbind: a known hazard). The model
+ * reports each such folio and keeps its ranges alive as an orphan: the pfns
+ * have no pgmap any more (pfn_to_page and get_dev_pagemap find nothing),
+ * while the holder's struct pages stay valid and point to a copy of the
+ * pgmap marked gone, so a late put is reported instead of corrupting
+ * memory. Orphans are freed with the system.
+ */
+static bool pgmap_orphan_if_held(struct zd_dev_pagemap *pgmap)
+{
+	struct zd_system *sys = pgmap->sys;
+	unsigned long nr = zd_pgmap_vmemmap_nr(pgmap);
+	int idle = zd_pgmap_free_refcount(pgmap);
+	struct zd_dev_pagemap *ghost;
+	bool held = false;
+
+	if (sys->opts.scheme != ZD_SCHEME_ZERO ||
+	    (pgmap->type != ZD_MEMORY_DEVICE_GENERIC && pgmap->type != ZD_MEMORY_DEVICE_FS_DAX))
+		return false;
+	for (int i = 0; i < pgmap->nr_range; i++) {
+		struct _zd_pgmap_range *rs = pgmap->rs[i];
+
+		for (unsigned long p = 0; p < rs->nr_pages; p += nr) {
+			int ref = zd_page_ref_count(&rs->memmap[p]);
+
+			if (ref == idle)
+				continue;
+			held = true;
+			_zd_report_page(sys, ZD_MISUSE_HAZARD, "R1.13", &rs->memmap[p],
+					"memunmap_pages did not wait for this %s folio (refcount %d): "
+					"Linux frees its memmap under the holder",
+					zd_memory_type_name((int)pgmap->type), ref);
+		}
+	}
+	if (!held)
+		return false;
+	ghost = malloc(sizeof(*ghost));
+	if (!ghost)
+		return false;	/* cannot keep them: freed as Linux would */
+	*ghost = *pgmap;
+	ghost->ops = NULL;
+	ghost->owner = NULL;
+	ghost->done = NULL;
+	ghost->gone = true;
+	ghost->registered = false;
+	zd_atomic_init(&ghost->ref, ZD_PGMAP_REF_DEAD);
+	for (int i = 0; i < pgmap->nr_range; i++) {
+		struct _zd_pgmap_range *rs = pgmap->rs[i];
+
+		rs->pgmap = ghost;
+		for (unsigned long p = 0; p < rs->nr_pages; p++)
+			rs->memmap[p].pgmap = ghost;
+		pgmap->rs[i] = NULL;
+	}
+	zd_spin_lock(&sys->pgmap_lock);
+	ghost->next = sys->orphans;
+	sys->orphans = ghost;
+	zd_spin_unlock(&sys->pgmap_lock);
+	return true;
+}
+
+void _zd_pgmap_orphans_free(struct zd_system *sys)
+{
+	while (sys->orphans) {
+		struct zd_dev_pagemap *ghost = sys->orphans;
+
+		sys->orphans = ghost->next;
+		for (int i = 0; i < ghost->nr_range; i++)
+			range_free(ghost->rs[i]);
+		free(ghost);
+	}
+}
+
+static void pgmap_release(struct zd_dev_pagemap *pgmap, bool force)
 {
 	struct zd_system *sys = pgmap->sys;
 	struct zd_dev_pagemap **pp;
@@ -444,6 +519,8 @@ static void pgmap_release(struct zd_dev_pagemap *pgmap)
 	zd_spin_unlock(&sys->pgmap_lock);
 	/* Lookups that found the ranges under RCU are done once the grace period ends. */
 	zd_synchronize_rcu();
+	if (!force)
+		pgmap_orphan_if_held(pgmap);
 	for (int i = 0; i < pgmap->nr_range; i++) {
 		range_free(pgmap->rs[i]);
 		pgmap->rs[i] = NULL;
@@ -478,7 +555,7 @@ int zd_memunmap_pages_timeout(struct zd_dev_pagemap *pgmap, uint64_t timeout_ns)
 	} else {
 		zd_wait_for_completion(pgmap->done);
 	}
-	pgmap_release(pgmap);
+	pgmap_release(pgmap, false);
 	return 0;
 }
 
@@ -498,7 +575,7 @@ void _zd_pgmaps_force_teardown(struct zd_system *sys)
 			zd_atomic_fetch_or_acq_rel(&pgmap->ref, ZD_PGMAP_REF_DEAD);
 		}
 		zd_complete_all(pgmap->done);
-		pgmap_release(pgmap);
+		pgmap_release(pgmap, true);
 	}
 }
 

@@ -165,6 +165,7 @@ void zd_system_destroy(struct zd_system *sys)
 		return;
 	zd_system_leak_check(sys);
 	_zd_pgmaps_force_teardown(sys);
+	_zd_pgmap_orphans_free(sys);
 	zd_rcu_barrier();		/* no RCU callback may run after the system is gone */
 	_zd_memmap_ram_exit(sys);
 	_zd_sections_free(sys);

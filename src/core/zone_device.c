@@ -373,11 +373,38 @@ static bool put_needs_transient_ref(const struct zd_dev_pagemap *pgmap)
 	return pgmap->type == ZD_MEMORY_DEVICE_FS_DAX || pgmap->type == ZD_MEMORY_DEVICE_GENERIC;
 }
 
+/*
+ * A put on a page whose pgmap was torn down under it (R1.13): Linux would
+ * touch freed memory; the model reports it and drops the reference, no
+ * further (no free path, no pgmap reference).
+ */
+static void put_gone(struct zd_dev_pagemap *ghost, struct zd_folio *folio, int refs)
+{
+	int old = zd_atomic_load_relaxed(&folio->page._refcount);
+
+	_zd_report_page(ghost->sys, ZD_MISUSE_HAZARD, "R1.13", &folio->page,
+			"put of %d reference(s) on a page whose pgmap is gone (a use after free "
+			"in Linux)", refs);
+	do {
+		if (old <= refs) {
+			if (_zd_check_full(ghost->sys))
+				shadow_set(&folio->page, old);
+			return;	/* never to 0: nothing is left to free it to */
+		}
+	} while (!zd_atomic_cmpxchg_relaxed(&folio->page._refcount, &old, old - refs));
+}
+
 void _zd_put_zone_device(struct zd_folio *folio, int refs)
 {
 	struct zd_dev_pagemap *pgmap = folio->page.pgmap;
-	bool transient = put_needs_transient_ref(pgmap);
+	bool transient;
 	int old;
+
+	if (zd_unlikely(pgmap->gone)) {
+		put_gone(pgmap, folio, refs);
+		return;
+	}
+	transient = put_needs_transient_ref(pgmap);
 
 	if (transient)
 		zd_atomic_fetch_add_relaxed(&pgmap->ref, 1);

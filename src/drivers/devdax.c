@@ -519,24 +519,39 @@ static int wait_folios_idle(struct zd_devdax *dd, uint64_t timeout_ns)
 	return 0;
 }
 
-int zd_devdax_destroy_timeout(struct zd_devdax *dd, uint64_t timeout_ns)
+int zd_devdax_unbind(struct zd_devdax *dd, uint64_t timeout_ns)
 {
 	int err;
 
 	zd_devdax_kill(dd);
-	/* R1.13: the core does not wait for GENERIC pages; we must, or free the memmap under them. */
-	err = wait_folios_idle(dd, timeout_ns);
+	/*
+	 * unregister_dev_dax() -> devm release -> memunmap_pages(): no wait
+	 * for GENERIC pages in the zero scheme (R1.13: a page still held is
+	 * reported and its memmap orphaned); the legacy scheme's per-page
+	 * pgmap references make it wait for them (L1).
+	 */
+	err = zd_memunmap_pages_timeout(&dd->pgmap, timeout_ns);
 	if (err)
 		return err;
-	/* Only transient lookups can hold the pgmap now: this wait is short. */
-	zd_memunmap_pages(&dd->pgmap);
 	zd_release_mem_region(dd->sys, dd->start, dd->size);
 	zd_fput(&dd->inode->file);
 	free(dd);
 	return 0;
 }
 
+int zd_devdax_destroy_timeout(struct zd_devdax *dd, uint64_t timeout_ns)
+{
+	int err;
+
+	zd_devdax_kill(dd);
+	/* Not Linux: wait for every folio to be idle before the memmap goes. */
+	err = wait_folios_idle(dd, timeout_ns);
+	if (err)
+		return err;
+	return zd_devdax_unbind(dd, 0);
+}
+
 void zd_devdax_destroy(struct zd_devdax *dd)
 {
-	zd_devdax_destroy_timeout(dd, 0);
+	zd_devdax_unbind(dd, 0);
 }

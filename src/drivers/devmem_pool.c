@@ -255,10 +255,10 @@ struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool)
 }
 
 /*
- * For FS_DAX and GENERIC the core does not wait for pages (R1.13): the
- * file system (its eviction-time break-layouts wait, R10.9) or the dax
- * driver must. Sleep on each busy folio; fs-dax frees wake us, device-dax
- * resets do not, so sleep in slices and look again.
+ * For FS_DAX the core does not wait for pages (R1.13): the file system
+ * must (its eviction-time break-layouts wait, R10.9). Sleep on each busy
+ * folio; fs-dax frees wake us, other puts do not, so sleep in slices and
+ * look again.
  */
 static int wait_idle(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 {
@@ -295,7 +295,11 @@ int zd_devmem_pool_destroy(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 	zd_spin_lock(&pool->lock);
 	pool->dying = true;
 	zd_spin_unlock(&pool->lock);
-	err = wait_idle(pool, timeout_ns);
+	/*
+	 * A DAX file system waits for its pages (R10.9); nothing waits for
+	 * GENERIC ones (R1.13: memunmap_pages reports what is still held).
+	 */
+	err = pool->pgmap.type == ZD_MEMORY_DEVICE_GENERIC ? 0 : wait_idle(pool, timeout_ns);
 	if (!err)
 		err = zd_memunmap_pages_timeout(&pool->pgmap, timeout_ns);
 	if (err)

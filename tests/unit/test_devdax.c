@@ -998,7 +998,7 @@ static void *put_later_fn(void *arg)
 	return NULL;
 }
 
-/* An unbind without a deadline waits for the held page, then completes. */
+/* The waiting unbind (not Linux's) without a deadline waits for the held page. */
 static void test_unbind_waits(void **state)
 {
 	struct dx_fixture *fx = DX(state);
@@ -1010,9 +1010,72 @@ static void test_unbind_waits(void **state)
 	ZT_EQ(zd_cpu_touch(fx->mm[0], addr, 1, false), 0);
 	zd_folio_get(p.folio);
 	ZT_EQ(zd_thread_create(&t, put_later_fn, &p), 0);
-	zd_devdax_destroy(fx->dd);
+	ZT_EQ(zd_devdax_destroy_timeout(fx->dd, 0), 0);
 	fx->dd = NULL;
 	zd_thread_join(t);
+	ZT_EQ(zd_cpu_touch(fx->mm[0], addr, 1, false), -EIO);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * memunmap_pages() does not wait for GENERIC pages (R1.13): unbind with a
+ * long-term pin held returns at once; the pfn has no pgmap while the pin
+ * is held, which unbind and the checker report as the known hazard; the
+ * late unpin is reported and changes nothing else. In the legacy scheme
+ * each page holds a pgmap reference, so memunmap waits for the pin (L1).
+ */
+static void test_memunmap_pages_generic_pinned(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr;
+	struct zd_folio *f0 = dev_folio(fx, 0);
+	unsigned long pfn = zd_folio_pfn(f0);
+	int pin_weight = zd_folio_test_large(f0) ? 1 : ZD_GUP_PIN_COUNTING_BIAS;
+	struct zd_page *pages[1] = { NULL };
+	const struct zd_report *r;
+
+	addr = map_dax(fx, fx->mm[0], align, 0);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm[0], addr, 1, ZD_FOLL_WRITE | ZD_FOLL_LONGTERM, pages),
+	      1);
+	ZT_EQ(zd_folio_ref_count(f0), 1 + (legacy(fx) ? 0 : 1) + pin_weight);
+	if (legacy(fx)) {
+		/* 5.18: the pinned page keeps its pgmap reference; memunmap waits */
+		ZT_EQ(zd_devdax_unbind(fx->dd, 20 * MS), -ETIMEDOUT);
+		ZT_PTR_EQ(zd_pfn_to_page(fx->sys, pfn), &f0->page);
+		zd_unpin_user_pages(pages, 1);
+		ZT_EQ(zd_devdax_unbind(fx->dd, 1000 * MS), 0);
+		fx->dd = NULL;
+		ZT_PTR_EQ(zd_pfn_to_page(fx->sys, pfn), NULL);
+		zt_expect_no_reports(&fx->log);
+		return;
+	}
+	ZT_EQ(zd_devdax_unbind(fx->dd, 1000 * MS), 0);
+	fx->dd = NULL;
+	/* the hazard: the pfn has no pgmap, the pin is still held */
+	r = zt_expect_report(&fx->log, ZD_MISUSE_HAZARD, pfn, ZD_MEMORY_DEVICE_GENERIC);
+	ZT_EQ(strcmp(r->rule, "R1.13"), 0);
+	ZT_EQ(fx->log.nr, 1);
+	zt_reports_clear(&fx->log);
+	ZT_EQ(entry_level(fx->mm[0], addr, NULL), 0);
+	ZT_PTR_EQ(zd_pfn_to_page(fx->sys, pfn), NULL);
+	ZT_PTR_EQ(zd_get_dev_pagemap(fx->sys, pfn), NULL);
+	ZT_TRUE(zd_folio_maybe_dma_pinned(f0));
+	ZT_EQ(zd_folio_ref_count(f0), 1 + pin_weight);
+	ZT_EQU(zd_page_to_pfn(pages[0]), pfn);
+	ZT_EQ(zd_check_invariants(fx->sys), 1);
+	r = zt_expect_report(&fx->log, ZD_MISUSE_HAZARD, pfn, ZD_MEMORY_DEVICE_GENERIC);
+	ZT_EQ(strcmp(r->rule, "R1.13"), 0);
+	zt_reports_clear(&fx->log);
+
+	/* the late unpin: reported, the count drops to idle, nothing is freed */
+	zd_unpin_user_pages(pages, 1);
+	r = zt_expect_report(&fx->log, ZD_MISUSE_HAZARD, pfn, ZD_MEMORY_DEVICE_GENERIC);
+	ZT_EQ(fx->log.nr, 1);
+	zt_reports_clear(&fx->log);
+	ZT_EQ(zd_folio_ref_count(f0), 1);
+	ZT_TRUE(!zd_folio_maybe_dma_pinned(f0));
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	/* the VMA outlives the device: an access is SIGBUS */
 	ZT_EQ(zd_cpu_touch(fx->mm[0], addr, 1, false), -EIO);
 	zt_expect_no_reports(&fx->log);
 }
@@ -1210,6 +1273,10 @@ int main(void)
 		DX_TEST(test_unbind_pinned, dx_1g),
 		DX_TEST(test_unbind_pinned, dx_2m_one),
 		DX_TEST(test_unbind_waits, dx_2m),
+		DX_TEST(test_memunmap_pages_generic_pinned, dx_4k),
+		DX_TEST(test_memunmap_pages_generic_pinned, dx_2m),
+		DX_TEST(test_memunmap_pages_generic_pinned, dx_1g),
+		DX_TEST(test_memunmap_pages_generic_pinned, dx_2m_one),
 		DX_TEST(test_unbind_race, dx_4k),
 		DX_TEST(test_unbind_race, dx_2m),
 	};

@@ -149,10 +149,8 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 
 	/* Not under run->lock: the wait needs other threads to release. */
 	if (dax) {
-		/* The driver says EBUSY when its folios stay held: a timeout here. */
-		ret = zd_devdax_destroy_timeout(dax, deadline_ns);
-		if (ret == -EBUSY)
-			ret = -ETIMEDOUT;
+		/* Linux's unbind: no wait for held pages in the zero scheme (R1.13). */
+		ret = zd_devdax_unbind(dax, deadline_ns);
 	} else {
 		ret = zd_devmem_pool_destroy(pool, deadline_ns);
 	}
