@@ -311,7 +311,7 @@ static void test_remove_device_exclusive_entry_folio_try_get(void **state)
 
 	zd_folio_lock(folio);
 	ZT_EQ(zd_thread_create(&t, excl_read, &r), 0);
-	for (int i = 0; i < 2000 && seen != 2; i++) {
+	for (int i = 0; i < 10000 && seen != 2; i++) {	/* up to 10 s */
 		seen = zd_folio_ref_count(folio);
 		if (seen != 2)
 			zt_sleep_ms(1);
