@@ -14,6 +14,7 @@
 
 struct zd_system *ksft_sys;
 struct zd_mm *ksft_mm;
+uint64_t ksft_ram = KSFT_RAM;
 
 static unsigned int plan, nr_run;
 static unsigned int cnt_pass, cnt_fail, cnt_xfail, cnt_xpass, cnt_skip;
@@ -93,7 +94,7 @@ void log_test_start(const char *fmt, ...)
 	nr_reports = 0;
 	model_failed = false;
 	zd_system_options_init(&o);
-	o.ram_size = KSFT_RAM;
+	o.ram_size = ksft_ram;
 	o.check = ZD_CHECK_CHEAP;
 	o.report = report_cb;
 	if (zd_system_create(&o, &ksft_sys) || zd_mm_create(ksft_sys, &ksft_mm)) {
@@ -147,7 +148,7 @@ void ksft_exit_mm(struct zd_mm *mm)
 static const struct ksft_pending *find_pending(void)
 {
 	for (size_t i = 0; i < nr_pending; i++)
-		if (!fnmatch(pending[i].pattern, test_name, 0))
+		if (pending[i].pattern && !fnmatch(pending[i].pattern, test_name, 0))
 			return &pending[i];
 	return NULL;
 }

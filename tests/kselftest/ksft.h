@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <zonedev/zonedev.h>
 
 #define KSFT_PASS	0
@@ -40,7 +41,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* One expected failure: tests whose name matches @pattern (fnmatch). */
+/*
+ * One expected failure: tests whose name matches @pattern (fnmatch). A
+ * NULL pattern matches nothing (an empty table holds just that).
+ */
 struct ksft_pending {
 	const char *pattern;
 	const char *item;	/* "issue 6 item 15" */
@@ -60,9 +64,10 @@ int ksft_finished(void);
  * log_test_start - name the next test ("[RUN] name" is printed) and start
  * its machine: ksft_sys and ksft_mm (the process that runs the test) are
  * valid until log_test_result's report is printed. The machine has
- * KSFT_RAM bytes of RAM.
+ * ksft_ram bytes of RAM (KSFT_RAM unless the test sets it).
  */
 #define KSFT_RAM (64ul << 20)
+extern uint64_t ksft_ram;
 extern struct zd_system *ksft_sys;
 extern struct zd_mm *ksft_mm;
 void log_test_start(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
