@@ -85,6 +85,25 @@ enum test_type {
 	TEST_TYPE_IOURING,
 };
 
+/*
+ * What was pinned (the kernel's test cannot look): in a private mapping an
+ * anonymous page (FOLL_WRITE breaks COW; a R/O long-term pin unshares the
+ * page-cache page, gup_must_unshare), in a shared one the file's own page.
+ */
+static void check_pinned(struct zd_file *file, struct zd_page *page, bool shared)
+{
+	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
+
+	if (!folio)
+		ksft_model_fail("no pinned page\n");
+	else if (!shared && !zd_folio_test_anon(folio))
+		ksft_model_fail("the pin of a private file mapping holds the file's page, not "
+				"an anonymous copy\n");
+	else if (shared && folio->page.mapping != (void *)file->f_mapping)
+		ksft_model_fail("the pin of a shared file mapping holds a page that is not "
+				"the file's\n");
+}
+
 static void do_test(struct zd_file *file, size_t size, enum test_type type, bool shared)
 {
 	unsigned long fs_type = get_fs_type(file), mem;
@@ -167,6 +186,7 @@ static void do_test(struct zd_file *file, size_t size, enum test_type type, bool
 			result = KSFT_FAIL;
 			break;
 		}
+		check_pinned(file, gup_test_longterm_page(gup_fd, 0), shared);
 		if (gup_test_ioctl(gup_fd, mm, PIN_LONGTERM_TEST_STOP, NULL))
 			ksft_print_msg("[INFO] PIN_LONGTERM_TEST_STOP failed\n");
 		if (!should_work)
@@ -205,6 +225,7 @@ static void do_test(struct zd_file *file, size_t size, enum test_type type, bool
 			if (!should_work)
 				ksft_print_msg("Should have worked\n");
 			result = should_work ? KSFT_PASS : KSFT_FAIL;
+			check_pinned(file, pages[0], shared);
 			zd_unpin_user_pages(pages, nr);
 		}
 		free(pages);

@@ -29,6 +29,11 @@ unsigned int gup_test_warnings(const struct gup_test_file *f)
 	return f->warnings;
 }
 
+struct zd_page *gup_test_longterm_page(const struct gup_test_file *f, unsigned long i)
+{
+	return f->lt_pages && i < f->lt_nr_pages ? f->lt_pages[i] : NULL;
+}
+
 static uint64_t now_usec(void)
 {
 	struct timespec ts;

@@ -75,4 +75,10 @@ long gup_test_ioctl(struct gup_test_file *f, struct zd_mm *mm, unsigned int cmd,
  */
 unsigned int gup_test_warnings(const struct gup_test_file *f);
 
+/*
+ * The @i-th page a running PIN_LONGTERM_TEST session holds, or NULL: a
+ * test may look at what was pinned (the kernel's test cannot).
+ */
+struct zd_page *gup_test_longterm_page(const struct gup_test_file *f, unsigned long i);
+
 #endif /* ZD_GUP_TEST_DEV_H */
