@@ -375,7 +375,8 @@ int zd_cpu_atomic_add(struct zd_mm *mm, unsigned long addr, uint64_t val, uint64
 
 /*
  * zd_follow_entry - read the entry mapping @addr without faulting: its value
- * and level (1 PTE, 2 PMD, 3 PUD); 0 if nothing is mapped there.
+ * and level (1 PTE, 2 PMD, 3 PUD); 0 if nothing is mapped there (nothing
+ * is, at or above ZD_TASK_SIZE).
  * Context: mmap_lock held or not (reads under RCU).
  */
 int zd_follow_entry(struct zd_mm *mm, unsigned long addr, zd_pte_t *entry, int *level);

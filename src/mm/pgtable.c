@@ -83,6 +83,12 @@ int zd_follow_entry(struct zd_mm *mm, unsigned long addr, zd_pte_t *entry, int *
 	struct zd_pgtable *t;
 	int ret = 0;
 
+	/* Nothing is mapped above the task size; the table index would alias a lower address. */
+	if (addr >= ZD_TASK_SIZE) {
+		*entry = 0;
+		*level = 0;
+		return 0;
+	}
 	zd_rcu_read_lock();
 	t = mm->pgd;
 	for (enum zd_pt_level l = ZD_LVL_PGD; l >= ZD_LVL_PTE; l--) {

@@ -250,6 +250,25 @@ static void test_cpu_access_bounds(void **state)
 	}
 }
 
+/*
+ * follow_pte: an address above the task size maps nothing, even where
+ * its page-table indices equal those of a mapped address.
+ */
+static void test_follow_pte_above_task_size(void **state)
+{
+	struct fx *fx = *state;
+	unsigned long a = map_anon(fx, PG);
+	zd_pte_t e = 1;
+	int lvl = 1;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
+	ZT_EQ(zd_follow_entry(fx->mm, a, &e, &lvl), 1);
+	ZT_EQ(zd_follow_entry(fx->mm, a + (1ul << 48), &e, &lvl), 0);
+	ZT_EQU(e, 0);
+	ZT_EQ(lvl, 0);
+	ZT_EQ(zd_follow_entry(fx->mm, a | (0xffffull << 48), &e, &lvl), 0);
+}
+
 /* gup_fast_fallback: start + nr_pages wrapping is EOVERFLOW; past the task size EFAULT. */
 static void test_gup_fast_fallback_bounds(void **state)
 {
@@ -282,6 +301,7 @@ int main(void)
 		T(test_madvise_bounds),
 		T(test_cpu_access_bounds),
 		T(test_gup_fast_fallback_bounds),
+		T(test_follow_pte_above_task_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
