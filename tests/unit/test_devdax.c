@@ -652,6 +652,16 @@ static void test_vmf_insert_mixed_devmap(void **state)
 	ZT_EQ(zd_folio_ref_count(f0), 1);
 	ZT_EQ(zd_check_invariants(fx->sys), 0);
 
+	/* a partial zap removes the whole leaf (__split_huge_pmd_locked) and drops nothing */
+	if (align > ZD_PAGE_SIZE) {
+		ZT_EQ(zd_madvise(mm, moved + ZD_PAGE_SIZE, ZD_PAGE_SIZE, ZD_MADV_DONTNEED), 0);
+		ZT_EQ(entry_level(mm, moved, NULL), 0);
+		ZT_EQ(zd_folio_ref_count(f0), 1);
+		ZT_EQ(zd_cpu_touch(mm, moved, 1, false), 0);
+		ZT_EQ(entry_level(mm, moved + align - 1, &e), expected_level(align));
+		ZT_TRUE(zd_pte_devmap(e));
+	}
+
 	/* zap (munmap) drops nothing */
 	ZT_EQ(zd_munmap(mm, moved, align), 0);
 	ZT_EQ(entry_level(mm, moved, NULL), 0);
