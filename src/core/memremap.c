@@ -477,8 +477,13 @@ static bool pgmap_orphan_if_held(struct zd_dev_pagemap *pgmap)
 		struct _zd_pgmap_range *rs = pgmap->rs[i];
 
 		rs->pgmap = ghost;
-		for (unsigned long p = 0; p < rs->nr_pages; p++)
-			rs->memmap[p].pgmap = ghost;
+		/*
+		 * Only folio heads carry the pgmap word; a tail's holds its
+		 * compound head and must keep it. Holders read the word
+		 * locklessly, hence the atomic store.
+		 */
+		for (unsigned long p = 0; p < rs->nr_pages; p += nr)
+			_zd_page_set_compound_head(&rs->memmap[p], (unsigned long)ghost);
 		pgmap->rs[i] = NULL;
 	}
 	zd_spin_lock(&sys->pgmap_lock);

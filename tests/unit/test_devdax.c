@@ -1090,6 +1090,40 @@ static void test_memunmap_pages_generic_pinned(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * The same hazard with the pin on a tail page of a compound folio: the
+ * struct pages kept for the holder stay one folio (a tail still finds its
+ * head), and the late unpin reaches the head.
+ */
+static void test_memunmap_pages_generic_pinned_tail(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr;
+	struct zd_folio *f0 = dev_folio(fx, 0);
+	unsigned long pfn = zd_folio_pfn(f0);
+	struct zd_page *pages[1] = { NULL };
+
+	addr = map_dax(fx, fx->mm[0], align, 0);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm[0], addr + 5 * 4096, 1, ZD_FOLL_WRITE, pages), 1);
+	ZT_EQU(zd_page_to_pfn(pages[0]), pfn + 5);
+	ZT_PTR_EQ(zd_page_folio(pages[0]), f0);
+	ZT_EQ(zd_devdax_unbind(fx->dd, 1000 * MS), 0);
+	fx->dd = NULL;
+	zt_expect_report(&fx->log, ZD_MISUSE_HAZARD, pfn, ZD_MEMORY_DEVICE_GENERIC);
+	zt_reports_clear(&fx->log);
+	ZT_PTR_EQ(zd_pfn_to_page(fx->sys, pfn + 5), NULL);
+	ZT_PTR_EQ(zd_page_folio(pages[0]), f0);
+	ZT_TRUE(zd_page_is_tail(pages[0]));
+	ZT_EQ(zd_folio_ref_count(f0), 2);
+	zd_unpin_user_pages(pages, 1);
+	zt_expect_report(&fx->log, ZD_MISUSE_HAZARD, pfn, ZD_MEMORY_DEVICE_GENERIC);
+	zt_reports_clear(&fx->log);
+	ZT_EQ(zd_folio_ref_count(f0), 1);
+	ZT_TRUE(!zd_folio_maybe_dma_pinned(f0));
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
 /* ---- faults racing unbind ---- */
 
 #define RACE_THREADS 3
@@ -1287,6 +1321,8 @@ int main(void)
 		DX_TEST(test_memunmap_pages_generic_pinned, dx_2m),
 		DX_TEST(test_memunmap_pages_generic_pinned, dx_1g),
 		DX_TEST(test_memunmap_pages_generic_pinned, dx_2m_one),
+		DX_TEST(test_memunmap_pages_generic_pinned_tail, dx_2m),
+		DX_TEST(test_memunmap_pages_generic_pinned_tail, dx_1g),
 		DX_TEST(test_unbind_race, dx_4k),
 		DX_TEST(test_unbind_race, dx_2m),
 	};
