@@ -281,6 +281,12 @@ void _zd_restore_exclusive_pte(struct zd_vm_area_struct *vma, struct zd_folio *f
  * anonymous page; shared: only a dirty PTE (no write-notify owed).
  */
 bool _zd_can_change_pte_writable(struct zd_vm_area_struct *vma, unsigned long addr, zd_pte_t pte);
+/*
+ * Is vma->vm_page_prot writable? A shared writable mapping that needs no
+ * write notification (no page_mkwrite, no dirty tracking) maps writable
+ * from the first fault; private mappings never do (COW).
+ */
+bool _zd_vma_page_prot_write(const struct zd_vm_area_struct *vma);
 /* Does @vma allow this access? (the arch access_error) */
 bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
 /* The lowest address a mapping may take (mmap_min_addr); lower is -EPERM. */

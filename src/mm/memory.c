@@ -740,6 +740,11 @@ static bool vm_page_prot_write(const struct zd_vm_area_struct *vma)
 	return as->flags & (ZD_AS_DAX | ZD_AS_SHMEM);
 }
 
+bool _zd_vma_page_prot_write(const struct zd_vm_area_struct *vma)
+{
+	return vm_page_prot_write(vma);
+}
+
 /*
  * insert_page_into_pte_locked() / insert_pfn(): one PTE for @pfn. With
  * @page the mapping takes a reference and a mapcount; without, the entry

@@ -216,7 +216,6 @@ static void change_prot_one(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_
 	struct prot_change *pc = arg;
 	zd_pte_t e = _zd_read_entry(slot), n = e;
 
-	(void)addr;
 	(void)lvl;
 	if (!zd_pte_present(e)) {
 		/*
@@ -241,6 +240,16 @@ static void change_prot_one(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_
 			n = (e & ~ZD_PTE_PROTNONE) | ZD_PTE_PRESENT;
 		if (!pc->write)
 			n = zd_pte_wrprotect(n);
+		/*
+		 * Adding write: the entry takes the new vm_page_prot (writable
+		 * for a shared mapping without write notification), and a
+		 * private one is upgraded where the write fault would only
+		 * reuse the page (MM_CP_TRY_CHANGE_WRITABLE).
+		 */
+		else if (!zd_pte_write(n) &&
+			 (_zd_vma_page_prot_write(pc->vma) ||
+			  _zd_can_change_pte_writable(pc->vma, addr, n)))
+			n = zd_pte_mkwrite(n);
 	}
 	if (n != e)
 		_zd_set_entry(slot, n);

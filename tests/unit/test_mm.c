@@ -340,6 +340,56 @@ static void test_mprotect_none_and_back(void **state)
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
 }
 
+static bool entry_writable(struct zd_mm *mm, unsigned long addr)
+{
+	zd_pte_t e;
+	int lvl;
+
+	return zd_follow_entry(mm, addr, &e, &lvl) && zd_pte_present(e) && zd_pte_write(e);
+}
+
+/*
+ * change_pte_range() with MM_CP_TRY_CHANGE_WRITABLE: giving write back to
+ * a private mapping makes an exclusive anonymous page writable at once (no
+ * write fault needed); a page shared with a child stays read-only; a
+ * shared mapping without write notification takes its writable
+ * vm_page_prot.
+ */
+static void test_change_pte_range_try_change_writable(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, 2 * PG), s = 0;
+	struct zd_mm *child;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
+	ZT_TRUE(entry_writable(fx->mm, a));
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, ZD_PROT_READ), 0);
+	ZT_TRUE(!entry_writable(fx->mm, a));
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, RW), 0);
+	ZT_TRUE(entry_writable(fx->mm, a));
+
+	/* shared with a child: not exclusive, stays read-only until a write */
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, ZD_PROT_READ), 0);
+	ZT_EQ(zd_mprotect(fx->mm, a, 2 * PG, RW), 0);
+	ZT_TRUE(!entry_writable(fx->mm, a));
+	zd_mm_destroy(child);
+
+	/*
+	 * A shared mapping with write notification (the model's shmem has a
+	 * page_mkwrite): only a dirty entry, already notified, gets write back.
+	 */
+	ZT_EQ(zd_mmap(fx->mm, 0, 2 * PG, RW, ZD_MAP_SHARED | ZD_MAP_ANONYMOUS, NULL, 0, 0, &s), 0);
+	ZT_EQ(zd_cpu_touch(fx->mm, s, PG, false), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, s + PG, "y", 1), 0);
+	ZT_EQ(zd_mprotect(fx->mm, s, 2 * PG, ZD_PROT_READ), 0);
+	ZT_TRUE(!entry_writable(fx->mm, s + PG));
+	ZT_EQ(zd_mprotect(fx->mm, s, 2 * PG, RW), 0);
+	ZT_TRUE(!entry_writable(fx->mm, s));
+	ZT_TRUE(entry_writable(fx->mm, s + PG));
+	ZT_EQ(zd_munmap(fx->mm, s, 2 * PG), 0);
+}
+
 static void test_madvise_dontneed(void **state)
 {
 	struct mm_fx *fx = *state;
@@ -553,6 +603,7 @@ int main(void)
 		MM_TEST(test_munmap_restores_counts),
 		MM_TEST(test_thp_fault_and_split),
 		MM_TEST(test_mprotect_none_and_back),
+		MM_TEST(test_change_pte_range_try_change_writable),
 		MM_TEST(test_madvise_dontneed),
 		MM_TEST(test_mremap),
 		MM_TEST(test_pfnmap_special),
