@@ -47,10 +47,12 @@ enum zd_fault_site {
 	ZD_FAULT_PAGE_ALLOC = 0,	/* RAM folio allocation */
 	ZD_FAULT_PGMAP_SETUP,		/* memremap_pages memmap/range setup */
 	ZD_FAULT_DEVICE_ALLOC,		/* a driver's device folio allocation */
+	ZD_FAULT_PGTABLE_ALLOC,		/* a page-table page (pte_alloc_one, p?d_alloc) */
+	ZD_FAULT_VMA_ALLOC,		/* a VMA (vm_area_alloc, vm_area_dup) */
 	ZD_FAULT_NR_SITES,
 };
 
-/* "page_alloc", "pgmap_setup", "device_alloc". */
+/* "page_alloc", "pgmap_setup", "device_alloc", "pgtable_alloc", "vma_alloc". */
 const char *zd_fault_site_name(enum zd_fault_site site);
 
 /*
@@ -71,6 +73,15 @@ struct zd_fault_attr {
  * *attr, or -EINVAL for an unknown site, key or value.
  */
 int zd_fault_attr_parse(const char *spec, enum zd_fault_site *site, struct zd_fault_attr *attr);
+
+/*
+ * zd_system_set_fault - change a site's attributes on a running machine
+ * (as writing the kernel's debugfs fault_attr files does); the site's call
+ * count and remaining @times start again. Context: any thread. Returns 0,
+ * or -EINVAL for an unknown site or a probability above 100.
+ */
+int zd_system_set_fault(struct zd_system *sys, enum zd_fault_site site,
+			const struct zd_fault_attr *attr);
 
 /*
  * Misuse reports and invariant failures go to @report; NULL means print

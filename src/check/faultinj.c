@@ -52,10 +52,25 @@ bool _zd_should_fail(struct zd_system *sys, enum zd_fault_site site)
 	return fail;
 }
 
+int zd_system_set_fault(struct zd_system *sys, enum zd_fault_site site,
+			const struct zd_fault_attr *attr)
+{
+	if ((unsigned)site >= ZD_FAULT_NR_SITES || !attr || attr->probability > 100)
+		return -EINVAL;
+	zd_spin_lock(&sys->fault_lock);
+	sys->opts.fault[site] = *attr;
+	sys->fault_calls[site] = 0;
+	sys->fault_times_left[site] = attr->times;
+	zd_spin_unlock(&sys->fault_lock);
+	return 0;
+}
+
 static const char *const site_names[ZD_FAULT_NR_SITES] = {
 	[ZD_FAULT_PAGE_ALLOC] = "page_alloc",
 	[ZD_FAULT_PGMAP_SETUP] = "pgmap_setup",
 	[ZD_FAULT_DEVICE_ALLOC] = "device_alloc",
+	[ZD_FAULT_PGTABLE_ALLOC] = "pgtable_alloc",
+	[ZD_FAULT_VMA_ALLOC] = "vma_alloc",
 };
 
 const char *zd_fault_site_name(enum zd_fault_site site)

@@ -16,8 +16,11 @@
 
 static struct zd_pgtable *pgtable_alloc(struct zd_mm *mm, enum zd_pt_level level)
 {
-	struct zd_pgtable *t = aligned_alloc(4096, (sizeof(*t) + 4095) & ~(size_t)4095);
+	struct zd_pgtable *t;
 
+	if (_zd_should_fail(mm->sys, ZD_FAULT_PGTABLE_ALLOC))
+		return NULL;
+	t = aligned_alloc(4096, (sizeof(*t) + 4095) & ~(size_t)4095);
 	if (!t)
 		return NULL;
 	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)

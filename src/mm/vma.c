@@ -83,8 +83,11 @@ void _zd_vma_remove(struct zd_mm *mm, struct zd_vm_area_struct *vma)
 
 struct zd_vm_area_struct *_zd_vma_alloc(struct zd_mm *mm)
 {
-	struct zd_vm_area_struct *vma = calloc(1, sizeof(*vma));
+	struct zd_vm_area_struct *vma;
 
+	if (_zd_should_fail(mm->sys, ZD_FAULT_VMA_ALLOC))
+		return NULL;
+	vma = calloc(1, sizeof(*vma));
 	if (vma)
 		vma->vm_mm = mm;
 	return vma;

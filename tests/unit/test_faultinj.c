@@ -257,6 +257,44 @@ static void test_site_parse(void **state)
 	ZT_EQ(zd_fault_attr_parse("page_alloc:probability=101", &site, &a), -EINVAL);
 	ZT_EQ(zd_fault_attr_parse("page_alloc:colour=3", &site, &a), -EINVAL);
 	ZT_EQ(zd_fault_attr_parse("page_alloc:times=x", &site, &a), -EINVAL);
+	ZT_EQ(zd_fault_attr_parse("pgtable_alloc:times=1", &site, &a), 0);
+	ZT_EQ(site, ZD_FAULT_PGTABLE_ALLOC);
+	ZT_EQ(zd_fault_attr_parse("vma_alloc", &site, &a), 0);
+	ZT_EQ(site, ZD_FAULT_VMA_ALLOC);
+}
+
+/*
+ * zd_system_set_fault on a running machine, at the page-table and VMA
+ * sites: an armed site fails the next calls (-ENOMEM from mmap and the
+ * first fault), a disarmed one none; the count and times start again.
+ */
+static void test_set_fault_pgtable_vma(void **state)
+{
+	struct zt_reports log = { 0 };
+	struct zd_system *sys = faulty_system(&log, ZD_FAULT_PAGE_ALLOC, 0, 0, -1, 1);
+	struct zd_fault_attr once = { .probability = 100, .interval = 1, .times = 1 };
+	struct zd_fault_attr off = { 0 };
+	struct zd_mm *mm = NULL;
+	unsigned long a = 0;
+	char c = 1;
+
+	(void)state;
+	ZT_EQ(zd_system_set_fault(sys, ZD_FAULT_NR_SITES, &once), -EINVAL);
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	ZT_EQ(zd_system_set_fault(sys, ZD_FAULT_VMA_ALLOC, &once), 0);
+	ZT_EQ(zd_mmap(mm, 0, 64 * 1024, ZD_PROT_READ | ZD_PROT_WRITE,
+		      ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS, NULL, 0, 0, &a), -ENOMEM);
+	ZT_EQ(zd_mm_nr_vmas(mm), 0);
+	ZT_EQ(zd_mmap(mm, 0, 64 * 1024, ZD_PROT_READ | ZD_PROT_WRITE,
+		      ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS, NULL, 0, 0, &a), 0);
+	ZT_EQ(zd_system_set_fault(sys, ZD_FAULT_PGTABLE_ALLOC, &once), 0);
+	ZT_EQ(zd_cpu_write(mm, a, "x", 1), -ENOMEM);
+	ZT_EQ(zd_cpu_write(mm, a, "x", 1), 0);
+	ZT_EQ(zd_cpu_read(mm, a, &c, 1), 0);
+	ZT_EQ(c, 'x');
+	ZT_EQ(zd_system_set_fault(sys, ZD_FAULT_PGTABLE_ALLOC, &off), 0);
+	zd_mm_destroy(mm);
+	zt_system_destroy_clean(sys, &log);
 }
 
 int main(void)
@@ -268,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_pgmap_setup),
 		cmocka_unit_test(test_device_alloc),
 		cmocka_unit_test(test_site_parse),
+		cmocka_unit_test(test_set_fault_pgtable_vma),
 	};
 
 	return cmocka_run_group_tests_name("faultinj", tests, NULL, NULL);

@@ -26,7 +26,8 @@ static const char usage_text[] =
 	"  --deadline SECONDS how long unbind waits for held pages (default 10;\n"
 	"                     0: do not wait)\n"
 	"  --fail SPEC        inject failures at a site: page_alloc, pgmap_setup,\n"
-	"                     device_alloc (seeded by the scenario's system seed=)\n"
+	"                     device_alloc, pgtable_alloc, vma_alloc (seeded by the\n"
+	"                     scenario's system seed=)\n"
 	"\n"
 	"Exit status: 0 all held, 1 an expectation, invariant or leak failed,\n"
 	"2 bad usage or a scenario that does not parse.\n";
@@ -119,7 +120,8 @@ static int cmd_run(int argc, char **argv)
 
 			if (i + 1 >= argc || zd_fault_attr_parse(argv[i + 1], &site, &attr)) {
 				fprintf(stderr, "zonedev run: expected --fail SITE[:probability=P][,interval=N][,times=K] "
-					"with SITE page_alloc, pgmap_setup or device_alloc, found '%s'\n",
+					"with SITE page_alloc, pgmap_setup, device_alloc, pgtable_alloc or "
+					"vma_alloc, found '%s'\n",
 					i + 1 < argc ? argv[i + 1] : "");
 				return usage(stderr, ZR_EXIT_USAGE);
 			}
