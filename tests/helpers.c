@@ -433,6 +433,7 @@ void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *f
 	struct zd_vm_area_struct *vma;
 	_Atomic zd_pte_t *slot = NULL;
 	struct zd_spinlock *ptl;
+	struct zd_pgtable *pgtable = NULL;
 	bool busy = true;
 
 	ZT_TRUE(order == 0 || order == ZD_PMD_ORDER);
@@ -440,17 +441,27 @@ void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *f
 	vma = zd_vma_lookup(mm, addr);
 	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
 		slot = _zd_walk(mm, addr, lvl, true);
+	/* migrate_vma_insert_huge_pmd_page(): an anonymous PMD leaf carries a deposit. */
+	if (slot && order) {
+		pgtable = _zd_pte_alloc_one(mm);
+		ZT_TRUE(pgtable != NULL);
+	}
 	if (slot) {
 		ptl = lvl == ZD_LVL_PTE ? _zd_pte_lockptr(slot) : _zd_huge_lockptr(mm);
 		zd_spin_lock(ptl);
 		busy = !zd_pte_none(_zd_read_entry(slot));
 		if (!busy) {
+			if (pgtable)
+				_zd_pgtable_trans_huge_deposit(mm, pgtable);
+			pgtable = NULL;
 			_zd_folio_add_new_anon_rmap(folio, vma, addr, lvl);
 			_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << order);
 			_zd_set_entry(slot, zd_pfn_pte(zd_folio_pfn(folio), bits));
 		}
 		zd_spin_unlock(ptl);
 	}
+	if (pgtable)
+		_zd_pte_free(mm, pgtable);
 	zd_mmap_read_unlock(mm);
 	ZT_TRUE(slot != NULL);
 	ZT_TRUE(!busy);

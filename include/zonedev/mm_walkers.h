@@ -280,7 +280,7 @@ int zd_move_pages(struct zd_mm *mm, unsigned long nr, const unsigned long *addrs
  * in an anonymous VMA), DAX, VM_IO and shared file VMAs, folios with
  * extra references, locked folios. Stops at the first address without a
  * VMA, as Linux does. Returns the number of PMD mappings split, -EINVAL
- * (start > end), -ENOMEM. Context: takes mmap_lock for read.
+ * (start > end). Context: takes mmap_lock for read.
  */
 long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long end);
 

@@ -219,6 +219,8 @@ static void check_orphans(struct ctx *c)
 /* Entries found mapping each folio, by head pfn: RAM, then every device range. */
 struct map_counts {
 	struct zd_system *sys;
+	struct zd_mm *mm;		/* the one count_table() is walking */
+	long deposits;			/* its PMD leaves that carry a deposited table */
 	int *ram;
 	int nr_dev;
 	struct dev_counts {
@@ -256,6 +258,8 @@ static void count_table(struct map_counts *m, struct zd_pgtable *t, enum zd_pt_l
 			count_table(m, _zd_entry_table(e), lvl - 1);
 			continue;
 		}
+		if (lvl == ZD_LVL_PMD && zd_pte_present(e) && _zd_is_huge_zero_pmd(m->mm, e))
+			m->deposits++;
 		if (zd_pte_present(e) && !zd_pte_special(e) && !zd_pte_devmap(e))
 			pfn = zd_pte_pfn(e);
 		else if (zd_is_device_private_entry(e) || zd_is_device_exclusive_entry(e))
@@ -268,6 +272,8 @@ static void count_table(struct map_counts *m, struct zd_pgtable *t, enum zd_pt_l
 		slot = count_slot(m, zd_folio_pfn(zd_page_folio(page)));
 		if (slot)
 			(*slot)++;
+		if (lvl == ZD_LVL_PMD && zd_pte_present(e) && zd_folio_test_anon(zd_page_folio(page)))
+			m->deposits++;
 	}
 }
 
@@ -308,8 +314,15 @@ static void check_mappings(struct ctx *c)
 		goto out;
 
 	zd_spin_lock(&sys->mmlist_lock);
-	for (struct zd_list_head *l = sys->mmlist.next; l != &sys->mmlist; l = l->next)
-		count_table(&m, zd_container_of(l, struct zd_mm, mmlist)->pgd, ZD_LVL_PGD);
+	for (struct zd_list_head *l = sys->mmlist.next; l != &sys->mmlist; l = l->next) {
+		m.mm = zd_container_of(l, struct zd_mm, mmlist);
+		m.deposits = 0;
+		count_table(&m, m.mm->pgd, ZD_LVL_PGD);
+		/* pgtable_trans_huge_deposit(): one PTE table per anonymous PMD leaf. */
+		if (m.deposits != m.mm->nr_deposited)
+			FAIL(c, NULL, "R12.1", "mm has %ld deposited PTE tables for %ld anonymous PMD leaves",
+			     m.mm->nr_deposited, m.deposits);
+	}
 	zd_spin_unlock(&sys->mmlist_lock);
 
 	for (unsigned long pfn = 0; pfn < sys->ram_pages;) {

@@ -172,14 +172,24 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 {
 	zd_pte_t e = _zd_read_entry(src);
 	struct zd_page *page = zd_vm_normal_page(c->src, addr, e);
+	struct zd_mm *dst_mm = c->dst->vm_mm;
+	struct zd_pgtable *pgtable = NULL;
 	struct zd_folio *folio;
 
+	/* The child's anonymous leaf carries a deposit too (pte_alloc_one first). */
+	if (_zd_pmd_has_deposit(c->src, addr, e)) {
+		pgtable = _zd_pte_alloc_one(dst_mm);
+		if (!pgtable)
+			return -ENOMEM;
+	}
 	if (!page) {
 		/* The huge zero folio: the child holds it too, and its leaf is old. */
 		if (_zd_is_huge_zero_pmd(c->src->vm_mm, e)) {
-			_zd_mm_get_huge_zero_folio(c->dst->vm_mm);	/* allocated: cannot fail */
+			_zd_mm_get_huge_zero_folio(dst_mm);	/* allocated: cannot fail */
 			e = zd_pte_mkold(zd_pte_wrprotect(e));
 		}
+		if (pgtable)
+			_zd_pgtable_trans_huge_deposit(dst_mm, pgtable);
 		_zd_set_entry(dst, e);
 		return 0;
 	}
@@ -189,9 +199,13 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 	folio = zd_page_folio(page);
 	if (zd_folio_test_anon(folio) && zd_page_test_flag(page, ZD_PG_anon_exclusive) &&
 	    needs_cow_for_dma(c->src, folio)) {
+		if (pgtable)
+			_zd_pte_free(dst_mm, pgtable);
 		c->split_addr = addr;
 		return -EAGAIN;
 	}
+	if (pgtable)
+		_zd_pgtable_trans_huge_deposit(dst_mm, pgtable);
 	zd_folio_get(folio);
 	_zd_folio_add_rmap(folio, page, ZD_LVL_PMD);
 	_zd_add_mm_counter(c->dst->vm_mm, _zd_mm_counter(c->src, folio),
@@ -250,8 +264,10 @@ static int copy_page_range(struct zd_vm_area_struct *dst, struct zd_vm_area_stru
 		if (c.err != -EAGAIN)
 			return c.err;
 		pmd = _zd_walk(src->vm_mm, c.split_addr, ZD_LVL_PMD, false);
-		if (!pmd || _zd_split_huge_pmd(src, pmd, c.split_addr) ||
-		    zd_pte_huge(_zd_read_entry(pmd)))
+		if (!pmd)
+			return -ENOMEM;
+		_zd_split_huge_pmd(src, pmd, c.split_addr);
+		if (zd_pte_huge(_zd_read_entry(pmd)))
 			return -ENOMEM;
 		if (c.split_addr > start)
 			start = c.split_addr;

@@ -33,6 +33,7 @@ struct zd_pgtable {
 	struct zd_rcu_head rcu;
 	struct zd_mm *mm;
 	int level;
+	struct zd_pgtable *deposit_next;	/* on mm->pmd_huge_pte while deposited */
 };
 
 static inline struct zd_pgtable *_zd_slot_table(_Atomic zd_pte_t *slot)
@@ -78,7 +79,14 @@ struct zd_mm {
 	 * saw it odd or changed gives its pins back (mm->write_protect_seq).
 	 */
 	_Atomic unsigned int write_protect_seq;
-	_Atomic long nr_pgtables;
+	_Atomic long nr_pgtables;		/* deposited PTE tables included */
+	/*
+	 * pmd_huge_pte: the PTE tables deposited for anonymous PMD leaves (one
+	 * per leaf, the huge zero folio's too), under page_table_lock. Like
+	 * Linux without split PMD locks, the list is the mm's, not the PMD's.
+	 */
+	struct zd_pgtable *pmd_huge_pte;
+	long nr_deposited;
 	struct zd_list_head mmlist;		/* on sys->mmlist while alive */
 	_Atomic int huge_zero;			/* MMF_HUGE_ZERO_FOLIO: holds the huge zero folio */
 	_Atomic unsigned long flags;		/* ZD_MMF_* (mm->flags) */
@@ -172,11 +180,28 @@ typedef void (*_zd_leaf_fn)(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_
 void _zd_walk_leaves(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
 		     void *arg);
 /*
- * __split_huge_pmd(): in an anonymous VMA, replace a PMD leaf by a PTE
- * table mapping the same pages; in any other VMA remove the leaf (the
- * next access refaults). 0 or -ENOMEM. Context: mmap_lock held.
+ * pte_alloc_one(): a PTE table for a deposit, counted in nr_pgtables;
+ * NULL on -ENOMEM. _zd_pte_free() frees one never deposited.
  */
-int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
+struct zd_pgtable *_zd_pte_alloc_one(struct zd_mm *mm);
+void _zd_pte_free(struct zd_mm *mm, struct zd_pgtable *t);
+/*
+ * pgtable_trans_huge_deposit()/withdraw(): an anonymous PMD leaf (a THP
+ * or the huge zero folio) carries a PTE table from the moment it is
+ * installed, so its split needs no allocation. zap_deposited_table()
+ * frees the one of a leaf that is zapped. Context: page_table_lock held.
+ */
+void _zd_pgtable_trans_huge_deposit(struct zd_mm *mm, struct zd_pgtable *t);
+struct zd_pgtable *_zd_pgtable_trans_huge_withdraw(struct zd_mm *mm);
+void _zd_zap_deposited_table(struct zd_mm *mm);
+/* Does this PMD leaf carry a deposited table? (the huge zero folio or an anonymous folio) */
+bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_pte_t e);
+/*
+ * __split_huge_pmd(): in an anonymous VMA, replace a PMD leaf by its
+ * deposited PTE table mapping the same pages; in any other VMA remove the
+ * leaf (the next access refaults). Cannot fail. Context: mmap_lock held.
+ */
+void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
 /* __split_huge_pud(): remove a PUD leaf (none is anonymous). Context: mmap_lock held. */
 void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr);
 

@@ -264,8 +264,13 @@ static enum zd_scan_result collapse(struct collapse *c)
 	}
 	zd_spin_unlock(&c->pt->ptl);
 
-	/* set_pmd_at(): the new folio's allocation reference becomes the PMD's. */
+	/*
+	 * set_pmd_at(): the new folio's allocation reference becomes the PMD's.
+	 * The emptied PTE table, which no walker can reach any more, is the
+	 * leaf's deposit (pgtable_trans_huge_deposit).
+	 */
 	zd_spin_lock(&mm->page_table_lock);
+	_zd_pgtable_trans_huge_deposit(mm, c->pt);
 	_zd_folio_add_new_anon_rmap(new, vma, c->haddr, ZD_LVL_PMD);
 	/* The mapped pages were counted already: only the holes are new. */
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, c->none_or_zero);
@@ -279,7 +284,6 @@ static enum zd_scan_result collapse(struct collapse *c)
 		zd_folio_unlock(c->folios[i].folio);
 		zd_folio_put_refs(c->folios[i].folio, c->folios[i].nr);
 	}
-	_zd_pgtable_free_deferred(mm, c->pt);
 	return ZD_SCAN_SUCCEED;
 
 out_up:

@@ -117,6 +117,7 @@ static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
 	struct zd_vm_area_struct *vma = vmf->vma;
 	struct zd_mm *mm = vma->vm_mm;
 	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
+	struct zd_pgtable *pgtable;
 	struct zd_folio *folio;
 	zd_pte_t entry;
 
@@ -127,24 +128,39 @@ static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
 		folio = _zd_mm_get_huge_zero_folio(mm);
 		if (!folio)
 			return ZD_VM_FAULT_FALLBACK;
+		pgtable = _zd_pte_alloc_one(mm);
+		if (!pgtable)
+			return ZD_VM_FAULT_OOM;
 		entry = zd_pfn_pte(zd_folio_pfn(folio),
 				   vma_prot_bits(vma, false) | ZD_PTE_HUGE | ZD_PTE_SPECIAL);
 		zd_spin_lock(&mm->page_table_lock);
-		if (zd_pte_none(_zd_read_entry(vmf->pmd)))
+		if (zd_pte_none(_zd_read_entry(vmf->pmd))) {
+			_zd_pgtable_trans_huge_deposit(mm, pgtable);
 			_zd_set_entry(vmf->pmd, entry);
+			pgtable = NULL;
+		}
 		zd_spin_unlock(&mm->page_table_lock);
+		if (pgtable)
+			_zd_pte_free(mm, pgtable);
 		return 0;
 	}
 	folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
 	if (!folio)
 		return ZD_VM_FAULT_FALLBACK;
+	pgtable = _zd_pte_alloc_one(mm);
+	if (!pgtable) {
+		zd_folio_put(folio);
+		return ZD_VM_FAULT_OOM;
+	}
 	entry = zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, true) | ZD_PTE_HUGE);
 	zd_spin_lock(&mm->page_table_lock);
 	if (!zd_pte_none(_zd_read_entry(vmf->pmd))) {
 		zd_spin_unlock(&mm->page_table_lock);
+		_zd_pte_free(mm, pgtable);
 		zd_folio_put(folio);
 		return 0;
 	}
+	_zd_pgtable_trans_huge_deposit(mm, pgtable);
 	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 	_zd_set_entry(vmf->pmd, entry);
@@ -555,7 +571,7 @@ static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
 		zd_folio_put(folio);
 		return 0;
 	}
-	/* map_anon_folio_pmd(); the special leaf it replaces held nothing. */
+	/* map_anon_folio_pmd(); the special leaf it replaces held nothing; its deposit stays. */
 	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 	_zd_set_entry(vmf->pmd,
@@ -638,8 +654,7 @@ reuse:
 	zd_spin_unlock(ptl);
 	return 0;
 fallback:
-	if (_zd_split_huge_pmd(vma, vmf->pmd, vmf->address))
-		return ZD_VM_FAULT_OOM;
+	_zd_split_huge_pmd(vma, vmf->pmd, vmf->address);
 	return ZD_VM_FAULT_FALLBACK;
 }
 

@@ -30,6 +30,7 @@ static bool move_huge_leaf(struct zd_mm *mm, _Atomic zd_pte_t *src, _Atomic zd_p
 	bool moved = false;
 
 	zd_spin_lock(&mm->page_table_lock);
+	/* An anonymous PMD leaf's deposit is the mm's: it moves with the leaf. */
 	if (zd_pte_none(_zd_read_entry(dst))) {
 		_zd_set_entry(dst, _zd_read_entry(src));
 		_zd_set_entry(src, 0);
@@ -91,8 +92,7 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 					continue;
 				}
 			}
-			if (_zd_split_huge_pmd(vma, src, from))
-				return -ENOMEM;
+			_zd_split_huge_pmd(vma, src, from);
 		}
 		src = _zd_walk(mm, from, ZD_LVL_PTE, false);
 		dst = _zd_walk(mm, to, ZD_LVL_PTE, true);

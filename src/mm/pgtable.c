@@ -28,6 +28,7 @@ static struct zd_pgtable *pgtable_alloc(struct zd_mm *mm, enum zd_pt_level level
 	zd_spin_lock_init(&t->ptl);
 	t->mm = mm;
 	t->level = level;
+	t->deposit_next = NULL;
 	zd_atomic_fetch_add_relaxed(&mm->nr_pgtables, 1);
 	return t;
 }
@@ -136,6 +137,14 @@ void _zd_free_all_pgtables(struct zd_mm *mm)
 	zd_synchronize_rcu();
 	if (mm->pgd)
 		free_table_tree(mm->pgd);
+	/* Zapping every leaf freed its deposit; any left is freed, not leaked. */
+	while (mm->pmd_huge_pte) {
+		struct zd_pgtable *t = mm->pmd_huge_pte;
+
+		mm->pmd_huge_pte = t->deposit_next;
+		pgtable_free_now(t);
+	}
+	mm->nr_deposited = 0;
 	mm->pgd = NULL;
 	zd_atomic_store_relaxed(&mm->nr_pgtables, 0);
 }
@@ -222,14 +231,64 @@ static void remove_huge_leaf_locked(struct zd_vm_area_struct *vma, _Atomic zd_pt
 	zd_folio_put(folio);
 }
 
+/* ---- the PTE table deposited with an anonymous PMD leaf ---- */
+
+struct zd_pgtable *_zd_pte_alloc_one(struct zd_mm *mm)
+{
+	return pgtable_alloc(mm, ZD_LVL_PTE);
+}
+
+void _zd_pte_free(struct zd_mm *mm, struct zd_pgtable *t)
+{
+	zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
+	pgtable_free_now(t);
+}
+
+void _zd_pgtable_trans_huge_deposit(struct zd_mm *mm, struct zd_pgtable *t)
+{
+	t->deposit_next = mm->pmd_huge_pte;
+	mm->pmd_huge_pte = t;
+	mm->nr_deposited++;
+}
+
+struct zd_pgtable *_zd_pgtable_trans_huge_withdraw(struct zd_mm *mm)
+{
+	struct zd_pgtable *t = mm->pmd_huge_pte;
+
+	/* Every anonymous PMD leaf has one: the caller checked it has a leaf. */
+	mm->pmd_huge_pte = t->deposit_next;
+	t->deposit_next = NULL;
+	mm->nr_deposited--;
+	return t;
+}
+
+void _zd_zap_deposited_table(struct zd_mm *mm)
+{
+	/* Never reachable from the page table: no grace period needed. */
+	_zd_pte_free(mm, _zd_pgtable_trans_huge_withdraw(mm));
+}
+
+bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_pte_t e)
+{
+	struct zd_page *head;
+
+	if (!zd_pte_huge(e) || !(e & ZD_PTE_PRESENT))
+		return false;
+	if (_zd_is_huge_zero_pmd(vma->vm_mm, e))
+		return true;
+	head = zd_vm_normal_page(vma, haddr, e);
+	return head && zd_folio_test_anon(zd_page_folio(head));
+}
+
 /*
- * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes a
- * PTE table mapping each page with the same permissions; its entire
- * mapping becomes 512 page mappings. The huge zero folio's leaf becomes
- * 512 PTEs of the small zero page. Any other VMA's leaf is removed.
+ * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes
+ * its deposited PTE table, mapping each page with the same permissions;
+ * its entire mapping becomes 512 page mappings. The huge zero folio's
+ * leaf becomes 512 PTEs of the small zero page. Any other VMA's leaf is
+ * removed. Nothing is allocated, so nothing can fail.
  * Context: mmap_lock held.
  */
-int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
+void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
 {
 	struct zd_mm *mm = vma->vm_mm;
 	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
@@ -237,24 +296,18 @@ int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, uns
 	zd_pte_t e, bits;
 	struct zd_folio *folio = NULL;
 
-	if (!zd_vma_is_anonymous(vma)) {
-		zd_spin_lock(&mm->page_table_lock);
-		if (zd_pte_huge(_zd_read_entry(pmd)))
-			remove_huge_leaf_locked(vma, pmd, haddr, ZD_LVL_PMD);
-		zd_spin_unlock(&mm->page_table_lock);
-		return 0;
-	}
-	pt = pgtable_alloc(mm, ZD_LVL_PTE);
-	if (!pt)
-		return -ENOMEM;
 	zd_spin_lock(&mm->page_table_lock);
 	e = _zd_read_entry(pmd);
 	if (!zd_pte_huge(e)) {		/* somebody split or zapped it meanwhile */
 		zd_spin_unlock(&mm->page_table_lock);
-		zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
-		pgtable_free_now(pt);
-		return 0;
+		return;
 	}
+	if (!_zd_pmd_has_deposit(vma, haddr, e)) {
+		remove_huge_leaf_locked(vma, pmd, haddr, ZD_LVL_PMD);
+		zd_spin_unlock(&mm->page_table_lock);
+		return;
+	}
+	pt = _zd_pgtable_trans_huge_withdraw(mm);
 	if (_zd_is_huge_zero_pmd(mm, e)) {
 		/* __split_huge_zero_page_pmd(): the small zero page in every PTE, read-only. */
 		bits = (e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_YOUNG)) | ZD_PTE_SPECIAL;
@@ -262,7 +315,7 @@ int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, uns
 			zd_atomic_init(&pt->ent[i], zd_pfn_pte(_zd_zero_pfn(mm), bits));
 		_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
 		zd_spin_unlock(&mm->page_table_lock);
-		return 0;
+		return;
 	}
 	bits = e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_WRITE | ZD_PTE_DIRTY |
 		    ZD_PTE_YOUNG | ZD_PTE_SPECIAL);
@@ -283,7 +336,6 @@ int _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, uns
 	}
 	_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
 	zd_spin_unlock(&mm->page_table_lock);
-	return 0;
 }
 
 /*

@@ -30,7 +30,6 @@ long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long en
 {
 	unsigned long addr;
 	long split = 0;
-	int err = 0;
 
 	start &= ~(ZD_PAGE_SIZE - 1);
 	end &= ~(ZD_PAGE_SIZE - 1);
@@ -77,15 +76,13 @@ long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long en
 		zd_folio_walk_end(&fw);
 		if (zd_folio_trylock(folio)) {
 			/* Re-checks the leaf under the lock: a changed PMD is left alone. */
-			err = _zd_split_huge_pmd(vma, pmd, haddr);
-			if (!err && !zd_pte_huge(_zd_read_entry(pmd)))
+			_zd_split_huge_pmd(vma, pmd, haddr);
+			if (!zd_pte_huge(_zd_read_entry(pmd)))
 				split++;
 			zd_folio_unlock(folio);
 		}
 		zd_folio_put(folio);
-		if (err)
-			break;
 	}
 	zd_mmap_read_unlock(mm);
-	return err ? err : split;
+	return split;
 }

@@ -51,10 +51,9 @@ unsigned long zd_mm_nr_vmas(struct zd_mm *mm)
 	return mm->nr_vmas;
 }
 
-int _zd_vma_insert(struct zd_mm *mm, struct zd_vm_area_struct *vma)
+/* vma_iter_prealloc(): room for one more VMA, so the next insert cannot fail. */
+static int vma_reserve(struct zd_mm *mm)
 {
-	size_t i;
-
 	if (mm->nr_vmas == mm->cap_vmas) {
 		size_t cap = mm->cap_vmas ? mm->cap_vmas * 2 : 16;
 		struct zd_vm_area_struct **n = realloc(mm->vmas, cap * sizeof(*n));
@@ -64,6 +63,15 @@ int _zd_vma_insert(struct zd_mm *mm, struct zd_vm_area_struct *vma)
 		mm->vmas = n;
 		mm->cap_vmas = cap;
 	}
+	return 0;
+}
+
+int _zd_vma_insert(struct zd_mm *mm, struct zd_vm_area_struct *vma)
+{
+	size_t i;
+
+	if (vma_reserve(mm))
+		return -ENOMEM;
 	i = vma_index(mm, vma->vm_start);
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(*mm->vmas));
 	mm->vmas[i] = vma;
@@ -213,13 +221,11 @@ void _zd_vma_unlink_rmap(struct zd_vm_area_struct *vma)
 
 /* ---- split and merge ---- */
 
-struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_mm *mm,
-				       unsigned long start, unsigned long end, unsigned long pgoff)
+/* Make @n, allocated and with room reserved in @mm, a copy of @src: cannot fail. */
+static void vma_init_copy(struct zd_vm_area_struct *n, struct zd_vm_area_struct *src,
+			  struct zd_mm *mm, unsigned long start, unsigned long end,
+			  unsigned long pgoff)
 {
-	struct zd_vm_area_struct *n = _zd_vma_alloc(mm);
-
-	if (!n)
-		return NULL;
 	*n = *src;
 	n->vm_mm = mm;
 	n->anon_next = n->file_next = NULL;
@@ -230,13 +236,24 @@ struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_
 		zd_atomic_fetch_add_relaxed(&n->anon_vma->refcount, 1);
 	if (n->vm_file)
 		zd_get_file(n->vm_file);
-	if (_zd_vma_insert(mm, n)) {
-		_zd_vma_free(n);
-		return NULL;
-	}
+	(void)_zd_vma_insert(mm, n);	/* room reserved */
 	_zd_vma_link_rmap(n);
 	if (n->vm_ops && n->vm_ops->open)
 		n->vm_ops->open(n);
+}
+
+struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_mm *mm,
+				       unsigned long start, unsigned long end, unsigned long pgoff)
+{
+	struct zd_vm_area_struct *n = _zd_vma_alloc(mm);
+
+	if (!n)
+		return NULL;
+	if (vma_reserve(mm)) {
+		_zd_vma_free(n);
+		return NULL;
+	}
+	vma_init_copy(n, src, mm, start, end, pgoff);
 	return n;
 }
 
@@ -246,7 +263,7 @@ struct zd_vm_area_struct *_zd_vma_copy(struct zd_vm_area_struct *src, struct zd_
  * any other leaf removed). Linux has no PUD counterpart; the model
  * removes a PUD leaf likewise, so no leaf ever spans two VMAs.
  */
-static int split_huge_if_needed(struct zd_vm_area_struct *vma, unsigned long addr)
+static void split_huge_if_needed(struct zd_vm_area_struct *vma, unsigned long addr)
 {
 	struct zd_mm *mm = vma->vm_mm;
 	_Atomic zd_pte_t *slot;
@@ -261,14 +278,14 @@ static int split_huge_if_needed(struct zd_vm_area_struct *vma, unsigned long add
 	    (addr & ~(ZD_PMD_SIZE - 1)) + ZD_PMD_SIZE <= vma->vm_end) {
 		slot = _zd_walk(mm, addr, ZD_LVL_PMD, false);
 		if (slot && zd_pte_huge(_zd_read_entry(slot)))
-			return _zd_split_huge_pmd(vma, slot, addr);
+			_zd_split_huge_pmd(vma, slot, addr);
 	}
-	return 0;
 }
 
 int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
 {
 	unsigned long end = vma->vm_end;
+	struct zd_vm_area_struct *n;
 	int err;
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || (addr & (ZD_PAGE_SIZE - 1)))
@@ -278,17 +295,23 @@ int _zd_split_vma(struct zd_vm_area_struct *vma, unsigned long addr)
 		if (err)
 			return err;
 	}
-	/* vma_adjust_trans_huge(): no huge leaf may straddle the new boundary. */
-	err = split_huge_if_needed(vma, addr);
-	if (err)
-		return err;
-	/* The lower part shrinks first so the upper one can be inserted after it. */
-	vma->vm_end = addr;
-	if (!_zd_vma_copy(vma, vma->vm_mm, addr, end,
-			  vma->vm_pgoff + ((addr - vma->vm_start) >> ZD_PAGE_SHIFT))) {
-		vma->vm_end = end;
+	/*
+	 * __split_vma(): vm_area_dup() and vma_iter_prealloc() first, so a
+	 * failure leaves the VMA and its page table as they were.
+	 */
+	n = _zd_vma_alloc(vma->vm_mm);
+	if (!n)
+		return -ENOMEM;
+	if (vma_reserve(vma->vm_mm)) {
+		_zd_vma_free(n);
 		return -ENOMEM;
 	}
+	/* vma_adjust_trans_huge(): no huge leaf may straddle the new boundary; cannot fail. */
+	split_huge_if_needed(vma, addr);
+	/* The lower part shrinks first so the upper one can be inserted after it. */
+	vma->vm_end = addr;
+	vma_init_copy(n, vma, vma->vm_mm, addr, end,
+		      vma->vm_pgoff + ((addr - vma->vm_start) >> ZD_PAGE_SHIFT));
 	return 0;
 }
 

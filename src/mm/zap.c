@@ -22,6 +22,9 @@ static void zap_entry(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot, uns
 
 	if (zd_pte_none(e))
 		return;
+	/* zap_huge_pmd(): the table deposited with an anonymous leaf goes with it. */
+	if (lvl == ZD_LVL_PMD && _zd_pmd_has_deposit(vma, addr, e))
+		_zd_zap_deposited_table(mm);
 	_zd_set_entry(slot, 0);
 	if (zd_pte_present(e)) {
 		page = zd_vm_normal_page(vma, addr, e);
@@ -78,8 +81,8 @@ static void zap_upper(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot, uns
 			return;
 		if (lvl == ZD_LVL_PUD)
 			_zd_split_huge_pud(vma, slot, lo);
-		else if (_zd_split_huge_pmd(vma, slot, lo))
-			return;
+		else
+			_zd_split_huge_pmd(vma, slot, lo);
 		e = _zd_read_entry(slot);
 		if (zd_pte_none(e) || zd_pte_huge(e))
 			return;

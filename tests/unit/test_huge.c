@@ -680,6 +680,100 @@ static void test_follow_huge_pmd_huge_zero(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* ---- the PTE table deposited with an anonymous PMD leaf ---- */
+
+/* Make every call at @site fail (@times of them; -1 all), or none (0). */
+static void fail_site(struct hx *fx, enum zd_fault_site site, long times)
+{
+	struct zd_fault_attr attr = { .probability = times ? 100 : 0, .interval = 1, .times = times };
+
+	ZT_EQ(zd_system_set_fault(fx->sys, site, &attr), 0);
+}
+
+static long nr_pgtables(struct zd_mm *mm)
+{
+	struct zd_mm_stats st;
+
+	zd_mm_get_stats(mm, &st);
+	return (long)st.nr_pgtables;
+}
+
+/*
+ * pgtable_trans_huge_deposit(): a THP and a huge zero leaf each carry the
+ * PTE table their split will use, so splitting them allocates nothing and
+ * cannot fail. With every page-table allocation failing, mprotect of half
+ * of each, a partial munmap and a partial MADV_DONTNEED all succeed, as
+ * they do in Linux; the split only withdraws a table already counted.
+ */
+static void test_pgtable_trans_huge_deposit(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	unsigned long z = map_thp_region(fx->mm, 4 * MiB);
+	unsigned long zpfn = zd_folio_pfn(zd_zero_folio(fx->sys));
+	unsigned char c = 1;
+	long nr;
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_read(fx->mm, z, &c, 1), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, z + 2 * MiB, &c, 1), 0);
+	expect_huge_zero(fx, fx->mm, z);
+	expect_huge_zero(fx, fx->mm, z + 2 * MiB);
+	nr = nr_pgtables(fx->mm);
+
+	fail_site(fx, ZD_FAULT_PGTABLE_ALLOC, -1);
+	ZT_EQ(zd_mprotect(fx->mm, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 1);
+	ZT_EQ(entry_at(fx->mm, a + 1 * MiB, &e), 1);
+	ZT_TRUE(!zd_pte_write(e));
+	ZT_EQ(zd_folio_mapcount(folio), 512);
+	ZT_EQ(zd_folio_ref_count(folio), 512);
+	ZT_EQ(zd_mprotect(fx->mm, z + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(entry_at(fx->mm, z + 1 * MiB, &e), 1);
+	ZT_EQU(zd_pte_pfn(e), zpfn);
+	ZT_EQ(zd_munmap(fx->mm, z + 3 * MiB, 1 * MiB), 0);
+	ZT_EQ(entry_at(fx->mm, z + 2 * MiB, &e), 1);
+	ZT_EQU(zd_pte_pfn(e), zpfn);
+	ZT_EQ(zd_madvise(fx->mm, a + PG, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(entry_at(fx->mm, a + PG, NULL), 0);
+	ZT_EQ(zd_folio_mapcount(folio), 511);
+	ZT_EQ(nr_pgtables(fx->mm), nr);		/* three deposits withdrawn, none allocated */
+	fail_site(fx, ZD_FAULT_PGTABLE_ALLOC, 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a + 2 * PG, &c, 1), 0);
+	ZT_EQ(c, 0);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
+ * __split_vma(): the new VMA is allocated before vma_adjust_trans_huge(),
+ * so when its allocation fails, mprotect of half a THP fails with the VMA
+ * and the PMD leaf as they were (not split under a VMA that stays whole).
+ */
+static void test___split_vma_alloc_before_split(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	zd_pte_t e0, e;
+
+	ZT_EQ(entry_at(fx->mm, a, &e0), 2);
+	fail_site(fx, ZD_FAULT_VMA_ALLOC, 1);
+	ZT_EQ(zd_mprotect(fx->mm, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), -ENOMEM);
+	fail_site(fx, ZD_FAULT_VMA_ALLOC, 0);
+	ZT_EQ(zd_mm_nr_vmas(fx->mm), 1);
+	ZT_EQ(entry_at(fx->mm, a + 1 * MiB, &e), 2);
+	ZT_TRUE(e == e0);
+	ZT_EQ(zd_folio_entire_mapcount(folio), 1);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	/* the same call without the failure splits both */
+	ZT_EQ(zd_mprotect(fx->mm, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(zd_mm_nr_vmas(fx->mm), 2);
+	ZT_EQ(entry_at(fx->mm, a + 1 * MiB, NULL), 1);
+	zt_expect_no_reports(&fx->log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +792,8 @@ int main(void)
 		HX_TEST(test___split_huge_zero_page_pmd),
 		HX_TEST(test_copy_huge_pmd_huge_zero),
 		HX_TEST(test_follow_huge_pmd_huge_zero),
+		HX_TEST(test_pgtable_trans_huge_deposit),
+		HX_TEST(test___split_vma_alloc_before_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
