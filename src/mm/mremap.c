@@ -216,14 +216,12 @@ int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
 		err = -EINVAL;
 		goto out;
 	}
-	if (vma->vm_ops && vma->vm_ops->pagesize) {
-		unsigned long ps = vma->vm_ops->pagesize(vma);
-
-		if ((old | old_len | new_len | (fixed ? new_addr : 0)) & (ps - 1)) {
-			err = -EINVAL;
-			goto out;
-		}
-	}
+	/*
+	 * No alignment check for a VMA with a larger page size: Linux has one
+	 * for hugetlb only. Device DAX refuses an unaligned split through
+	 * may_split; a VMA moved or grown to an unaligned place is allowed and
+	 * its faults are SIGBUS (check_vma).
+	 */
 	if (fixed) {
 		err = _zd_do_munmap(mm, new_addr, new_len);
 		if (!err)

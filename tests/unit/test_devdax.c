@@ -671,6 +671,41 @@ static void test_vmf_insert_mixed_devmap(void **state)
 }
 
 /*
+ * mremap of device DAX to an unaligned address: Linux checks alignment for
+ * hugetlb only, so the move succeeds; the huge leaf cannot move whole and
+ * is removed (move_page_tables splits it, which for DAX removes it), and
+ * a fault in the unaligned VMA is SIGBUS (check_vma). Splitting the VMA
+ * at an unaligned address stays -EINVAL (dev_dax_may_split).
+ */
+static void test_move_page_tables_dax_unaligned(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr, moved = 0;
+	struct zd_mm *mm = fx->mm[0];
+	struct zd_folio *f0 = dev_folio(fx, 0);
+	unsigned long target;
+
+	addr = map_dax(fx, mm, 2 * align, 0);
+	ZT_EQ(zd_cpu_touch(mm, addr, 1, true), 0);
+	ZT_EQ(entry_level(mm, addr, NULL), expected_level(align));
+	ZT_EQ(zd_mremap(mm, addr, ZD_PAGE_SIZE, ZD_PAGE_SIZE, ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED,
+			addr + 8 * align, &moved), -EINVAL);	/* may_split */
+	ZT_EQ(entry_level(mm, addr, NULL), expected_level(align));
+	target = addr + 8 * align + ZD_PAGE_SIZE;
+	ZT_EQ(zd_mremap(mm, addr, 2 * align, 2 * align, ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED,
+			target, &moved), 0);
+	ZT_EQU(moved, target);
+	ZT_EQ(entry_level(mm, addr, NULL), 0);
+	ZT_EQ(entry_level(mm, moved, NULL), 0);
+	ZT_EQ(zd_folio_ref_count(f0), 1);
+	ZT_EQ(zd_cpu_touch(mm, moved, 1, false), -EIO);
+	ZT_EQ(zd_munmap(mm, moved, 2 * align), 0);
+	expect_idle(fx);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
  * Legacy scheme, slow GUP: follow_page_pte's devmap branch and
  * follow_devmap_pmd/pud take a page reference (or pin) per page and a pgmap
  * reference held only for the call (L7); a long-term pin of device DAX is
@@ -1322,6 +1357,8 @@ int main(void)
 		DX_TEST(test_memunmap_pages_generic_pinned, dx_1g),
 		DX_TEST(test_memunmap_pages_generic_pinned, dx_2m_one),
 		DX_TEST(test_memunmap_pages_generic_pinned_tail, dx_2m),
+		DX_TEST(test_move_page_tables_dax_unaligned, dx_2m),
+		DX_TEST(test_move_page_tables_dax_unaligned, dx_2m_one),
 		DX_TEST(test_memunmap_pages_generic_pinned_tail, dx_1g),
 		DX_TEST(test_unbind_race, dx_4k),
 		DX_TEST(test_unbind_race, dx_2m),
