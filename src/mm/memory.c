@@ -63,6 +63,14 @@ static zd_pte_t vma_prot_bits(const struct zd_vm_area_struct *vma, bool write)
 	       (write && (vma->vm_flags & ZD_VM_WRITE) ? ZD_PTE_WRITE | ZD_PTE_DIRTY : 0);
 }
 
+/* map_anon_folio_pmd(): a new THP's leaf is always dirty, writable where the VMA is. */
+static zd_pte_t anon_pmd_bits(const struct zd_vm_area_struct *vma)
+{
+	zd_pte_t bits = vma_prot_bits(vma, true) | ZD_PTE_HUGE;
+
+	return (bits & ZD_PTE_PRESENT) ? bits | ZD_PTE_DIRTY : bits;
+}
+
 /* Lock the PTE at vmf->pte and check it still reads vmf->orig_pte. */
 static bool pte_lock_same(struct zd_vm_fault *vmf)
 {
@@ -152,7 +160,7 @@ static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
 		zd_folio_put(folio);
 		return ZD_VM_FAULT_OOM;
 	}
-	entry = zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, true) | ZD_PTE_HUGE);
+	entry = zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma));
 	zd_spin_lock(&mm->page_table_lock);
 	if (!zd_pte_none(_zd_read_entry(vmf->pmd))) {
 		zd_spin_unlock(&mm->page_table_lock);
@@ -554,7 +562,7 @@ static bool huge_fits(struct zd_vm_area_struct *vma, unsigned long addr, unsigne
 /*
  * do_huge_zero_wp_pmd(): a write or unshare fault on the huge zero folio
  * gets a new zeroed THP, mapped as a fresh anonymous fault maps one
- * (writable where the VMA is, even for an unshare); FALLBACK if none.
+ * (dirty, writable where the VMA is, even for an unshare); FALLBACK if none.
  */
 static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
 {
@@ -575,7 +583,7 @@ static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
 	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 	_zd_set_entry(vmf->pmd,
-		      zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, true) | ZD_PTE_HUGE));
+		      zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma)));
 	zd_spin_unlock(&mm->page_table_lock);
 	_zd_folio_add_lru_vma(folio, vma);
 	return 0;

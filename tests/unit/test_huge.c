@@ -680,6 +680,42 @@ static void test_follow_huge_pmd_huge_zero(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/*
+ * map_anon_folio_pmd(): a new THP's leaf is always dirty, writable only
+ * where the VMA is. In a read-only VMA, the THP that an R/O long-term pin
+ * gets by unsharing the huge zero folio (do_huge_zero_wp_pmd), and the
+ * one a read fault allocates with use_zero_page off, are dirty too.
+ */
+static void test_map_anon_folio_pmd_dirty(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_page *page = NULL;
+	unsigned long a = 0;
+	unsigned char c = 1;
+	zd_pte_t e;
+
+	ZT_EQ(zd_mmap(fx->mm, 0, 4 * MiB, ZD_PROT_READ, ANON, NULL, 0, 2 * MiB, &a), 0);
+	ZT_EQ(zd_madvise(fx->mm, a, 4 * MiB, ZD_MADV_HUGEPAGE), 0);
+	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);
+	expect_huge_zero(fx, fx->mm, a);
+	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a + 3 * PG, 1, ZD_FOLL_LONGTERM, &page), 1);
+	ZT_EQ(entry_at(fx->mm, a, &e), 2);
+	ZT_TRUE(!zd_pte_special(e));
+	ZT_TRUE(zd_pte_dirty(e));
+	ZT_TRUE(!zd_pte_write(e));
+	ZT_PTR_EQ(page, zd_folio_page(zd_pfn_folio(fx->sys, zd_pte_pfn(e)), 3));
+	zd_unpin_user_page(page);
+
+	zd_thp_set_use_zero_page(fx->sys, false);
+	ZT_EQ(zd_cpu_read(fx->mm, a + 2 * MiB, &c, 1), 0);
+	ZT_EQ(entry_at(fx->mm, a + 2 * MiB, &e), 2);
+	ZT_TRUE(!zd_pte_special(e));
+	ZT_TRUE(zd_pte_dirty(e));
+	ZT_TRUE(!zd_pte_write(e));
+	zd_thp_set_use_zero_page(fx->sys, true);
+	zt_expect_no_reports(&fx->log);
+}
+
 /* ---- the PTE table deposited with an anonymous PMD leaf ---- */
 
 /* Make every call at @site fail (@times of them; -1 all), or none (0). */
@@ -792,6 +828,7 @@ int main(void)
 		HX_TEST(test___split_huge_zero_page_pmd),
 		HX_TEST(test_copy_huge_pmd_huge_zero),
 		HX_TEST(test_follow_huge_pmd_huge_zero),
+		HX_TEST(test_map_anon_folio_pmd_dirty),
 		HX_TEST(test_pgtable_trans_huge_deposit),
 		HX_TEST(test___split_vma_alloc_before_split),
 	};
