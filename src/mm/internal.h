@@ -312,6 +312,11 @@ bool _zd_can_change_pte_writable(struct zd_vm_area_struct *vma, unsigned long ad
  * from the first fault; private mappings never do (COW).
  */
 bool _zd_vma_page_prot_write(const struct zd_vm_area_struct *vma);
+/*
+ * A private mapping's vm_page_prot as entry bits: present and young (x86's
+ * protections carry ACCESSED), or PROT_NONE; never writable.
+ */
+zd_pte_t _zd_vma_page_prot_ro(const struct zd_vm_area_struct *vma);
 /* Does @vma allow this access? (the arch access_error) */
 bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
 /* The lowest address a mapping may take (mmap_min_addr); lower is -EPERM. */

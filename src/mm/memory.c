@@ -763,6 +763,11 @@ static bool vm_page_prot_write(const struct zd_vm_area_struct *vma)
 	return as->flags & (ZD_AS_DAX | ZD_AS_SHMEM);
 }
 
+zd_pte_t _zd_vma_page_prot_ro(const struct zd_vm_area_struct *vma)
+{
+	return vma_prot_bits(vma, false);
+}
+
 bool _zd_vma_page_prot_write(const struct zd_vm_area_struct *vma)
 {
 	return vm_page_prot_write(vma);

@@ -309,8 +309,11 @@ void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, un
 	}
 	pt = _zd_pgtable_trans_huge_withdraw(mm);
 	if (_zd_is_huge_zero_pmd(mm, e)) {
-		/* __split_huge_zero_page_pmd(): the small zero page in every PTE, read-only. */
-		bits = (e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_YOUNG)) | ZD_PTE_SPECIAL;
+		/*
+		 * __split_huge_zero_page_pmd(): the small zero page in every
+		 * PTE, built from vm_page_prot (not the PMD's bits), special.
+		 */
+		bits = _zd_vma_page_prot_ro(vma) | ZD_PTE_SPECIAL;
 		for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
 			zd_atomic_init(&pt->ent[i], zd_pfn_pte(_zd_zero_pfn(mm), bits));
 		_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);

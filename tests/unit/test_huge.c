@@ -599,6 +599,37 @@ static void test___split_huge_zero_page_pmd(void **state)
 }
 
 /*
+ * __split_huge_zero_page_pmd() builds each PTE from vm_page_prot (present,
+ * young: x86's protections carry ACCESSED), not from the PMD: the old
+ * leaf fork gives the child splits into young PTEs of the small zero page.
+ */
+static void test___split_huge_zero_page_pmd_vm_page_prot(void **state)
+{
+	struct hx *fx = HX(state);
+	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
+	unsigned long zpfn = zd_folio_pfn(zd_zero_folio(fx->sys));
+	struct zd_mm *child = NULL;
+	unsigned char c = 1;
+	zd_pte_t e;
+
+	ZT_EQ(zd_cpu_read(fx->mm, a, &c, 1), 0);
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_EQ(entry_at(child, a, &e), 2);
+	ZT_TRUE(!zd_pte_young(e));
+	ZT_EQ(zd_mprotect(child, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	for (unsigned long off = 0; off < 2 * MiB; off += 1 * MiB - PG) {
+		ZT_EQ(entry_at(child, a + off, &e), 1);
+		ZT_EQU(zd_pte_pfn(e), zpfn);
+		ZT_TRUE(zd_pte_special(e));
+		ZT_TRUE(zd_pte_young(e));
+		ZT_TRUE(!zd_pte_write(e));
+		ZT_TRUE(!zd_pte_dirty(e));
+	}
+	zd_mm_destroy(child);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
  * copy_huge_pmd(): fork shares the huge zero leaf (old, read-only); the
  * child holds the folio too, so it outlives the parent.
  */
@@ -826,6 +857,7 @@ int main(void)
 		HX_TEST(test_do_huge_pmd_anonymous_page_huge_zero),
 		HX_TEST(test_do_huge_zero_wp_pmd),
 		HX_TEST(test___split_huge_zero_page_pmd),
+		HX_TEST(test___split_huge_zero_page_pmd_vm_page_prot),
 		HX_TEST(test_copy_huge_pmd_huge_zero),
 		HX_TEST(test_follow_huge_pmd_huge_zero),
 		HX_TEST(test_map_anon_folio_pmd_dirty),
