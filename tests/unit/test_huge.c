@@ -153,9 +153,29 @@ static void test___split_huge_pmd_locked_dax(void **state)
 	ZT_EQ(zd_folio_ref_count(folio), 2);
 	ZT_EQ(zd_folio_mapcount(folio), 1);
 
-	/* munmap of part of it: the same (and the VMA keeps its aligned rest). */
-	ZT_EQ(zd_munmap(fx->mm, a + 2 * MiB, 2 * MiB), 0);
+	/*
+	 * munmap cannot cut a leaf: device DAX refuses a VMA boundary inside
+	 * its alignment (dev_dax_may_split), so the leaf stays whole.
+	 */
+	ZT_EQ(zd_munmap(fx->mm, a + PG, PG), -EINVAL);
+	ZT_EQ(entry_at(fx->mm, a + PG, NULL), 2);
+	ZT_EQ(zd_folio_ref_count(folio), 2);
+	/* an aligned munmap takes the upper leaf whole and leaves the lower one */
+	{
+		struct zd_folio *upper = devdax_folio(fx, 512);
+
+		ZT_EQ(zd_cpu_read(fx->mm, a + 2 * MiB, buf, 1), 0);
+		ZT_EQ(entry_at(fx->mm, a + 2 * MiB, NULL), 2);
+		ZT_EQ(zd_folio_ref_count(upper), 2);
+		ZT_EQ(zd_munmap(fx->mm, a + 2 * MiB, 2 * MiB), 0);
+		ZT_EQ(zd_folio_ref_count(upper), 1);
+		ZT_EQ(zd_folio_mapcount(upper), 0);
+		ZT_EQ(entry_at(fx->mm, a, NULL), 2);
+		ZT_EQ(zd_folio_ref_count(folio), 2);
+	}
+	/* and a zap of the last 4 KiB of the VMA left removes the lower leaf whole */
 	ZT_EQ(zd_madvise(fx->mm, a + 2 * MiB - PG, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 0);
 	ZT_EQ(zd_folio_ref_count(folio), 1);
 	ZT_EQ(zd_folio_mapcount(folio), 0);
 	zt_expect_no_reports(&fx->log);
