@@ -830,6 +830,20 @@ static void test_pgtable_trans_huge_deposit(void **state)
 	ZT_EQ(zd_cpu_read(fx->mm, a + 2 * PG, &c, 1), 0);
 	ZT_EQ(c, 0);
 	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	/* zap_deposited_table(): leaves zapped whole take their deposits (the checker counts them) */
+	ZT_EQ(zd_cpu_write(fx->mm, z + PG, "w", 1), 0);
+	ZT_EQ(zd_munmap(fx->mm, z, 3 * MiB), 0);
+	{
+		unsigned long b = map_thp_region(fx->mm, 4 * MiB);
+
+		ZT_EQ(zd_cpu_write(fx->mm, b, "t", 1), 0);
+		ZT_EQ(zd_cpu_read(fx->mm, b + 2 * MiB, &c, 1), 0);
+		ZT_EQ(entry_at(fx->mm, b, NULL), 2);
+		expect_huge_zero(fx, fx->mm, b + 2 * MiB);
+		ZT_EQ(zd_check_invariants(fx->sys), 0);
+		ZT_EQ(zd_munmap(fx->mm, b, 4 * MiB), 0);
+	}
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
 	zt_expect_no_reports(&fx->log);
 }
 
