@@ -848,6 +848,54 @@ static void test_pgtable_trans_huge_deposit(void **state)
 }
 
 /*
+ * copy_huge_pmd() gives the child's THP and huge zero leaves deposits of
+ * their own, and move_huge_pmd() keeps a moved leaf's: with page-table
+ * allocation failing, the child splits both and the parent splits the
+ * moved THP. A fork that cannot allocate the child's deposit is -ENOMEM.
+ */
+static void test_copy_huge_pmd_deposit(void **state)
+{
+	struct hx *fx = HX(state);
+	struct zd_folio *folio;
+	unsigned long a = map_thp(fx, fx->mm, &folio);
+	unsigned long z = map_thp_region(fx->mm, 2 * MiB);
+	unsigned long b = 0, got = 0;
+	struct zd_mm *child = NULL;
+	unsigned char c = 1;
+
+	ZT_EQ(zd_cpu_read(fx->mm, z, &c, 1), 0);
+	ZT_EQ(zd_fork(fx->mm, &child), 0);
+	ZT_EQ(zd_folio_mapcount(folio), 2);
+	fail_site(fx, ZD_FAULT_PGTABLE_ALLOC, -1);
+	ZT_EQ(zd_mprotect(child, a + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(zd_mprotect(child, z + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(entry_at(child, a, NULL), 1);
+	ZT_EQ(entry_at(child, z, NULL), 1);
+	ZT_EQ(entry_at(fx->mm, a, NULL), 2);
+	ZT_EQ(zd_folio_mapcount(folio), 513);
+	fail_site(fx, ZD_FAULT_PGTABLE_ALLOC, 0);
+	zd_mm_destroy(child);
+	child = NULL;
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+
+	/* mremap moves the leaf whole; its split still needs no allocation */
+	ZT_EQ(zd_mmap(fx->mm, 0, 2 * MiB, RW, ANON, NULL, 0, 2 * MiB, &b), 0);
+	ZT_EQ(zd_mremap(fx->mm, a, 2 * MiB, 2 * MiB, ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED, b, &got), 0);
+	ZT_EQU(got, b);
+	ZT_EQ(entry_at(fx->mm, b, NULL), 2);
+	fail_site(fx, ZD_FAULT_PGTABLE_ALLOC, -1);
+	ZT_EQ(zd_mprotect(fx->mm, b + 1 * MiB, 1 * MiB, ZD_PROT_READ), 0);
+	ZT_EQ(entry_at(fx->mm, b, NULL), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 512);
+	ZT_EQ(zd_fork(fx->mm, &child), -ENOMEM);
+	fail_site(fx, ZD_FAULT_PGTABLE_ALLOC, 0);
+	ZT_PTR_EQ(child, NULL);
+	ZT_EQ(zd_folio_mapcount(folio), 512);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
+/*
  * __split_vma(): the new VMA is allocated before vma_adjust_trans_huge(),
  * so when its allocation fails, mprotect of half a THP fails with the VMA
  * and the PMD leaf as they were (not split under a VMA that stays whole).
@@ -896,6 +944,7 @@ int main(void)
 		HX_TEST(test_follow_huge_pmd_huge_zero),
 		HX_TEST(test_map_anon_folio_pmd_dirty),
 		HX_TEST(test_pgtable_trans_huge_deposit),
+		HX_TEST(test_copy_huge_pmd_deposit),
 		HX_TEST(test___split_vma_alloc_before_split),
 	};
 
