@@ -77,8 +77,10 @@ int zd_fault_attr_parse(const char *spec, enum zd_fault_site *site, struct zd_fa
 /*
  * zd_system_set_fault - change a site's attributes on a running machine
  * (as writing the kernel's debugfs fault_attr files does); the site's call
- * count and remaining @times start again. Context: any thread. Returns 0,
- * or -EINVAL for an unknown site or a probability above 100.
+ * count and remaining @times start again. Context: no other thread may be
+ * allocating meanwhile (the allocation paths read the attributes without a
+ * lock). Returns 0, or -EINVAL for an unknown site or a probability above
+ * 100.
  */
 int zd_system_set_fault(struct zd_system *sys, enum zd_fault_site site,
 			const struct zd_fault_attr *attr);
