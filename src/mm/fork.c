@@ -186,11 +186,14 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 		/* The huge zero folio: the child holds it too, and its leaf is old. */
 		if (_zd_is_huge_zero_pmd(c->src->vm_mm, e)) {
 			_zd_mm_get_huge_zero_folio(dst_mm);	/* allocated: cannot fail */
-			e = zd_pte_mkold(zd_pte_wrprotect(e));
+			e = zd_pte_wrprotect(e);
+		} else if (!zd_pte_special(e) && !zd_vma_is_anonymous(c->dst)) {
+			return 0;	/* a legacy devmap leaf: refilled on fault */
 		}
+		/* A special (pfn) leaf is copied as it is, old (set_pmd). */
 		if (pgtable)
 			_zd_pgtable_trans_huge_deposit(dst_mm, pgtable);
-		_zd_set_entry(dst, e);
+		_zd_set_entry(dst, zd_pte_mkold(e));
 		return 0;
 	}
 	/* A file or device folio: the child refaults it. */
@@ -222,6 +225,37 @@ static int copy_pmd_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_p
 	return 0;
 }
 
+/*
+ * copy_huge_pud(): only pfn and mixed maps copy their page tables here
+ * (no PUD leaf is anonymous); the leaf is write-protected in a COW mapping
+ * and old in the child. A refcounted folio leaf (which Linux never copies:
+ * its VMAs refault) takes its reference and mapcount like any mapping.
+ */
+static int copy_pud_leaf(struct copy_ctx *c, _Atomic zd_pte_t *src, _Atomic zd_pte_t *dst,
+			 unsigned long addr)
+{
+	zd_pte_t e = _zd_read_entry(src);
+	struct zd_page *page;
+	struct zd_folio *folio;
+
+	if (!zd_pte_huge(e))
+		return 0;
+	page = zd_vm_normal_page(c->src, addr, e);
+	if (page) {
+		folio = zd_page_folio(page);
+		zd_folio_get(folio);
+		_zd_folio_add_rmap(folio, page, ZD_LVL_PUD);
+		_zd_add_mm_counter(c->dst->vm_mm, _zd_mm_counter(c->src, folio),
+				   (long)zd_folio_nr_pages(folio));
+	}
+	if (is_cow(c->src) && zd_pte_write(e)) {
+		e = zd_pte_wrprotect(e);
+		_zd_set_entry(src, e);
+	}
+	_zd_set_entry(dst, zd_pte_mkold(e));
+	return 0;
+}
+
 static void copy_leaf(_Atomic zd_pte_t *src, unsigned long addr, enum zd_pt_level lvl, void *arg)
 {
 	struct copy_ctx *c = arg;
@@ -240,7 +274,7 @@ static void copy_leaf(_Atomic zd_pte_t *src, unsigned long addr, enum zd_pt_leve
 	} else if (lvl == ZD_LVL_PMD) {
 		c->err = copy_pmd_leaf(c, src, dst, addr);
 	} else {
-		c->err = -EOPNOTSUPP;	/* anonymous PUD leaves do not exist */
+		c->err = copy_pud_leaf(c, src, dst, addr);
 	}
 }
 

@@ -305,8 +305,14 @@ int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int pro
 	for (a = addr; a < end; a = vma->vm_end) {
 		struct prot_change pc;
 
+		unsigned long flags;
+
 		vma = zd_vma_lookup(mm, a);
-		vma->vm_flags = (vma->vm_flags & ~(ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC)) | newflags;
+		flags = (vma->vm_flags & ~(ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC)) | newflags;
+		/* mprotect_fixup(): nothing changes, not even the entries. */
+		if (flags == vma->vm_flags)
+			continue;
+		vma->vm_flags = flags;
 		pc.vma = vma;
 		pc.write = newflags & ZD_VM_WRITE;
 		pc.none = !(newflags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC));

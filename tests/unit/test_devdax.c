@@ -705,6 +705,72 @@ static void test_move_page_tables_dax_unaligned(void **state)
 	zt_expect_no_reports(&fx->log);
 }
 
+/* A driver's PFN map of a device folio with huge special leaves (no struct page use). */
+struct pfn_huge_drv {
+	struct zd_file file;
+	unsigned long pfn;
+};
+
+static zd_vm_fault_t pfn_huge_fault(struct zd_vm_fault *vmf, unsigned int order)
+{
+	struct pfn_huge_drv *d = vmf->vma->vm_private_data;
+	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
+
+	if (order == ZD_PUD_ORDER)
+		return zd_vmf_insert_pfn_pud(vmf, d->pfn, 0, write);
+	return zd_vmf_insert_pfn_pmd(vmf, d->pfn, 0, write);
+}
+
+static const struct zd_vm_operations_struct pfn_huge_ops = {
+	.huge_fault = pfn_huge_fault, .name = "pfn-huge",
+};
+
+static int pfn_huge_mmap(struct zd_file *file, struct zd_vm_area_struct *vma)
+{
+	vma->vm_flags |= ZD_VM_PFNMAP | ZD_VM_IO | ZD_VM_HUGEPAGE;
+	vma->vm_ops = &pfn_huge_ops;
+	vma->vm_private_data = file->private_data;
+	return 0;
+}
+
+static const struct zd_file_operations pfn_huge_fops = { .mmap = pfn_huge_mmap, .name = "pfn-huge" };
+
+/*
+ * copy_huge_pmd() / copy_huge_pud() of a PFN map: fork copies the special
+ * leaf (pfn maps copy their page tables), old in the child, with no
+ * reference or mapcount. Before, a PUD leaf failed the fork.
+ */
+static void test_copy_huge_pud_pfnmap(void **state)
+{
+	struct dx_fixture *fx = DX(state);
+	unsigned long align = fx->v->align, addr = 0;
+	struct zd_mm *mm = fx->mm[0], *child;
+	struct zd_folio *f0 = dev_folio(fx, 0);
+	struct pfn_huge_drv d = { .file = { .f_op = &pfn_huge_fops }, .pfn = zd_folio_pfn(f0) };
+	int ref = zd_folio_ref_count(f0);
+	zd_pte_t e, ce;
+
+	d.file.private_data = &d;
+	zd_atomic_init(&d.file.f_count, 1l);
+	ZT_EQ(zd_mmap(mm, 0, align, RW, ZD_MAP_SHARED, &d.file, 0, align, &addr), 0);
+	ZT_EQ(zd_cpu_touch(mm, addr, 1, false), 0);
+	ZT_EQ(entry_level(mm, addr, &e), expected_level(align));
+	ZT_TRUE(zd_pte_special(e) && zd_pte_young(e));
+	ZT_EQ(zd_folio_ref_count(f0), ref);
+	ZT_EQ(zd_fork(mm, &child), 0);
+	ZT_EQ(entry_level(child, addr, &ce), expected_level(align));
+	ZT_EQU(zd_pte_pfn(ce), zd_pte_pfn(e));
+	ZT_TRUE(zd_pte_special(ce) && !zd_pte_young(ce));
+	ZT_EQ(zd_folio_ref_count(f0), ref);
+	ZT_EQ(zd_folio_mapcount(f0), 0);
+	zd_mm_destroy(child);
+	ZT_EQ(zd_munmap(mm, addr, align), 0);
+	ZT_EQ(zd_folio_ref_count(f0), ref);
+	ZT_EQ(zd_atomic_load_relaxed(&d.file.f_count), 1);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	zt_expect_no_reports(&fx->log);
+}
+
 /*
  * Legacy scheme, slow GUP: follow_page_pte's devmap branch and
  * follow_devmap_pmd/pud take a page reference (or pin) per page and a pgmap
@@ -1358,6 +1424,8 @@ int main(void)
 		DX_TEST(test_memunmap_pages_generic_pinned, dx_2m_one),
 		DX_TEST(test_memunmap_pages_generic_pinned_tail, dx_2m),
 		DX_TEST(test_move_page_tables_dax_unaligned, dx_2m),
+		DX_TEST(test_copy_huge_pud_pfnmap, dx_2m),
+		DX_TEST(test_copy_huge_pud_pfnmap, dx_1g),
 		DX_TEST(test_move_page_tables_dax_unaligned, dx_2m_one),
 		DX_TEST(test_memunmap_pages_generic_pinned_tail, dx_1g),
 		DX_TEST(test_unbind_race, dx_4k),

@@ -390,6 +390,32 @@ static void test_change_pte_range_try_change_writable(void **state)
 	ZT_EQ(zd_munmap(fx->mm, s, 2 * PG), 0);
 }
 
+/*
+ * mprotect_fixup(): a change that leaves the VMA's flags as they are
+ * touches no entry: a writable migration entry stays writable.
+ */
+static void test_mprotect_fixup_unchanged(void **state)
+{
+	struct mm_fx *fx = *state;
+	unsigned long a = map_anon(fx, PG);
+	struct zd_folio *folio;
+	zd_pte_t e;
+	int lvl;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "w", 1), 0);
+	folio = folio_at(fx, a, NULL);
+	zd_folio_get(folio);
+	zd_folio_lock(folio);
+	ZT_TRUE(zd_try_to_migrate(folio));
+	ZT_TRUE(zd_follow_entry(fx->mm, a, &e, &lvl) && zd_is_writable_migration_entry(e));
+	ZT_EQ(zd_mprotect(fx->mm, a, PG, RW), 0);
+	ZT_TRUE(zd_follow_entry(fx->mm, a, &e, &lvl) && zd_is_writable_migration_entry(e));
+	zd_remove_migration_ptes(folio, folio);
+	zd_folio_unlock(folio);
+	zd_folio_put(folio);
+	ZT_TRUE(entry_writable(fx->mm, a));
+}
+
 static void test_madvise_dontneed(void **state)
 {
 	struct mm_fx *fx = *state;
@@ -604,6 +630,7 @@ int main(void)
 		MM_TEST(test_thp_fault_and_split),
 		MM_TEST(test_mprotect_none_and_back),
 		MM_TEST(test_change_pte_range_try_change_writable),
+		MM_TEST(test_mprotect_fixup_unchanged),
 		MM_TEST(test_madvise_dontneed),
 		MM_TEST(test_mremap),
 		MM_TEST(test_pfnmap_special),

@@ -119,8 +119,8 @@ static void test_change_pte_range_migration_entry(void **state)
 
 	ZT_EQ(zd_mprotect(mm, a, PG, ZD_PROT_READ), 0);
 	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon0)));
-	/* PROT_WRITE kept: downgraded all the same */
-	ZT_EQ(zd_mprotect(mm, a + PG, PG, RW), 0);
+	/* PROT_WRITE kept (only PROT_EXEC added): downgraded all the same */
+	ZT_EQ(zd_mprotect(mm, a + PG, PG, RW | ZD_PROT_EXEC), 0);
 	ZT_EQU(entry_at(mm, a + PG),
 	       zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon1)));
 	ZT_EQ(zd_mprotect(mm, s, PG, ZD_PROT_READ), 0);
@@ -170,7 +170,10 @@ static void test_change_pte_range_device_private(void **state)
 	map_device_private(mm, a + PG, p1);
 	ref = zd_folio_ref_count(p0);
 
+	/* A change that keeps PROT_WRITE (adds PROT_EXEC); an unchanged one is no change. */
 	ZT_EQ(zd_mprotect(mm, a, PG, RW), 0);
+	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_WRITE, zd_folio_pfn(p0)));
+	ZT_EQ(zd_mprotect(mm, a, PG, RW | ZD_PROT_EXEC), 0);
 	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p0)));
 	ZT_EQ(zd_mprotect(mm, a + PG, PG, ZD_PROT_READ), 0);
 	ZT_EQU(entry_at(mm, a + PG), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p1)));
