@@ -748,7 +748,7 @@ static void test_copy_huge_pud_pfnmap(void **state)
 	struct zd_folio *f0 = dev_folio(fx, 0);
 	struct pfn_huge_drv d = { .file = { .f_op = &pfn_huge_fops }, .pfn = zd_folio_pfn(f0) };
 	int ref = zd_folio_ref_count(f0);
-	zd_pte_t e, ce;
+	zd_pte_t e = 0, ce = 0;
 
 	d.file.private_data = &d;
 	zd_atomic_init(&d.file.f_count, 1l);
