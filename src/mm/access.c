@@ -142,8 +142,8 @@ static int access_one(struct zd_mm *mm, unsigned long addr, struct access *a)
 		if (ret & ZD_VM_FAULT_ERROR)
 			return _zd_fault_errno(ret);
 		if (tries >= ACCESS_MAX_FAULTS) {
-			zd_pte_t e;
-			int lvl;
+			zd_pte_t e = 0;
+			int lvl = 0;
 
 			zd_follow_entry(mm, addr, &e, &lvl);
 			_zd_report_page(mm->sys, ZD_MISUSE_BAD_STATE, "", NULL,
