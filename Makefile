@@ -16,7 +16,7 @@ deps:
 	@sh tools/install-deps.sh $(DEB_PKGS)
 
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DZD_WERROR=ON $(CMAKE_ARGS)
 
 configure: $(BUILD)/CMakeCache.txt
 
@@ -34,7 +34,7 @@ test: build
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZD_SANITIZE=address $(CMAKE_ARGS)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZD_SANITIZE=address -DZD_WERROR=ON $(CMAKE_ARGS)
 	$(CMAKE_BUILD) build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -42,7 +42,7 @@ asan: deps
 
 # The concurrency tests under ThreadSanitizer (clang when present).
 tsan: deps
-	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZD_SANITIZE=thread \
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZD_SANITIZE=thread -DZD_WERROR=ON \
 		$$(command -v clang >/dev/null && echo -DCMAKE_C_COMPILER=clang) $(CMAKE_ARGS)
 	$(CMAKE_BUILD) build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tools/tsan.supp" \
@@ -56,7 +56,7 @@ FUZZ_TIME ?= 600
 FUZZ_PKGS := clang libclang-rt-14-dev
 fuzz:
 	@sh tools/install-deps.sh $(DEB_PKGS) $(FUZZ_PKGS)
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DZD_SANITIZE=fuzz \
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DZD_SANITIZE=fuzz -DZD_WERROR=ON \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DZD_BUILD_TESTS=OFF -DZD_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	$(CMAKE_BUILD) build-fuzz -j $(JOBS) --target fuzz_scenario
 	mkdir -p build-fuzz/corpus
@@ -73,7 +73,7 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release-gcc build-release-clang
 
 # Lifecycle figures (Graphviz).
 docs:

@@ -61,8 +61,8 @@ static unsigned long map_anon(struct mm_fx *fx, unsigned long len)
 
 static struct zd_folio *folio_at(struct mm_fx *fx, unsigned long addr, int *level)
 {
-	zd_pte_t e;
-	int lvl;
+	zd_pte_t e = 0;
+	int lvl = 0;
 
 	if (!zd_follow_entry(fx->mm, addr, &e, &lvl) || !zd_pte_present(e))
 		return NULL;
@@ -293,7 +293,7 @@ static void test_thp_fault_and_split(void **state)
 	struct mm_fx *fx = *state;
 	unsigned long a = 0;
 	struct zd_folio *f;
-	int lvl;
+	int lvl = 0;
 
 	ZT_EQ(zd_mmap(fx->mm, 0, 4ul << 20, RW, ANON, NULL, 0, ZD_PMD_SIZE, &a), 0);
 	ZT_EQU(a & (ZD_PMD_SIZE - 1), 0);
