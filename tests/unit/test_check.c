@@ -91,8 +91,9 @@ static void healthy(enum zd_scheme scheme, enum zd_check_level check)
 static void test_healthy(void **state)
 {
 	(void)state;
+	/* Levels that check something: at ZD_CHECK_OFF "no report" would prove nothing. */
 	for (int s = ZD_SCHEME_ZERO; s <= ZD_SCHEME_ONE; s++)
-		for (int c = ZD_CHECK_OFF; c <= ZD_CHECK_FULL; c++)
+		for (int c = ZD_CHECK_CHEAP; c <= ZD_CHECK_FULL; c++)
 			healthy((enum zd_scheme)s, (enum zd_check_level)c);
 }
 
