@@ -14,7 +14,6 @@
 
 #include "internal.h"
 
-
 static bool pgmap_dying(struct zd_dev_pagemap *pgmap)
 {
 	return zd_atomic_load_acquire(&pgmap->ref) & ZD_PGMAP_REF_DEAD;
