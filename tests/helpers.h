@@ -245,5 +245,10 @@ char *zt_slurp(FILE *f, size_t *len);
  */
 struct zd_mm;
 void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio);
+/*
+ * The same for device-private memory: a writable device-private entry at
+ * @addr holding one reference and one mapcount of @folio (order 0). Asserts.
+ */
+void zt_map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio);
 
 #endif /* ZD_TESTS_HELPERS_H */

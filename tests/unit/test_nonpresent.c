@@ -39,37 +39,6 @@ static zd_pte_t entry_at(struct zd_mm *mm, unsigned long addr)
 	return e;
 }
 
-/*
- * What migrate_vma_pages leaves for a page moved to device-private memory:
- * a writable device-private entry holding one reference and one mapcount
- * of the anonymous device folio (R6.6).
- */
-static void map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio)
-{
-	struct zd_vm_area_struct *vma;
-	_Atomic zd_pte_t *slot = NULL;
-	bool busy = true;
-
-	zd_mmap_read_lock(mm);
-	vma = zd_vma_lookup(mm, addr);
-	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
-		slot = _zd_walk(mm, addr, ZD_LVL_PTE, true);
-	if (slot) {
-		zd_spin_lock(_zd_pte_lockptr(slot));
-		busy = !zd_pte_none(_zd_read_entry(slot));
-		if (!busy) {
-			_zd_folio_add_new_anon_rmap(folio, vma, addr, ZD_LVL_PTE);
-			_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
-			_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_WRITE,
-							 zd_folio_pfn(folio)));
-		}
-		zd_spin_unlock(_zd_pte_lockptr(slot));
-	}
-	zd_mmap_read_unlock(mm);
-	ZT_TRUE(slot != NULL);
-	ZT_TRUE(!busy);
-}
-
 static struct zd_folio *folio_at(struct zd_mm *mm, unsigned long addr)
 {
 	zd_pte_t e = entry_at(mm, addr);
@@ -166,8 +135,8 @@ static void test_change_pte_range_device_private(void **state)
 	a = map_anon(mm, 2 * PG);
 	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &p0), 0);
 	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &p1), 0);
-	map_device_private(mm, a, p0);
-	map_device_private(mm, a + PG, p1);
+	zt_map_device_private(mm, a, p0);
+	zt_map_device_private(mm, a + PG, p1);
 	ref = zd_folio_ref_count(p0);
 
 	/* A change that keeps PROT_WRITE (adds PROT_EXEC); an unchanged one is no change. */
@@ -354,7 +323,7 @@ static void test_do_swap_page_migrate_to_ram_sigbus(void **state)
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	a = map_anon(mm, PG);
 	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &priv), 0);
-	map_device_private(mm, a, priv);
+	zt_map_device_private(mm, a, priv);
 	e = entry_at(mm, a);
 	ref = zd_folio_ref_count(priv);
 

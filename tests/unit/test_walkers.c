@@ -140,7 +140,6 @@ static struct zd_folio *new_device(struct zd_devmem_pool *pool, unsigned int ord
 	return f;
 }
 
-
 /* ---- device folios: nothing may change ---- */
 
 struct dev_snap {
@@ -798,37 +797,6 @@ static void test_split_huge_pages(void **state)
 
 /* ---- device-private entries: not present, so no walker even sees a page ---- */
 
-/*
- * What migrate_vma_pages leaves for a page moved to device-private memory:
- * a writable device-private entry holding one reference and one mapcount
- * of the anonymous device folio (R6.6).
- */
-static void map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio)
-{
-	struct zd_vm_area_struct *vma;
-	_Atomic zd_pte_t *slot = NULL;
-	bool busy = true;
-
-	zd_mmap_read_lock(mm);
-	vma = zd_vma_lookup(mm, addr);
-	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
-		slot = _zd_walk(mm, addr, ZD_LVL_PTE, true);
-	if (slot) {
-		zd_spin_lock(_zd_pte_lockptr(slot));
-		busy = !zd_pte_none(_zd_read_entry(slot));
-		if (!busy) {
-			_zd_folio_add_new_anon_rmap(folio, vma, addr, ZD_LVL_PTE);
-			_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
-			_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_WRITE,
-							 zd_folio_pfn(folio)));
-		}
-		zd_spin_unlock(_zd_pte_lockptr(slot));
-	}
-	zd_mmap_read_unlock(mm);
-	ZT_TRUE(slot != NULL);
-	ZT_TRUE(!busy);
-}
-
 static void test_device_private(void **state)
 {
 	struct zd_system *sys = ZT_FX(state)->sys;
@@ -850,7 +818,7 @@ static void test_device_private(void **state)
 	write_page(mm, a, 0x11);
 	write_page(mm, a + PG, 0x11);
 	ZT_EQ(zd_devmem_pool_alloc(pp, 0, &priv), 0);
-	map_device_private(mm, a + 2 * PG, priv);
+	zt_map_device_private(mm, a + 2 * PG, priv);
 	e = entry_at(mm, a + 2 * PG, NULL);
 	ref = zd_folio_ref_count(priv);
 	mapcount = zd_folio_mapcount(priv);
