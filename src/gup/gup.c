@@ -612,6 +612,22 @@ no_page:
 }
 
 /*
+ * touch_pmd()/touch_pud(): with FOLL_TOUCH a followed leaf becomes young,
+ * and dirty for a write. Context: the leaf's lock held.
+ */
+static void touch_leaf(_Atomic zd_pte_t *slot, zd_pte_t e, unsigned int flags)
+{
+	zd_pte_t t = zd_pte_mkyoung(e);
+
+	if (!(flags & ZD_FOLL_TOUCH))
+		return;
+	if (flags & ZD_FOLL_WRITE)
+		t = zd_pte_mkdirty(t);
+	if (t != e)
+		_zd_set_entry(slot, t);
+}
+
+/*
  * follow_devmap_pmd / follow_devmap_pud (6.14 and older, L7): the one page
  * at @addr of a devmap leaf @e, with a reference (only with GET or PIN:
  * else -EEXIST) and the pgmap held in *@pgmap until the GUP call returns
@@ -628,15 +644,7 @@ static int follow_devmap_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 	struct zd_page *page;
 	int ret;
 
-	if (flags & ZD_FOLL_TOUCH) {
-		/* touch_pmd()/touch_pud() */
-		zd_pte_t t = zd_pte_mkyoung(e);
-
-		if (flags & ZD_FOLL_WRITE)
-			t = zd_pte_mkdirty(t);
-		if (t != e)
-			_zd_set_entry(slot, t);
-	}
+	touch_leaf(slot, e, flags);
 	if (!(flags & (ZD_FOLL_GET | ZD_FOLL_PIN)))
 		return -EEXIST;
 	*pgmap = _zd_get_dev_pagemap_cached(sys, pfn, *pgmap);
@@ -717,15 +725,7 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 		zd_spin_unlock(ptl);
 		return ret;
 	}
-	if (flags & ZD_FOLL_TOUCH) {
-		/* touch_pmd()/touch_pud(): the leaf becomes young (and dirty for a write). */
-		zd_pte_t t = zd_pte_mkyoung(e);
-
-		if (flags & ZD_FOLL_WRITE)
-			t = zd_pte_mkdirty(t);
-		if (t != e)
-			_zd_set_entry(slot, t);
-	}
+	touch_leaf(slot, e, flags);
 	zd_spin_unlock(ptl);
 	*pagep = page + ((addr & (size - 1)) >> ZD_PAGE_SHIFT);
 	*page_mask = (size >> ZD_PAGE_SHIFT) - 1;
