@@ -942,8 +942,9 @@ static zd_vm_fault_t insert_pfn_huge(struct zd_vm_fault *vmf, unsigned long pfn,
 	    !zd_pfn_to_page(mm->sys, pfn))
 		return ZD_VM_FAULT_SIGBUS;
 	bits |= devmap ? ZD_PTE_DEVMAP : ZD_PTE_SPECIAL;
-	if (write && (vma->vm_flags & ZD_VM_WRITE))
-		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	/* A write fault's entry is dirty; writable only as the VMA allows (maybe_pmd_mkwrite). */
+	if (write)
+		bits |= ZD_PTE_DIRTY | (vma->vm_flags & ZD_VM_WRITE ? ZD_PTE_WRITE : 0);
 	else if (vm_page_prot_write(vma))
 		bits |= ZD_PTE_WRITE;
 	slot = _zd_walk(mm, vmf->address, lvl, true);
