@@ -64,7 +64,7 @@ fuzz:
 		build-fuzz/tests/fuzz/fuzz_scenario -dict=tests/fuzz/scenario.dict \
 		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 -close_fd_mask=3 \
 		-print_final_stats=1 -artifact_prefix=build-fuzz/ \
-		build-fuzz/corpus examples tests/scenarios
+		build-fuzz/corpus examples tests/scenarios $$(cmake -DOUT=build-fuzz/seeds -P tests/scenarios/templates/variants.cmake && echo build-fuzz/seeds)
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do $$b || exit 1; done
