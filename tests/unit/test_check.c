@@ -8,7 +8,8 @@
  * ZD_MISUSE_INVARIANT with the page: a refcount written behind the API's
  * back (the full level's shadow count, and R12.2 for a free RAM page), a
  * pgmap reference imbalance (R12.4), a device folio flagged on an LRU
- * (R12.5). ZD_CHECK_OFF checks nothing.
+ * (R12.5). ZD_CHECK_OFF checks nothing: the same broken states go
+ * unreported there, reported at cheap or full as their cost allows.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -229,24 +230,66 @@ static void test_device_flagged_lru(void **state)
 	zt_dev_destroy(d);
 }
 
-/* ZD_CHECK_OFF: the same broken state is not looked at. */
-static void test_check_off(void **state)
+/*
+ * The same two broken states at each level. A RAM folio flagged PG_lru on
+ * no LRU list (R12.5: the flags against the lists' counts) is a cheap check; a refcount written
+ * behind the API's back shows only against the full level's shadow count.
+ * ZD_CHECK_OFF looks at neither: no report, though the state is still
+ * there to see.
+ */
+static void check_level_sees(enum zd_check_level check)
 {
 	struct zt_reports log;
 	struct zd_system *sys;
-	struct zd_folio *f;
+	struct zd_folio *f, *g;
+	int found;
 
-	(void)state;
 	memset(&log, 0, sizeof(log));
-	sys = zt_system_create(&log, ZD_SCHEME_ZERO, ZD_CHECK_OFF, 8 * MiB);
+	sys = zt_system_create(&log, ZD_SCHEME_ZERO, check, 8 * MiB);
 	f = zd_folio_alloc(sys, 0, 0);
-	ZT_TRUE(f != NULL);
-	zd_page_set_flag(&f->page, ZD_PG_lru);	/* flagged, on no list */
+	g = zd_folio_alloc(sys, 0, 0);
+	ZT_TRUE(f != NULL && g != NULL);
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zt_expect_no_reports(&log);
+
+	zd_page_set_flag(&f->page, ZD_PG_lru);	/* flagged, on no list */
+	found = zd_check_invariants(sys);
+	ZT_TRUE(zd_folio_test_flag(f, ZD_PG_lru));
+	if (check == ZD_CHECK_OFF) {
+		ZT_EQ(found, 0);
+		zt_expect_no_reports(&log);
+	} else {
+		/* a count against the LRU lists, so no page named */
+		ZT_EQ(found, 1);
+		ZT_EQ(log.nr, 1);
+		ZT_EQ(log.r[0].kind, ZD_MISUSE_INVARIANT);
+		ZT_TRUE(strcmp(log.r[0].rule, "R12.5") == 0);
+		zt_reports_clear(&log);
+	}
 	zd_page_clear_flag(&f->page, ZD_PG_lru);
+	ZT_EQ(zd_check_invariants(sys), 0);
+
+	zd_atomic_store_relaxed(&g->page._refcount, 5);		/* behind the API's back */
+	found = zd_check_invariants(sys);
+	ZT_EQ(zd_folio_ref_count(g), 5);
+	if (check == ZD_CHECK_FULL) {
+		expect_invariant(&log, found, zd_folio_pfn(g), 0);
+	} else {
+		ZT_EQ(found, 0);
+		zt_expect_no_reports(&log);
+	}
+	zd_atomic_store_relaxed(&g->page._refcount, 1);
+	ZT_EQ(zd_check_invariants(sys), 0);
+
 	zd_folio_put(f);
+	zd_folio_put(g);
 	zt_system_destroy_clean(sys, &log);
+}
+
+static void test_check_levels(void **state)
+{
+	(void)state;
+	for (int c = ZD_CHECK_OFF; c <= ZD_CHECK_FULL; c++)
+		check_level_sees((enum zd_check_level)c);
 }
 
 /* The leak check itself: 0 on a clean machine, a count after a leak. */
@@ -332,7 +375,7 @@ int main(void)
 		ZT_TEST(test_free_page_referenced),
 		ZT_TEST_ALL(test_pgmap_ref_imbalance),
 		ZT_TEST_ALL(test_device_flagged_lru),
-		ZT_TEST(test_check_off),
+		ZT_TEST(test_check_levels),
 		ZT_TEST(test_leak_check),
 		ZT_TEST(test_folio_mapcount_vs_page_tables),
 	};
