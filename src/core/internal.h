@@ -96,7 +96,7 @@ struct zd_system {
 	struct zd_folio *zero_folio;
 	/*
 	 * The huge zero folio (mm/huge_memory.c): allocated at the first mm
-	 * that maps it, freed when the last such mm exits (src/mm/huge_zero.c).
+	 * that maps it, freed when the last such mm exits (src/mm/huge_memory.c).
 	 */
 	struct zd_spinlock huge_zero_lock;
 	struct zd_folio *_Atomic huge_zero_folio;

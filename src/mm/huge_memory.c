@@ -1,18 +1,43 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/mm/huge_zero.c - the huge zero folio.
+ * src/mm/huge_memory.c - transparent huge pages and huge leaves.
  *
- * Models the huge zero folio of mm/huge_memory.c (get_huge_zero_folio,
- * mm_get_huge_zero_folio, mm_put_huge_zero_folio, is_huge_zero_pmd) and
- * its sysfs switch use_zero_page. An order-9 folio of zeros that a read
- * fault in a THP region maps read-only with a special PMD leaf: the
- * mapping takes no reference and no mapcount. Each mm that maps it holds
- * it once (MMF_HUGE_ZERO_FOLIO) until it exits.
+ * Models mm/huge_memory.c, one file as in the kernel: the huge zero folio
+ * (get_huge_zero_folio, mm_get_huge_zero_folio, mm_put_huge_zero_folio,
+ * is_huge_zero_pmd, the sysfs switch use_zero_page); the THP faults of an
+ * anonymous VMA (do_huge_pmd_anonymous_page, do_huge_zero_wp_pmd,
+ * do_huge_pmd_wp_page); the PMD and PUD insert helpers drivers call from
+ * ->huge_fault (vmf_insert_folio_pmd/pud, and 6.14's vmf_insert_pfn_pmd/pud
+ * with insert_pfn_pmd/pud); splitting a PMD or PUD leaf (__split_huge_pmd,
+ * __split_huge_pud); and the debugfs split_huge_pages (split_huge_pages_pid).
+ * The kernel keeps these together because they share the PMD-leaf rules
+ * (deposit, huge zero folio, devmap); so does the model. mm/memory.c's
+ * fault handler calls down into them; the page-table code (pgtable.c) calls
+ * none of them.
  *
- * Where the model differs: Linux keeps the folio until its shrinker runs
- * with no mm holding it; the model frees it when the last holder exits,
- * so a quiescent machine with no mm has nothing allocated.
+ * The huge zero folio: an order-9 folio of zeros that a read fault in a THP
+ * region maps read-only with a special PMD leaf: the mapping takes no
+ * reference and no mapcount. Each mm that maps it holds it once
+ * (MMF_HUGE_ZERO_FOLIO) until it exits.
+ *
+ * Where the model differs: Linux keeps the huge zero folio until its
+ * shrinker runs with no mm holding it; the model frees it when the last
+ * holder exits, so a quiescent machine with no mm has nothing allocated.
+ * split_huge_pages_pid (what writing "<pid>,<start>,<end>" to
+ * /sys/kernel/debug/split_huge_pages does) walks the range page by page,
+ * skips VMAs a THP split does not apply to (vma_not_suitable_for_thp_split:
+ * VM_IO, DAX, shared file mappings), skips folios that are not RAM THPs
+ * (ZONE_DEVICE folios are skipped, even a PMD-mapped coherent one in an
+ * anonymous VMA: semantics §5) or that carry references beyond their
+ * mappings (can_split_folio), locks the folio and splits; it splits the
+ * mapping (__split_huge_pmd: a PTE table mapping the same pages) but not
+ * the folio (split_folio_to_order, which would turn it into 512 small
+ * folios, is not modelled). Only anonymous THPs exist in the model's RAM
+ * (tmpfs has order-0 folios). No PMD migration entries, no NUMA hinting
+ * of PMD leaves.
  */
+#include <zonedev/mm_walkers.h>
+
 #include "internal.h"
 
 struct zd_folio *zd_huge_zero_folio(struct zd_system *sys)
@@ -88,4 +113,475 @@ bool _zd_is_huge_zero_pmd(struct zd_mm *mm, zd_pte_t e)
 		return false;
 	folio = zd_huge_zero_folio(mm->sys);
 	return folio && zd_pte_pfn(e) == zd_folio_pfn(folio);
+}
+
+/* ---- the THP faults of an anonymous VMA ---- */
+
+/* map_anon_folio_pmd(): a new THP's leaf is always dirty, writable where the VMA is. */
+static zd_pte_t anon_pmd_bits(const struct zd_vm_area_struct *vma)
+{
+	zd_pte_t bits = _zd_vma_page_prot_ro(vma) | ZD_PTE_HUGE;
+
+	if (!(bits & ZD_PTE_PRESENT))
+		return bits;
+	/* maybe_pmd_mkwrite(pmd_mkdirty()) */
+	return bits | ZD_PTE_DIRTY | (vma->vm_flags & ZD_VM_WRITE ? ZD_PTE_WRITE : 0);
+}
+
+zd_vm_fault_t _zd_do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
+	struct zd_pgtable *pgtable;
+	struct zd_folio *folio;
+	zd_pte_t entry;
+
+	if (_zd_anon_vma_prepare(vma))
+		return ZD_VM_FAULT_OOM;
+	if (!(vmf->flags & ZD_FAULT_FLAG_WRITE) && zd_thp_use_zero_page(mm->sys)) {
+		/* set_huge_zero_folio(): a special, read-only leaf; no reference, no mapcount. */
+		folio = _zd_mm_get_huge_zero_folio(mm);
+		if (!folio)
+			return ZD_VM_FAULT_FALLBACK;
+		pgtable = _zd_pte_alloc_one(mm);
+		if (!pgtable)
+			return ZD_VM_FAULT_OOM;
+		entry = zd_pfn_pte(zd_folio_pfn(folio),
+				   _zd_vma_page_prot_ro(vma) | ZD_PTE_HUGE | ZD_PTE_SPECIAL);
+		zd_spin_lock(&mm->page_table_lock);
+		if (zd_pte_none(_zd_read_entry(vmf->pmd))) {
+			_zd_pgtable_trans_huge_deposit(mm, pgtable);
+			_zd_set_entry(vmf->pmd, entry);
+			pgtable = NULL;
+		}
+		zd_spin_unlock(&mm->page_table_lock);
+		if (pgtable)
+			_zd_pte_free(mm, pgtable);
+		return 0;
+	}
+	folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
+	if (!folio)
+		return ZD_VM_FAULT_FALLBACK;
+	pgtable = _zd_pte_alloc_one(mm);
+	if (!pgtable) {
+		zd_folio_put(folio);
+		return ZD_VM_FAULT_OOM;
+	}
+	entry = zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma));
+	zd_spin_lock(&mm->page_table_lock);
+	if (!zd_pte_none(_zd_read_entry(vmf->pmd))) {
+		zd_spin_unlock(&mm->page_table_lock);
+		_zd_pte_free(mm, pgtable);
+		zd_folio_put(folio);
+		return 0;
+	}
+	_zd_pgtable_trans_huge_deposit(mm, pgtable);
+	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
+	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
+	_zd_set_entry(vmf->pmd, entry);
+	zd_spin_unlock(&mm->page_table_lock);
+	_zd_folio_add_lru_vma(folio, vma);
+	return 0;
+}
+
+/*
+ * do_huge_zero_wp_pmd(): a write or unshare fault on the huge zero folio
+ * gets a new zeroed THP, mapped as a fresh anonymous fault maps one
+ * (dirty, writable where the VMA is, even for an unshare); FALLBACK if none.
+ */
+static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
+	struct zd_folio *folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
+
+	if (!folio)
+		return ZD_VM_FAULT_FALLBACK;
+	zd_spin_lock(&mm->page_table_lock);
+	if (_zd_read_entry(vmf->pmd) != e) {
+		zd_spin_unlock(&mm->page_table_lock);
+		zd_folio_put(folio);
+		return 0;
+	}
+	/* map_anon_folio_pmd(); the special leaf it replaces held nothing; its deposit stays. */
+	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
+	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
+	_zd_set_entry(vmf->pmd,
+		      zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma)));
+	zd_spin_unlock(&mm->page_table_lock);
+	_zd_folio_add_lru_vma(folio, vma);
+	return 0;
+}
+
+/*
+ * do_huge_pmd_wp_page(): a write or unshare fault on a read-only PMD leaf
+ * of an anonymous THP. Reuse it in place when it is exclusive, or when
+ * nobody else holds it any more (refcount 1: a fork child has exited),
+ * which makes it exclusive again; else split and retry at PTE level.
+ */
+zd_vm_fault_t _zd_do_huge_pmd_wp_page(struct zd_vm_fault *vmf, zd_pte_t e)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_spinlock *ptl = _zd_huge_lockptr(vma->vm_mm);
+	struct zd_page *page = zd_vm_normal_page(vma, vmf->address, e);
+	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
+
+	if (_zd_is_huge_zero_pmd(vma->vm_mm, e)) {
+		zd_vm_fault_t ret = huge_zero_wp(vmf, e);
+
+		if (!(ret & ZD_VM_FAULT_FALLBACK))
+			return ret;
+		goto fallback;	/* no THP: split to small zero pages */
+	}
+	if (!folio || !zd_folio_test_anon(folio))
+		goto fallback;
+	zd_spin_lock(ptl);
+	if (_zd_read_entry(vmf->pmd) != e) {
+		zd_spin_unlock(ptl);
+		return 0;
+	}
+	/* Early check when only holding the PT lock. */
+	if (zd_page_test_flag(page, ZD_PG_anon_exclusive))
+		goto reuse;
+	if (!zd_folio_trylock(folio)) {
+		/* The mapping keeps it alive while we sleep for its lock without the PTL. */
+		zd_folio_get(folio);
+		zd_spin_unlock(ptl);
+		zd_folio_lock(folio);
+		zd_spin_lock(ptl);
+		if (_zd_read_entry(vmf->pmd) != e) {
+			zd_spin_unlock(ptl);
+			zd_folio_unlock(folio);
+			zd_folio_put(folio);
+			return 0;
+		}
+		zd_folio_put(folio);
+	}
+	if (zd_page_test_flag(page, ZD_PG_anon_exclusive)) {
+		zd_folio_unlock(folio);
+		goto reuse;
+	}
+	/* Only the PMD's own reference: nobody else can see it (no swap cache here). */
+	if (zd_folio_ref_count(folio) != 1) {
+		zd_folio_unlock(folio);
+		zd_spin_unlock(ptl);
+		goto fallback;
+	}
+	/*
+	 * folio_move_anon_rmap() has nothing to move (one anon_vma per fork
+	 * tree). The model keeps every page's flag in step with the head's.
+	 */
+	for (unsigned long i = 0; i < zd_folio_nr_pages(folio); i++)
+		zd_page_set_flag(zd_folio_page(folio, i), ZD_PG_anon_exclusive);
+	zd_folio_unlock(folio);
+reuse:
+	if (!(vmf->flags & ZD_FAULT_FLAG_UNSHARE)) {
+		zd_pte_t n = zd_pte_mkyoung(zd_pte_mkdirty(e));
+
+		/* maybe_pmd_mkwrite(): a FOLL_FORCE write to a read-only VMA stays read-only. */
+		if (vma->vm_flags & ZD_VM_WRITE)
+			n = zd_pte_mkwrite(n);
+		_zd_set_entry(vmf->pmd, n);
+	}
+	zd_spin_unlock(ptl);
+	return 0;
+fallback:
+	_zd_split_huge_pmd(vma, vmf->pmd, vmf->address);
+	return ZD_VM_FAULT_FALLBACK;
+}
+
+/* ---- insertion helpers for drivers: PMD and PUD leaves ---- */
+
+static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write,
+				       enum zd_pt_level lvl)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned int order = lvl == ZD_LVL_PMD ? ZD_PMD_ORDER : ZD_PUD_ORDER;
+	unsigned long size = lvl == ZD_LVL_PMD ? ZD_PMD_SIZE : ZD_PUD_SIZE;
+	unsigned long pfn = zd_folio_pfn(folio);
+	_Atomic zd_pte_t *slot;
+	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_HUGE;
+
+	if (zd_folio_order(folio) != order || !_zd_thp_vma_suitable(vma, vmf->address, size) ||
+	    zd_folio_ref_count(folio) < 1)
+		return ZD_VM_FAULT_SIGBUS;
+	if (write)
+		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+	else if (_zd_vma_page_prot_write(vma))
+		bits |= ZD_PTE_WRITE;
+	slot = _zd_walk(mm, vmf->address, lvl, true);
+	if (!slot)
+		return ZD_VM_FAULT_FALLBACK;
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(slot);
+	if (zd_pte_none(e)) {
+		/* A refcounted folio: never a special leaf (B10). */
+		zd_folio_get(folio);
+		_zd_folio_add_rmap(folio, &folio->page, lvl);
+		_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), 1l << order);
+		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
+	} else if (zd_pte_huge(e) && write && zd_pte_pfn(e) == pfn) {
+		_zd_set_entry(slot, e | ZD_PTE_YOUNG | ZD_PTE_DIRTY | ZD_PTE_WRITE);
+	} else if (!zd_pte_huge(e)) {
+		zd_spin_unlock(&mm->page_table_lock);
+		return ZD_VM_FAULT_FALLBACK;	/* a table is there already */
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	return ZD_VM_FAULT_NOPAGE;
+}
+
+zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
+{
+	return insert_folio_huge(vmf, folio, write, ZD_LVL_PMD);
+}
+
+zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
+{
+	return insert_folio_huge(vmf, folio, write, ZD_LVL_PUD);
+}
+
+/* insert_pfn_pmd() / insert_pfn_pud(). */
+static zd_vm_fault_t insert_pfn_huge(struct zd_vm_fault *vmf, unsigned long pfn,
+				     unsigned long pfn_flags, bool write, enum zd_pt_level lvl)
+{
+	struct zd_vm_area_struct *vma = vmf->vma;
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long size = lvl == ZD_LVL_PMD ? ZD_PMD_SIZE : ZD_PUD_SIZE;
+	bool devmap = _zd_pfn_devmap(pfn_flags);
+	_Atomic zd_pte_t *slot;
+	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_HUGE;
+
+	/* Linux BUG()s on the VMA kind; the model refuses. */
+	if ((!devmap && !(vma->vm_flags & (ZD_VM_PFNMAP | ZD_VM_MIXEDMAP))) ||
+	    !_zd_thp_vma_suitable(vma, vmf->address, size) || (pfn & ((size >> ZD_PAGE_SHIFT) - 1)) ||
+	    !zd_pfn_to_page(mm->sys, pfn))
+		return ZD_VM_FAULT_SIGBUS;
+	bits |= devmap ? ZD_PTE_DEVMAP : ZD_PTE_SPECIAL;
+	/* A write fault's entry is dirty; writable only as the VMA allows (maybe_pmd_mkwrite). */
+	if (write)
+		bits |= ZD_PTE_DIRTY | (vma->vm_flags & ZD_VM_WRITE ? ZD_PTE_WRITE : 0);
+	else if (_zd_vma_page_prot_write(vma))
+		bits |= ZD_PTE_WRITE;
+	slot = _zd_walk(mm, vmf->address, lvl, true);
+	if (!slot)
+		return ZD_VM_FAULT_FALLBACK;
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(slot);
+	if (zd_pte_none(e)) {
+		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
+	} else if (zd_pte_huge(e)) {
+		if (write && zd_pte_pfn(e) == pfn) {
+			e |= ZD_PTE_YOUNG | ZD_PTE_DIRTY;
+			if (vma->vm_flags & ZD_VM_WRITE)
+				e |= ZD_PTE_WRITE;
+			_zd_set_entry(slot, e);
+		}
+	} else {
+		zd_spin_unlock(&mm->page_table_lock);
+		return ZD_VM_FAULT_FALLBACK;	/* a table is there already */
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	return ZD_VM_FAULT_NOPAGE;
+}
+
+zd_vm_fault_t zd_vmf_insert_pfn_pmd(struct zd_vm_fault *vmf, unsigned long pfn,
+				    unsigned long pfn_flags, bool write)
+{
+	return insert_pfn_huge(vmf, pfn, pfn_flags, write, ZD_LVL_PMD);
+}
+
+zd_vm_fault_t zd_vmf_insert_pfn_pud(struct zd_vm_fault *vmf, unsigned long pfn,
+				    unsigned long pfn_flags, bool write)
+{
+	return insert_pfn_huge(vmf, pfn, pfn_flags, write, ZD_LVL_PUD);
+}
+
+/* ---- splitting a PMD or PUD leaf ---- */
+
+/*
+ * A huge leaf of a file (device-DAX, fs-dax) or pfn-map VMA that a split
+ * meets is removed, not split: what it held goes (one rmap removal, one
+ * put) and the next access refaults (__split_huge_pmd_locked and
+ * __split_huge_pud_locked for a non-anonymous VMA). A special leaf holds
+ * nothing. Context: page_table_lock held.
+ */
+static void remove_huge_leaf_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot,
+				    unsigned long haddr, enum zd_pt_level lvl)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	zd_pte_t e = _zd_read_entry(slot);
+	struct zd_page *head;
+	struct zd_folio *folio;
+
+	_zd_set_entry(slot, 0);
+	head = zd_vm_normal_page(vma, haddr, e);
+	if (!head)
+		return;
+	folio = zd_page_folio(head);
+	if (zd_pte_dirty(e) && !zd_folio_test_flag(folio, ZD_PG_dirty))
+		zd_page_set_flag(&folio->page, ZD_PG_dirty);
+	if (zd_pte_young(e) && !zd_folio_test_flag(folio, ZD_PG_referenced))
+		zd_page_set_flag(&folio->page, ZD_PG_referenced);
+	_zd_folio_remove_rmap(folio, head, lvl);
+	_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), -(long)zd_folio_nr_pages(folio));
+	zd_folio_put(folio);
+}
+
+bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_pte_t e)
+{
+	struct zd_page *head;
+
+	if (!zd_pte_huge(e) || !(e & ZD_PTE_PRESENT))
+		return false;
+	if (_zd_is_huge_zero_pmd(vma->vm_mm, e))
+		return true;
+	head = zd_vm_normal_page(vma, haddr, e);
+	return head && zd_folio_test_anon(zd_page_folio(head));
+}
+
+/*
+ * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes
+ * its deposited PTE table, mapping each page with the same permissions;
+ * its entire mapping becomes 512 page mappings. The huge zero folio's
+ * leaf becomes 512 PTEs of the small zero page. Any other VMA's leaf is
+ * removed. Nothing is allocated, so nothing can fail.
+ * Context: mmap_lock held.
+ */
+void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
+	struct zd_pgtable *pt;
+	zd_pte_t e, bits;
+	struct zd_folio *folio = NULL;
+
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(pmd);
+	if (!zd_pte_huge(e)) {		/* somebody split or zapped it meanwhile */
+		zd_spin_unlock(&mm->page_table_lock);
+		return;
+	}
+	if (!_zd_pmd_has_deposit(vma, haddr, e)) {
+		remove_huge_leaf_locked(vma, pmd, haddr, ZD_LVL_PMD);
+		zd_spin_unlock(&mm->page_table_lock);
+		return;
+	}
+	pt = _zd_pgtable_trans_huge_withdraw(mm);
+	if (_zd_is_huge_zero_pmd(mm, e)) {
+		/*
+		 * __split_huge_zero_page_pmd(): the small zero page in every
+		 * PTE, built from vm_page_prot (not the PMD's bits), special.
+		 */
+		bits = _zd_vma_page_prot_ro(vma) | ZD_PTE_SPECIAL;
+		for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
+			zd_atomic_init(&pt->ent[i], zd_pfn_pte(_zd_zero_pfn(mm), bits));
+		_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
+		zd_spin_unlock(&mm->page_table_lock);
+		return;
+	}
+	bits = e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_WRITE | ZD_PTE_DIRTY |
+		    ZD_PTE_YOUNG | ZD_PTE_SPECIAL);
+	if (!zd_pte_special(e)) {
+		struct zd_page *head = zd_vm_normal_page(vma, haddr, e);
+
+		folio = head ? zd_page_folio(head) : NULL;
+	}
+	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
+		zd_atomic_init(&pt->ent[i], zd_pfn_pte(zd_pte_pfn(e) + i, bits));
+		if (folio)
+			_zd_folio_add_rmap(folio, zd_folio_page(folio, i), ZD_LVL_PTE);
+	}
+	if (folio) {
+		_zd_folio_remove_rmap(folio, &folio->page, ZD_LVL_PMD);
+		/* The PMD's one reference becomes one per PTE. */
+		zd_folio_ref_add(folio, ZD_PTRS_PER_TABLE - 1);
+	}
+	_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
+	zd_spin_unlock(&mm->page_table_lock);
+}
+
+/*
+ * __split_huge_pud(): a PUD leaf (device DAX; there are no anonymous ones)
+ * is removed. Context: mmap_lock held.
+ */
+void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr)
+{
+	struct zd_mm *mm = vma->vm_mm;
+
+	zd_spin_lock(&mm->page_table_lock);
+	if (zd_pte_huge(_zd_read_entry(pud)))
+		remove_huge_leaf_locked(vma, pud, addr & ~(ZD_PUD_SIZE - 1), ZD_LVL_PUD);
+	zd_spin_unlock(&mm->page_table_lock);
+}
+
+/* ---- split_huge_pages (debugfs) ---- */
+
+static bool vma_not_suitable_for_thp_split(const struct zd_vm_area_struct *vma)
+{
+	return (vma->vm_flags & ZD_VM_IO) || zd_vma_is_dax(vma) ||
+	       (vma->vm_file && (vma->vm_flags & (ZD_VM_SHARED | ZD_VM_MAYSHARE)));
+}
+
+long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long end)
+{
+	unsigned long addr;
+	long split = 0;
+
+	start &= ~(ZD_PAGE_SIZE - 1);
+	end &= ~(ZD_PAGE_SIZE - 1);
+	if (start > end)
+		return -EINVAL;
+	zd_mmap_read_lock(mm);
+	for (addr = start; addr < end;) {
+		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
+		unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
+		struct zd_folio_walk fw;
+		struct zd_folio *folio;
+		_Atomic zd_pte_t *pmd;
+
+		if (!vma)
+			break;
+		if (vma_not_suitable_for_thp_split(vma)) {
+			addr = vma->vm_end;
+			continue;
+		}
+		folio = zd_folio_walk_start(&fw, vma, addr, 0);
+		if (!folio) {
+			addr += ZD_PAGE_SIZE;
+			continue;
+		}
+		if (fw.level != 2) {
+			/* A PTE: a small folio, or a large one already PTE-mapped. */
+			zd_folio_walk_end(&fw);
+			addr += ZD_PAGE_SIZE;
+			continue;
+		}
+		/* A PMD leaf: whatever happens, the next address is past it. */
+		addr = haddr + ZD_PMD_SIZE;
+		/* is_transparent_hugepage(): RAM only, never a device folio. */
+		if (zd_folio_is_zone_device(folio) || !zd_folio_test_large(folio) ||
+		    !zd_folio_test_anon(folio) ||
+		    /* can_split_folio(): no references beyond the mappings */
+		    zd_folio_maybe_dma_pinned(folio) ||
+		    zd_folio_ref_count(folio) != zd_folio_mapcount(folio)) {
+			zd_folio_walk_end(&fw);
+			continue;
+		}
+		zd_folio_get(folio);
+		pmd = fw.slot;
+		zd_folio_walk_end(&fw);
+		if (zd_folio_trylock(folio)) {
+			/* Re-checks the leaf under the lock: a changed PMD is left alone. */
+			_zd_split_huge_pmd(vma, pmd, haddr);
+			if (!zd_pte_huge(_zd_read_entry(pmd)))
+				split++;
+			zd_folio_unlock(folio);
+		}
+		zd_folio_put(folio);
+	}
+	zd_mmap_read_unlock(mm);
+	return split;
 }

@@ -194,16 +194,6 @@ void _zd_pte_free(struct zd_mm *mm, struct zd_pgtable *t);
 void _zd_pgtable_trans_huge_deposit(struct zd_mm *mm, struct zd_pgtable *t);
 struct zd_pgtable *_zd_pgtable_trans_huge_withdraw(struct zd_mm *mm);
 void _zd_zap_deposited_table(struct zd_mm *mm);
-/* Does this PMD leaf carry a deposited table? (the huge zero folio or an anonymous folio) */
-bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_pte_t e);
-/*
- * __split_huge_pmd(): in an anonymous VMA, replace a PMD leaf by its
- * deposited PTE table mapping the same pages; in any other VMA remove the
- * leaf (the next access refaults). Cannot fail. Context: mmap_lock held.
- */
-void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
-/* __split_huge_pud(): remove a PUD leaf (none is anonymous). Context: mmap_lock held. */
-void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr);
 
 /* ---- VMAs (vma.c) ---- */
 
@@ -272,7 +262,7 @@ void _zd_rmap_walk(struct zd_folio *folio,
  */
 void _zd_zap_range(struct zd_vm_area_struct *vma, unsigned long start, unsigned long end);
 
-/* ---- the huge zero folio (huge_zero.c) ---- */
+/* ---- transparent huge pages and huge leaves (huge_memory.c) ---- */
 
 /*
  * mm_get_huge_zero_folio(): the huge zero folio, allocated if no mm holds
@@ -286,6 +276,45 @@ void _zd_mm_put_huge_zero_folio(struct zd_mm *mm);
 bool _zd_is_huge_zero_pmd(struct zd_mm *mm, zd_pte_t e);
 /* is_huge_zero_folio(). Context: @folio held or mapped. */
 bool _zd_is_huge_zero_folio(const struct zd_folio *folio);
+/*
+ * do_huge_pmd_anonymous_page(): a fault on an empty PMD of an anonymous
+ * THP VMA maps a new zeroed THP (or, for a read, the huge zero folio)
+ * with a PMD leaf and its deposited PTE table. FALLBACK when no folio can
+ * be had: the caller faults at PTE level. Context: mmap_lock held.
+ */
+zd_vm_fault_t _zd_do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf);
+/*
+ * do_huge_pmd_wp_page(): a write or unshare fault on the read-only
+ * anonymous PMD leaf @e at vmf->pmd: reuse, copy the huge zero folio, or
+ * split and return FALLBACK. Context: mmap_lock held.
+ */
+zd_vm_fault_t _zd_do_huge_pmd_wp_page(struct zd_vm_fault *vmf, zd_pte_t e);
+/* Does this PMD leaf carry a deposited table? (the huge zero folio or an anonymous folio) */
+bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_pte_t e);
+/*
+ * __split_huge_pmd(): in an anonymous VMA, replace a PMD leaf by its
+ * deposited PTE table mapping the same pages; in any other VMA remove the
+ * leaf (the next access refaults). Cannot fail. Context: mmap_lock held.
+ */
+void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
+/* __split_huge_pud(): remove a PUD leaf (none is anonymous). Context: mmap_lock held. */
+void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr);
+/*
+ * thp_vma_suitable_order(): does the @size-aligned block around @addr lie
+ * inside @vma?
+ */
+static inline bool _zd_thp_vma_suitable(const struct zd_vm_area_struct *vma, unsigned long addr,
+					unsigned long size)
+{
+	unsigned long h = addr & ~(size - 1);
+
+	return h >= vma->vm_start && h + size <= vma->vm_end;
+}
+/* pfn_t_devmap(): PFN_DEV | PFN_MAP, the legacy scheme's devmap pfn flags. */
+static inline bool _zd_pfn_devmap(unsigned long pfn_flags)
+{
+	return (pfn_flags & (ZD_PFN_DEV | ZD_PFN_MAP)) == (ZD_PFN_DEV | ZD_PFN_MAP);
+}
 
 /* ---- faults (memory.c) ---- */
 

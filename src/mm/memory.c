@@ -7,10 +7,10 @@
  * do_wp_page with wp_can_reuse_anon_folio and wp_page_copy, the
  * device-private branch of do_swap_page, remove_device_exclusive_entry
  * with restore_exclusive_pte, vm_normal_page,
- * vmf_insert_page_mkwrite, and 6.14's vmf_insert_mixed) and
- * mm/huge_memory.c (do_huge_pmd_anonymous_page, do_huge_pmd_wp_page,
- * vmf_insert_folio_pmd/pud, and 6.14's vmf_insert_pfn_pmd/pud). No TLB,
- * swap or NUMA placement.
+ * vmf_insert_page_mkwrite, vmf_insert_pfn, and 6.14's vmf_insert_mixed).
+ * The PMD and PUD levels of a fault (do_huge_pmd_anonymous_page,
+ * do_huge_pmd_wp_page) and the PMD/PUD insert helpers are in
+ * huge_memory.c, as in the kernel. No TLB, swap or NUMA placement.
  */
 #include <string.h>
 
@@ -63,14 +63,6 @@ static zd_pte_t vma_prot_bits(const struct zd_vm_area_struct *vma, bool write)
 	       (write && (vma->vm_flags & ZD_VM_WRITE) ? ZD_PTE_WRITE | ZD_PTE_DIRTY : 0);
 }
 
-/* map_anon_folio_pmd(): a new THP's leaf is always dirty, writable where the VMA is. */
-static zd_pte_t anon_pmd_bits(const struct zd_vm_area_struct *vma)
-{
-	zd_pte_t bits = vma_prot_bits(vma, true) | ZD_PTE_HUGE;
-
-	return (bits & ZD_PTE_PRESENT) ? bits | ZD_PTE_DIRTY : bits;
-}
-
 /* Lock the PTE at vmf->pte and check it still reads vmf->orig_pte. */
 static bool pte_lock_same(struct zd_vm_fault *vmf)
 {
@@ -116,63 +108,6 @@ static zd_vm_fault_t do_anonymous_page(struct zd_vm_fault *vmf)
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
 	_zd_set_entry(vmf->pte, entry);
 	zd_spin_unlock(vmf->ptl);
-	_zd_folio_add_lru_vma(folio, vma);
-	return 0;
-}
-
-static zd_vm_fault_t do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
-{
-	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_mm *mm = vma->vm_mm;
-	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
-	struct zd_pgtable *pgtable;
-	struct zd_folio *folio;
-	zd_pte_t entry;
-
-	if (_zd_anon_vma_prepare(vma))
-		return ZD_VM_FAULT_OOM;
-	if (!(vmf->flags & ZD_FAULT_FLAG_WRITE) && zd_thp_use_zero_page(mm->sys)) {
-		/* set_huge_zero_folio(): a special, read-only leaf; no reference, no mapcount. */
-		folio = _zd_mm_get_huge_zero_folio(mm);
-		if (!folio)
-			return ZD_VM_FAULT_FALLBACK;
-		pgtable = _zd_pte_alloc_one(mm);
-		if (!pgtable)
-			return ZD_VM_FAULT_OOM;
-		entry = zd_pfn_pte(zd_folio_pfn(folio),
-				   vma_prot_bits(vma, false) | ZD_PTE_HUGE | ZD_PTE_SPECIAL);
-		zd_spin_lock(&mm->page_table_lock);
-		if (zd_pte_none(_zd_read_entry(vmf->pmd))) {
-			_zd_pgtable_trans_huge_deposit(mm, pgtable);
-			_zd_set_entry(vmf->pmd, entry);
-			pgtable = NULL;
-		}
-		zd_spin_unlock(&mm->page_table_lock);
-		if (pgtable)
-			_zd_pte_free(mm, pgtable);
-		return 0;
-	}
-	folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
-	if (!folio)
-		return ZD_VM_FAULT_FALLBACK;
-	pgtable = _zd_pte_alloc_one(mm);
-	if (!pgtable) {
-		zd_folio_put(folio);
-		return ZD_VM_FAULT_OOM;
-	}
-	entry = zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma));
-	zd_spin_lock(&mm->page_table_lock);
-	if (!zd_pte_none(_zd_read_entry(vmf->pmd))) {
-		zd_spin_unlock(&mm->page_table_lock);
-		_zd_pte_free(mm, pgtable);
-		zd_folio_put(folio);
-		return 0;
-	}
-	_zd_pgtable_trans_huge_deposit(mm, pgtable);
-	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
-	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
-	_zd_set_entry(vmf->pmd, entry);
-	zd_spin_unlock(&mm->page_table_lock);
 	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
@@ -550,121 +485,7 @@ static zd_vm_fault_t handle_pte_fault(struct zd_vm_fault *vmf)
 	return 0;
 }
 
-/* ---- the huge levels ---- */
-
-static bool huge_fits(struct zd_vm_area_struct *vma, unsigned long addr, unsigned long size)
-{
-	unsigned long h = addr & ~(size - 1);
-
-	return h >= vma->vm_start && h + size <= vma->vm_end;
-}
-
-/*
- * do_huge_zero_wp_pmd(): a write or unshare fault on the huge zero folio
- * gets a new zeroed THP, mapped as a fresh anonymous fault maps one
- * (dirty, writable where the VMA is, even for an unshare); FALLBACK if none.
- */
-static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
-{
-	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_mm *mm = vma->vm_mm;
-	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
-	struct zd_folio *folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
-
-	if (!folio)
-		return ZD_VM_FAULT_FALLBACK;
-	zd_spin_lock(&mm->page_table_lock);
-	if (_zd_read_entry(vmf->pmd) != e) {
-		zd_spin_unlock(&mm->page_table_lock);
-		zd_folio_put(folio);
-		return 0;
-	}
-	/* map_anon_folio_pmd(); the special leaf it replaces held nothing; its deposit stays. */
-	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
-	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
-	_zd_set_entry(vmf->pmd,
-		      zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma)));
-	zd_spin_unlock(&mm->page_table_lock);
-	_zd_folio_add_lru_vma(folio, vma);
-	return 0;
-}
-
-/*
- * do_huge_pmd_wp_page(): a write or unshare fault on a read-only PMD leaf
- * of an anonymous THP. Reuse it in place when it is exclusive, or when
- * nobody else holds it any more (refcount 1: a fork child has exited),
- * which makes it exclusive again; else split and retry at PTE level.
- */
-static zd_vm_fault_t huge_pmd_wp(struct zd_vm_fault *vmf, zd_pte_t e)
-{
-	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_spinlock *ptl = _zd_huge_lockptr(vma->vm_mm);
-	struct zd_page *page = zd_vm_normal_page(vma, vmf->address, e);
-	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
-
-	if (_zd_is_huge_zero_pmd(vma->vm_mm, e)) {
-		zd_vm_fault_t ret = huge_zero_wp(vmf, e);
-
-		if (!(ret & ZD_VM_FAULT_FALLBACK))
-			return ret;
-		goto fallback;	/* no THP: split to small zero pages */
-	}
-	if (!folio || !zd_folio_test_anon(folio))
-		goto fallback;
-	zd_spin_lock(ptl);
-	if (_zd_read_entry(vmf->pmd) != e) {
-		zd_spin_unlock(ptl);
-		return 0;
-	}
-	/* Early check when only holding the PT lock. */
-	if (zd_page_test_flag(page, ZD_PG_anon_exclusive))
-		goto reuse;
-	if (!zd_folio_trylock(folio)) {
-		/* The mapping keeps it alive while we sleep for its lock without the PTL. */
-		zd_folio_get(folio);
-		zd_spin_unlock(ptl);
-		zd_folio_lock(folio);
-		zd_spin_lock(ptl);
-		if (_zd_read_entry(vmf->pmd) != e) {
-			zd_spin_unlock(ptl);
-			zd_folio_unlock(folio);
-			zd_folio_put(folio);
-			return 0;
-		}
-		zd_folio_put(folio);
-	}
-	if (zd_page_test_flag(page, ZD_PG_anon_exclusive)) {
-		zd_folio_unlock(folio);
-		goto reuse;
-	}
-	/* Only the PMD's own reference: nobody else can see it (no swap cache here). */
-	if (zd_folio_ref_count(folio) != 1) {
-		zd_folio_unlock(folio);
-		zd_spin_unlock(ptl);
-		goto fallback;
-	}
-	/*
-	 * folio_move_anon_rmap() has nothing to move (one anon_vma per fork
-	 * tree). The model keeps every page's flag in step with the head's.
-	 */
-	for (unsigned long i = 0; i < zd_folio_nr_pages(folio); i++)
-		zd_page_set_flag(zd_folio_page(folio, i), ZD_PG_anon_exclusive);
-	zd_folio_unlock(folio);
-reuse:
-	if (!(vmf->flags & ZD_FAULT_FLAG_UNSHARE)) {
-		zd_pte_t n = zd_pte_mkyoung(zd_pte_mkdirty(e));
-
-		/* maybe_pmd_mkwrite(): a FOLL_FORCE write to a read-only VMA stays read-only. */
-		if (vma->vm_flags & ZD_VM_WRITE)
-			n = zd_pte_mkwrite(n);
-		_zd_set_entry(vmf->pmd, n);
-	}
-	zd_spin_unlock(ptl);
-	return 0;
-fallback:
-	_zd_split_huge_pmd(vma, vmf->pmd, vmf->address);
-	return ZD_VM_FAULT_FALLBACK;
-}
+/* ---- the fault entry point ---- */
 
 zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long address,
 				 unsigned int flags)
@@ -703,7 +524,7 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 	e = _zd_read_entry(vmf.pud);
 	if (thp && vma->vm_ops && vma->vm_ops->huge_fault &&
 	    (zd_pte_none(e) || (zd_pte_huge(e) && write && !zd_pte_write(e))) &&
-	    huge_fits(vma, vmf.address, ZD_PUD_SIZE)) {
+	    _zd_thp_vma_suitable(vma, vmf.address, ZD_PUD_SIZE)) {
 		ret = vma->vm_ops->huge_fault(&vmf, ZD_PUD_ORDER);
 		if (!(ret & ZD_VM_FAULT_FALLBACK))
 			return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
@@ -715,11 +536,11 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 	if (!vmf.pmd)
 		return ZD_VM_FAULT_OOM;
 	e = _zd_read_entry(vmf.pmd);
-	if (zd_pte_none(e) && thp && huge_fits(vma, vmf.address, ZD_PMD_SIZE)) {
+	if (zd_pte_none(e) && thp && _zd_thp_vma_suitable(vma, vmf.address, ZD_PMD_SIZE)) {
 		if (vma->vm_ops && vma->vm_ops->huge_fault)
 			ret = vma->vm_ops->huge_fault(&vmf, ZD_PMD_ORDER);
 		else if (zd_vma_is_anonymous(vma))
-			ret = do_huge_pmd_anonymous_page(&vmf);
+			ret = _zd_do_huge_pmd_anonymous_page(&vmf);
 		else
 			ret = ZD_VM_FAULT_FALLBACK;
 		if (!(ret & ZD_VM_FAULT_FALLBACK))
@@ -733,7 +554,7 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 			ret = vma->vm_ops->huge_fault(&vmf, ZD_PMD_ORDER);
 			return ret & ZD_VM_FAULT_NOPAGE ? 0 : ret;
 		}
-		ret = huge_pmd_wp(&vmf, e);
+		ret = _zd_do_huge_pmd_wp_page(&vmf, e);
 		if (!(ret & ZD_VM_FAULT_FALLBACK))
 			return ret;
 	}
@@ -850,67 +671,13 @@ zd_vm_fault_t zd_vmf_insert_pfn(struct zd_vm_fault *vmf, unsigned long pfn, bool
 	return insert_pte(vmf, pfn, bits, NULL, write);
 }
 
-static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write,
-				       enum zd_pt_level lvl)
-{
-	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_mm *mm = vma->vm_mm;
-	unsigned int order = lvl == ZD_LVL_PMD ? ZD_PMD_ORDER : ZD_PUD_ORDER;
-	unsigned long size = lvl == ZD_LVL_PMD ? ZD_PMD_SIZE : ZD_PUD_SIZE;
-	unsigned long pfn = zd_folio_pfn(folio);
-	_Atomic zd_pte_t *slot;
-	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_HUGE;
-
-	if (zd_folio_order(folio) != order || !huge_fits(vma, vmf->address, size) ||
-	    zd_folio_ref_count(folio) < 1)
-		return ZD_VM_FAULT_SIGBUS;
-	if (write)
-		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
-	else if (vm_page_prot_write(vma))
-		bits |= ZD_PTE_WRITE;
-	slot = _zd_walk(mm, vmf->address, lvl, true);
-	if (!slot)
-		return ZD_VM_FAULT_FALLBACK;
-	zd_spin_lock(&mm->page_table_lock);
-	e = _zd_read_entry(slot);
-	if (zd_pte_none(e)) {
-		/* A refcounted folio: never a special leaf (B10). */
-		zd_folio_get(folio);
-		_zd_folio_add_rmap(folio, &folio->page, lvl);
-		_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), 1l << order);
-		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
-	} else if (zd_pte_huge(e) && write && zd_pte_pfn(e) == pfn) {
-		_zd_set_entry(slot, e | ZD_PTE_YOUNG | ZD_PTE_DIRTY | ZD_PTE_WRITE);
-	} else if (!zd_pte_huge(e)) {
-		zd_spin_unlock(&mm->page_table_lock);
-		return ZD_VM_FAULT_FALLBACK;	/* a table is there already */
-	}
-	zd_spin_unlock(&mm->page_table_lock);
-	return ZD_VM_FAULT_NOPAGE;
-}
-
-zd_vm_fault_t zd_vmf_insert_folio_pmd(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
-{
-	return insert_folio_huge(vmf, folio, write, ZD_LVL_PMD);
-}
-
-zd_vm_fault_t zd_vmf_insert_folio_pud(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write)
-{
-	return insert_folio_huge(vmf, folio, write, ZD_LVL_PUD);
-}
-
 /* ---- the legacy scheme's pfn inserts (6.14 and older) ---- */
-
-static bool pfn_devmap(unsigned long pfn_flags)
-{
-	return (pfn_flags & (ZD_PFN_DEV | ZD_PFN_MAP)) == (ZD_PFN_DEV | ZD_PFN_MAP);
-}
 
 zd_vm_fault_t zd_vmf_insert_mixed(struct zd_vm_fault *vmf, unsigned long pfn,
 				  unsigned long pfn_flags)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
-	bool devmap = pfn_devmap(pfn_flags);
+	bool devmap = _zd_pfn_devmap(pfn_flags);
 	zd_pte_t bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG;
 
 	/* vm_mixed_ok() */
@@ -925,58 +692,3 @@ zd_vm_fault_t zd_vmf_insert_mixed(struct zd_vm_fault *vmf, unsigned long pfn,
 	return insert_pte(vmf, pfn, bits | (devmap ? ZD_PTE_DEVMAP : ZD_PTE_SPECIAL), NULL, false);
 }
 
-/* insert_pfn_pmd() / insert_pfn_pud(). */
-static zd_vm_fault_t insert_pfn_huge(struct zd_vm_fault *vmf, unsigned long pfn,
-				     unsigned long pfn_flags, bool write, enum zd_pt_level lvl)
-{
-	struct zd_vm_area_struct *vma = vmf->vma;
-	struct zd_mm *mm = vma->vm_mm;
-	unsigned long size = lvl == ZD_LVL_PMD ? ZD_PMD_SIZE : ZD_PUD_SIZE;
-	bool devmap = pfn_devmap(pfn_flags);
-	_Atomic zd_pte_t *slot;
-	zd_pte_t e, bits = ZD_PTE_PRESENT | ZD_PTE_YOUNG | ZD_PTE_HUGE;
-
-	/* Linux BUG()s on the VMA kind; the model refuses. */
-	if ((!devmap && !(vma->vm_flags & (ZD_VM_PFNMAP | ZD_VM_MIXEDMAP))) ||
-	    !huge_fits(vma, vmf->address, size) || (pfn & ((size >> ZD_PAGE_SHIFT) - 1)) ||
-	    !zd_pfn_to_page(mm->sys, pfn))
-		return ZD_VM_FAULT_SIGBUS;
-	bits |= devmap ? ZD_PTE_DEVMAP : ZD_PTE_SPECIAL;
-	/* A write fault's entry is dirty; writable only as the VMA allows (maybe_pmd_mkwrite). */
-	if (write)
-		bits |= ZD_PTE_DIRTY | (vma->vm_flags & ZD_VM_WRITE ? ZD_PTE_WRITE : 0);
-	else if (vm_page_prot_write(vma))
-		bits |= ZD_PTE_WRITE;
-	slot = _zd_walk(mm, vmf->address, lvl, true);
-	if (!slot)
-		return ZD_VM_FAULT_FALLBACK;
-	zd_spin_lock(&mm->page_table_lock);
-	e = _zd_read_entry(slot);
-	if (zd_pte_none(e)) {
-		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
-	} else if (zd_pte_huge(e)) {
-		if (write && zd_pte_pfn(e) == pfn) {
-			e |= ZD_PTE_YOUNG | ZD_PTE_DIRTY;
-			if (vma->vm_flags & ZD_VM_WRITE)
-				e |= ZD_PTE_WRITE;
-			_zd_set_entry(slot, e);
-		}
-	} else {
-		zd_spin_unlock(&mm->page_table_lock);
-		return ZD_VM_FAULT_FALLBACK;	/* a table is there already */
-	}
-	zd_spin_unlock(&mm->page_table_lock);
-	return ZD_VM_FAULT_NOPAGE;
-}
-
-zd_vm_fault_t zd_vmf_insert_pfn_pmd(struct zd_vm_fault *vmf, unsigned long pfn,
-				    unsigned long pfn_flags, bool write)
-{
-	return insert_pfn_huge(vmf, pfn, pfn_flags, write, ZD_LVL_PMD);
-}
-
-zd_vm_fault_t zd_vmf_insert_pfn_pud(struct zd_vm_fault *vmf, unsigned long pfn,
-				    unsigned long pfn_flags, bool write)
-{
-	return insert_pfn_huge(vmf, pfn, pfn_flags, write, ZD_LVL_PUD);
-}

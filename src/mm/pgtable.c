@@ -200,37 +200,6 @@ void _zd_free_pgtables(struct zd_mm *mm, unsigned long start, unsigned long end)
 		free_level(mm, mm->pgd, 0, start, end);
 }
 
-/* ---- splitting a PMD or PUD leaf ---- */
-
-/*
- * A huge leaf of a file (device-DAX, fs-dax) or pfn-map VMA that a split
- * meets is removed, not split: what it held goes (one rmap removal, one
- * put) and the next access refaults (__split_huge_pmd_locked and
- * __split_huge_pud_locked for a non-anonymous VMA). A special leaf holds
- * nothing. Context: page_table_lock held.
- */
-static void remove_huge_leaf_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot,
-				    unsigned long haddr, enum zd_pt_level lvl)
-{
-	struct zd_mm *mm = vma->vm_mm;
-	zd_pte_t e = _zd_read_entry(slot);
-	struct zd_page *head;
-	struct zd_folio *folio;
-
-	_zd_set_entry(slot, 0);
-	head = zd_vm_normal_page(vma, haddr, e);
-	if (!head)
-		return;
-	folio = zd_page_folio(head);
-	if (zd_pte_dirty(e) && !zd_folio_test_flag(folio, ZD_PG_dirty))
-		zd_page_set_flag(&folio->page, ZD_PG_dirty);
-	if (zd_pte_young(e) && !zd_folio_test_flag(folio, ZD_PG_referenced))
-		zd_page_set_flag(&folio->page, ZD_PG_referenced);
-	_zd_folio_remove_rmap(folio, head, lvl);
-	_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), -(long)zd_folio_nr_pages(folio));
-	zd_folio_put(folio);
-}
-
 /* ---- the PTE table deposited with an anonymous PMD leaf ---- */
 
 struct zd_pgtable *_zd_pte_alloc_one(struct zd_mm *mm)
@@ -266,93 +235,6 @@ void _zd_zap_deposited_table(struct zd_mm *mm)
 {
 	/* Never reachable from the page table: no grace period needed. */
 	_zd_pte_free(mm, _zd_pgtable_trans_huge_withdraw(mm));
-}
-
-bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_pte_t e)
-{
-	struct zd_page *head;
-
-	if (!zd_pte_huge(e) || !(e & ZD_PTE_PRESENT))
-		return false;
-	if (_zd_is_huge_zero_pmd(vma->vm_mm, e))
-		return true;
-	head = zd_vm_normal_page(vma, haddr, e);
-	return head && zd_folio_test_anon(zd_page_folio(head));
-}
-
-/*
- * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes
- * its deposited PTE table, mapping each page with the same permissions;
- * its entire mapping becomes 512 page mappings. The huge zero folio's
- * leaf becomes 512 PTEs of the small zero page. Any other VMA's leaf is
- * removed. Nothing is allocated, so nothing can fail.
- * Context: mmap_lock held.
- */
-void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
-{
-	struct zd_mm *mm = vma->vm_mm;
-	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
-	struct zd_pgtable *pt;
-	zd_pte_t e, bits;
-	struct zd_folio *folio = NULL;
-
-	zd_spin_lock(&mm->page_table_lock);
-	e = _zd_read_entry(pmd);
-	if (!zd_pte_huge(e)) {		/* somebody split or zapped it meanwhile */
-		zd_spin_unlock(&mm->page_table_lock);
-		return;
-	}
-	if (!_zd_pmd_has_deposit(vma, haddr, e)) {
-		remove_huge_leaf_locked(vma, pmd, haddr, ZD_LVL_PMD);
-		zd_spin_unlock(&mm->page_table_lock);
-		return;
-	}
-	pt = _zd_pgtable_trans_huge_withdraw(mm);
-	if (_zd_is_huge_zero_pmd(mm, e)) {
-		/*
-		 * __split_huge_zero_page_pmd(): the small zero page in every
-		 * PTE, built from vm_page_prot (not the PMD's bits), special.
-		 */
-		bits = _zd_vma_page_prot_ro(vma) | ZD_PTE_SPECIAL;
-		for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
-			zd_atomic_init(&pt->ent[i], zd_pfn_pte(_zd_zero_pfn(mm), bits));
-		_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
-		zd_spin_unlock(&mm->page_table_lock);
-		return;
-	}
-	bits = e & (ZD_PTE_PRESENT | ZD_PTE_PROTNONE | ZD_PTE_WRITE | ZD_PTE_DIRTY |
-		    ZD_PTE_YOUNG | ZD_PTE_SPECIAL);
-	if (!zd_pte_special(e)) {
-		struct zd_page *head = zd_vm_normal_page(vma, haddr, e);
-
-		folio = head ? zd_page_folio(head) : NULL;
-	}
-	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
-		zd_atomic_init(&pt->ent[i], zd_pfn_pte(zd_pte_pfn(e) + i, bits));
-		if (folio)
-			_zd_folio_add_rmap(folio, zd_folio_page(folio, i), ZD_LVL_PTE);
-	}
-	if (folio) {
-		_zd_folio_remove_rmap(folio, &folio->page, ZD_LVL_PMD);
-		/* The PMD's one reference becomes one per PTE. */
-		zd_folio_ref_add(folio, ZD_PTRS_PER_TABLE - 1);
-	}
-	_zd_set_entry(pmd, (zd_pte_t)(uintptr_t)pt | ZD_PTE_PRESENT);
-	zd_spin_unlock(&mm->page_table_lock);
-}
-
-/*
- * __split_huge_pud(): a PUD leaf (device DAX; there are no anonymous ones)
- * is removed. Context: mmap_lock held.
- */
-void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr)
-{
-	struct zd_mm *mm = vma->vm_mm;
-
-	zd_spin_lock(&mm->page_table_lock);
-	if (zd_pte_huge(_zd_read_entry(pud)))
-		remove_huge_leaf_locked(vma, pud, addr & ~(ZD_PUD_SIZE - 1), ZD_LVL_PUD);
-	zd_spin_unlock(&mm->page_table_lock);
 }
 
 /* ---- walking the leaves of a range ---- */
