@@ -377,8 +377,16 @@ void _zd_pgtable_free_deferred(struct zd_mm *mm, struct zd_pgtable *t);
  */
 void _zd_mlock_folio(struct zd_folio *folio);
 /*
+ * mlock_new_folio(): a new RAM folio about to be mapped in a VM_LOCKED VMA
+ * becomes unevictable instead of going on the LRU. False for a folio that
+ * is never mlocked (a device folio, the zero page): the caller treats it
+ * as for any VMA (mlock.c).
+ */
+bool _zd_mlock_new_folio(struct zd_folio *folio);
+/*
  * folio_add_lru_vma(): a new RAM folio mapped in @vma is mlocked if @vma is
- * VM_LOCKED (mlock_new_folio), otherwise put on the LRU (mlock.c).
+ * VM_LOCKED (mlock_new_folio), otherwise put on the LRU; a device folio is
+ * left alone (swap.c).
  */
 void _zd_folio_add_lru_vma(struct zd_folio *folio, struct zd_vm_area_struct *vma);
 

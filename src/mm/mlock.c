@@ -13,8 +13,11 @@
  * no list at all (PG_lru clear), where Linux keeps PG_lru and only counts
  * it on LRU_UNEVICTABLE. munlock looks for other VM_LOCKED mappings
  * through rmap, as munlock_vma_page did before 5.16, instead of keeping an
- * mlock_count. The fault path does not mlock pages faulted in later, and
- * unmapping does not munlock (folio_remove_rmap_* in Linux).
+ * mlock_count. A new anonymous folio faulted into a VM_LOCKED VMA is
+ * mlocked as it is mapped (mlock_new_folio, from folio_add_lru_vma in
+ * swap.c); a page-cache folio mapped there later is not (mlock_vma_folio
+ * in folio_add_file_rmap), and unmapping does not munlock
+ * (folio_remove_rmap_* in Linux).
  */
 #include <stdlib.h>
 
@@ -44,12 +47,13 @@ void _zd_mlock_folio(struct zd_folio *folio)
 		zd_folio_put(folio);
 }
 
-void _zd_folio_add_lru_vma(struct zd_folio *folio, struct zd_vm_area_struct *vma)
+bool _zd_mlock_new_folio(struct zd_folio *folio)
 {
-	if ((vma->vm_flags & ZD_VM_LOCKED) && folio_mlockable(folio))
-		zd_page_set_flag(&folio->page, ZD_PG_unevictable);	/* mlock_new_folio() */
-	else if (!zd_folio_is_zone_device(folio) && !zd_folio_test_flag(folio, ZD_PG_lru))
-		zd_folio_add_lru(folio);
+	if (!folio_mlockable(folio))
+		return false;
+	/* Not on any list yet: it never goes on the evictable ones. */
+	zd_page_set_flag(&folio->page, ZD_PG_unevictable);
+	return true;
 }
 
 /* munlock_folio(): back to the evictable lists. Context: a reference held. */
