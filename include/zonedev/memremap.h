@@ -11,7 +11,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <zonedev/mm.h>		/* zd_vm_fault_t */
 #include <zonedev/page.h>
 
 /* enum memory_type; values start at 1 as in Linux. */
@@ -26,7 +25,13 @@ enum zd_memory_type {
 /* "private", "coherent", "fsdax", "generic", "p2pdma"; "ram" for 0. */
 const char *zd_memory_type_name(int type);
 
+/*
+ * The fault a ->migrate_to_ram handles belongs to the mm layer
+ * (<zonedev/mm.h>: struct zd_vm_fault, the ZD_VM_FAULT_* bits); the core
+ * only passes it through. The same typedef as mm.h's, as C11 allows.
+ */
 struct zd_vm_fault;
+typedef unsigned int zd_vm_fault_t;
 
 /*
  * struct zd_dev_pagemap_ops - the driver's callbacks.

@@ -168,6 +168,17 @@ struct zd_vm_area_struct {
 	struct zd_vm_area_struct *file_next;	/* address_space i_mmap list */
 };
 
+/*
+ * zd_linear_page_index - the file page offset @addr maps in @vma
+ * (linear_page_index of include/linux/pagemap.h), for a driver's fault
+ * handler. Context: mmap_lock held (the VMA must not move). Returns it.
+ */
+static inline unsigned long zd_linear_page_index(const struct zd_vm_area_struct *vma,
+						 unsigned long addr)
+{
+	return ((addr - vma->vm_start) >> ZD_PAGE_SHIFT) + vma->vm_pgoff;
+}
+
 /* ---- files (struct file / address_space) ---- */
 
 /* mmap of a file: set vm_ops (and flags); 0 or -errno (include/linux/fs.h). */

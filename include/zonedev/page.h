@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <zonedev/debug.h>	/* zd_dump_page, as linux/mm.h includes mmdebug.h */
 #include <zonedev/system.h>
 #include <zonedev/sync/atomic.h>
 
@@ -416,8 +417,5 @@ static inline bool zd_folio_test_locked(const struct zd_folio *folio)
 {
 	return zd_folio_test_flag(folio, ZD_PG_locked);
 }
-
-/* dump_page(): writes a one-paragraph description into @buf. */
-int zd_dump_page(const struct zd_page *page, char *buf, size_t len);
 
 #endif /* ZONEDEV_PAGE_H */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <zonedev/fault_inject.h>
 
 #define ZD_PAGE_SHIFT	12
 #define ZD_PAGE_SIZE	(1ul << ZD_PAGE_SHIFT)
@@ -41,49 +42,6 @@ enum zd_data_mode {
 	ZD_DATA_REAL = 0,	/* page frames are real bytes */
 	ZD_DATA_NONE,		/* metadata only, for scale experiments */
 };
-
-/* Fault-injection sites (lib/fault-inject.c style). */
-enum zd_fault_site {
-	ZD_FAULT_PAGE_ALLOC = 0,	/* RAM folio allocation */
-	ZD_FAULT_PGMAP_SETUP,		/* memremap_pages memmap/range setup */
-	ZD_FAULT_DEVICE_ALLOC,		/* a driver's device folio allocation */
-	ZD_FAULT_PGTABLE_ALLOC,		/* a page-table page (pte_alloc_one, p?d_alloc) */
-	ZD_FAULT_VMA_ALLOC,		/* a VMA (vm_area_alloc, vm_area_dup) */
-	ZD_FAULT_NR_SITES,
-};
-
-/* "page_alloc", "pgmap_setup", "device_alloc", "pgtable_alloc", "vma_alloc". */
-const char *zd_fault_site_name(enum zd_fault_site site);
-
-/*
- * struct zd_fault_attr - when a site fails, like the kernel's fault_attr:
- * a call fails if @times is not exhausted (-1: unlimited), the call number
- * is a multiple of @interval (0 or 1: every call) and a seeded draw falls
- * under @probability percent (0 disables the site, 100 always).
- */
-struct zd_fault_attr {
-	unsigned int probability;
-	unsigned int interval;
-	long times;
-};
-
-/*
- * zd_fault_attr_parse - parse "SITE[:probability=P][,interval=N][,times=K]"
- * (also "SITE" alone: every call fails). Returns 0 and fills *site and
- * *attr, or -EINVAL for an unknown site, key or value.
- */
-int zd_fault_attr_parse(const char *spec, enum zd_fault_site *site, struct zd_fault_attr *attr);
-
-/*
- * zd_system_set_fault - change a site's attributes on a running machine
- * (as writing the kernel's debugfs fault_attr files does); the site's call
- * count and remaining @times start again. Context: no other thread may be
- * allocating meanwhile (the allocation paths read the attributes without a
- * lock). Returns 0, or -EINVAL for an unknown site or a probability above
- * 100.
- */
-int zd_system_set_fault(struct zd_system *sys, enum zd_fault_site site,
-			const struct zd_fault_attr *attr);
 
 /*
  * Misuse reports and invariant failures go to @report; NULL means print

@@ -1,20 +1,35 @@
 /* SPDX-License-Identifier: MIT */
-/* zonedev/zonedev.h - the whole public API. */
+/*
+ * zonedev/zonedev.h - the whole public API, layer by layer from the bottom
+ * (docs/architecture.md, "Layers").
+ */
 #ifndef ZONEDEV_ZONEDEV_H
 #define ZONEDEV_ZONEDEV_H
 
+/* sync */
+#include <zonedev/sync/atomic.h>
+#include <zonedev/sync/thread.h>
+/* core */
 #include <zonedev/system.h>
+#include <zonedev/fault_inject.h>
+#include <zonedev/events.h>
+#include <zonedev/debug.h>
 #include <zonedev/page.h>
 #include <zonedev/page_alloc.h>
 #include <zonedev/memremap.h>
-#include <zonedev/check.h>
-#include <zonedev/devmem_pool.h>
+#include <zonedev/driver.h>
+/* mm */
 #include <zonedev/pgtable.h>
 #include <zonedev/mm.h>
-#include <zonedev/gup.h>
-#include <zonedev/tmpfs.h>
-#include <zonedev/devdax.h>
 #include <zonedev/mm_walkers.h>
-#include <zonedev/sync/thread.h>
+#include <zonedev/tmpfs.h>
+/* gup */
+#include <zonedev/gup.h>
+/* drivers */
+#include <zonedev/devmem_pool.h>
+#include <zonedev/devdax.h>
+/* check */
+#include <zonedev/trace.h>
+#include <zonedev/check.h>
 
 #endif /* ZONEDEV_ZONEDEV_H */

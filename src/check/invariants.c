@@ -13,6 +13,7 @@
  * compared with the entries that map it.
  */
 #include <stdlib.h>
+#include <zonedev/check.h>
 #include <zonedev/mm.h>
 
 #include "mm/internal.h"

@@ -2,14 +2,19 @@
 /*
  * src/check/trace.c - trace sinks: text lines and Chrome trace-event JSON.
  *
- * The JSON sink writes the "traceEvents" array format that Perfetto and
- * chrome://tracing open: one instant event per transition, the pfn and
- * counts in "args", one track per thread, and a counter track of the
- * refcount per pfn.
+ * Models the consumer side of the kernel's tracing (kernel/trace/: the
+ * probes a tracepoint calls and trace_output.c's formatting); the events
+ * come up from src/core/events.c through the sink registered on the
+ * system. The JSON sink writes the "traceEvents" array format that
+ * Perfetto and chrome://tracing open: one instant event per transition,
+ * the pfn and counts in "args", one track per thread, and a counter track
+ * of the refcount per pfn.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
-
-#include "core/internal.h"
+#include <zonedev/memremap.h>	/* zd_memory_type_name */
+#include <zonedev/trace.h>
 
 struct text_sink {
 	struct zd_trace_sink sink;

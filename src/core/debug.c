@@ -1,17 +1,59 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/check/report.c - misuse reports with a page dump.
+ * src/core/debug.c - page dumps and misuse reports.
  *
- * Models dump_page() and the bad_page()/VM_BUG_ON_PAGE reporting of
- * mm/debug.c and mm/page_alloc.c: the report goes to the system's
- * callback, or, without one, is printed and aborts like a BUG.
+ * Models mm/debug.c (dump_page, the VM_BUG_ON_PAGE/VM_WARN_ON_PAGE
+ * reports) and the bad_page() report of mm/page_alloc.c: the report goes
+ * to the system's callback, or, without one, is printed and aborts like a
+ * BUG.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "internal.h"
+
+/* ---- dump_page ---- */
+
+static const char *const flag_names[ZD_PG_NR_FLAGS] = {
+	"locked", "referenced", "uptodate", "dirty", "lru", "active", "head", "reserved",
+	"anon_exclusive", "buddy", "waiters", "swapbacked", "zone_device", "unevictable",
+	"large_rmappable", "dev_free",
+};
+
+int zd_dump_page(const struct zd_page *page, char *buf, size_t len)
+{
+	struct zd_folio *folio = zd_page_folio(page);
+	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+	unsigned long flags = zd_atomic_load_relaxed(&((struct zd_page *)page)->flags);
+	int n;
+
+	n = snprintf(buf, len,
+		     "page pfn=%#lx type=%s refcount=%d mapcount=%d pincount=%d order=%u "
+		     "head_pfn=%#lx pgmap=%p mapping=%p index=%#lx ",
+		     zd_page_to_pfn(page), zd_memory_type_name(pgmap ? (int)pgmap->type : 0),
+		     zd_page_count(page), zd_page_mapcount(page), zd_folio_pincount(folio),
+		     zd_folio_order(folio), zd_page_to_pfn(&folio->page), (void *)pgmap,
+		     page->mapping, page->index);
+	/* A large folio's own counts: PMD/PUD mappings, and all mappings (page 1 keeps them). */
+	if (zd_folio_test_large(folio) && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "entire_mapcount=%d folio_mapcount=%d ",
+			      zd_atomic_load_relaxed(&folio->page._entire_mapcount) + 1,
+			      zd_atomic_load_relaxed(&zd_folio_page(folio, 1)->_entire_mapcount) + 1);
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "flags=%#lx(", flags);
+	for (int b = 0; b < ZD_PG_NR_FLAGS && n > 0 && (size_t)n < len; b++) {
+		if (flags & ZD_PG_BIT(b))
+			n += snprintf(buf + n, len - (size_t)n, "%s%s",
+				      buf[n - 1] == '(' ? "" : "|", flag_names[b]);
+	}
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ")");
+	return n;
+}
+
+/* ---- misuse reports ---- */
 
 static const char *const misuse_names[] = {
 	[ZD_MISUSE_PUT_FREE] = "put of a free page",

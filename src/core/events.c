@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/check/events.c - lifecycle events.
+ * src/core/events.c - lifecycle events.
  *
- * Models the kernel's mm tracepoints (include/trace/events/page_ref.h,
- * pagemap.h): each transition becomes a struct zd_event handed to the
- * system's trace sink under the sink lock, so sinks need no locking.
+ * Models the kernel's tracepoint emission (include/linux/tracepoint.h and
+ * the mm events of include/trace/events/page_ref.h, pagemap.h): each
+ * transition becomes a struct zd_event handed to the probe registered on
+ * the system (a struct zd_trace_sink) under the trace lock, so sinks need
+ * no locking. The sinks themselves live above, in src/check/trace.c.
  */
-#include "core/internal.h"
+#include "internal.h"
 
 static const char *const event_names[ZD_EV_NR_TYPES] = {
 	[ZD_EV_ALLOC] = "alloc",

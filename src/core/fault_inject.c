@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/check/faultinj.c - fault injection at named sites.
+ * src/core/fault_inject.c - fault injection at named sites.
  *
  * Models lib/fault-inject.c (should_fail with probability, interval and
  * times). Draws come from a per-site splitmix64 stream seeded from the
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "internal.h"
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -50,6 +50,11 @@ bool _zd_should_fail(struct zd_system *sys, enum zd_fault_site site)
 	if (fail)
 		zd_atomic_fetch_add_relaxed(&sys->st_faults, 1);
 	return fail;
+}
+
+bool zd_should_fail(struct zd_system *sys, enum zd_fault_site site)
+{
+	return _zd_should_fail(sys, site);
 }
 
 int zd_system_set_fault(struct zd_system *sys, enum zd_fault_site site,

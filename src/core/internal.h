@@ -10,7 +10,14 @@
 #define ZD_CORE_INTERNAL_H
 
 #include <stddef.h>
-#include <zonedev/zonedev.h>
+#include <zonedev/debug.h>
+#include <zonedev/driver.h>
+#include <zonedev/events.h>
+#include <zonedev/fault_inject.h>
+#include <zonedev/memremap.h>
+#include <zonedev/page.h>
+#include <zonedev/page_alloc.h>
+#include <zonedev/system.h>
 #include "sync/sync.h"
 
 /* ---- lists ---- */
@@ -170,9 +177,8 @@ void _zd_pgmaps_force_teardown(struct zd_system *sys);
 /* Free what unbinds left behind under held pages (R1.13). Context: system destroy. */
 void _zd_pgmap_orphans_free(struct zd_system *sys);
 void _zd_regions_free(struct zd_system *sys);
-int _zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns);
 
-/* check/ */
+/* events.c: tracepoint emission to the registered sink, if any. */
 void _zd_emit(struct zd_system *sys, enum zd_event_type type, const struct zd_folio *folio,
 	      int delta);
 /* The same with the refcount after the transition given (exact under races). */
@@ -184,11 +190,17 @@ static inline bool _zd_tracing(struct zd_system *sys)
 {
 	return zd_atomic_load_relaxed(&sys->trace) != NULL;
 }
+
+/* debug.c: a misuse report with a page dump (to the report callback, or BUG). */
 void _zd_report_page(struct zd_system *sys, enum zd_misuse kind, const char *rule,
 		     const struct zd_page *page, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/* fault_inject.c: should_fail() for @site; the per-site state at creation. */
 bool _zd_should_fail(struct zd_system *sys, enum zd_fault_site site);
 void _zd_faultinj_init(struct zd_system *sys);
+
+/* The checker level asks for shadow accounting (ZD_CHECK_FULL). */
 static inline bool _zd_check_full(const struct zd_system *sys)
 {
 	return sys->opts.check == ZD_CHECK_FULL;

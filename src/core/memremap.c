@@ -622,6 +622,16 @@ bool zd_pgmap_pfn_valid(const struct zd_dev_pagemap *pgmap, unsigned long pfn)
 	return false;
 }
 
+unsigned long zd_pgmap_nr_folio_free(const struct zd_dev_pagemap *pgmap)
+{
+	return zd_atomic_load_relaxed(&((struct zd_dev_pagemap *)pgmap)->nr_folio_free);
+}
+
+unsigned long zd_pgmap_nr_wakeups(const struct zd_dev_pagemap *pgmap)
+{
+	return zd_atomic_load_relaxed(&((struct zd_dev_pagemap *)pgmap)->nr_wakeups);
+}
+
 unsigned long zd_pgmap_nr_pages(const struct zd_dev_pagemap *pgmap)
 {
 	unsigned long n = 0;

@@ -187,6 +187,11 @@ const struct zd_system_options *zd_system_options(const struct zd_system *sys)
 	return &sys->opts;
 }
 
+struct zd_wait_table *zd_system_wait_table(struct zd_system *sys)
+{
+	return sys->waits;
+}
+
 enum zd_scheme zd_system_scheme(const struct zd_system *sys)
 {
 	return sys->opts.scheme;

@@ -438,8 +438,7 @@ static bool folio_at(const void *var, void *arg)
 	       ((struct idle_arg *)arg)->idle;
 }
 
-/* Sleep until @folio's refcount reads @count; woken by wake_up_var on the folio. */
-int _zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns)
+int zd_wait_folio_refcount(struct zd_folio *folio, int count, uint64_t timeout_ns)
 {
 	struct idle_arg arg = { .idle = count };
 
@@ -453,5 +452,5 @@ int zd_wait_fsdax_idle(struct zd_folio *folio, uint64_t timeout_ns)
 
 	if (!pgmap || pgmap->type != ZD_MEMORY_DEVICE_FS_DAX)
 		return -EINVAL;
-	return _zd_wait_folio_refcount(folio, zd_pgmap_free_refcount(pgmap), timeout_ns);
+	return zd_wait_folio_refcount(folio, zd_pgmap_free_refcount(pgmap), timeout_ns);
 }

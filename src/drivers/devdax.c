@@ -39,12 +39,14 @@
 #include <stdlib.h>
 
 #include <zonedev/devdax.h>
-#include "mm/internal.h"
+#include <zonedev/driver.h>
+#include <zonedev/mm.h>
+#include "sync/sync.h"
 
 /* The dax inode, its address_space and its one open file (/dev/daxX.Y). */
 struct dax_inode {
 	struct zd_file file;
-	struct zd_address_space mapping;
+	struct zd_address_space *mapping;	/* the inode's i_data */
 	struct zd_system *sys;
 	_Atomic long active;		/* sections in flight | DAX_DEAD */
 	struct zd_devdax *dev_dax;	/* use only inside a section; NULL once killed */
@@ -92,7 +94,7 @@ static void dax_read_unlock(struct dax_inode *inode)
 	long old = zd_atomic_fetch_sub_release(&inode->active, 1);
 
 	if (old == (DAX_DEAD | 1))
-		zd_wake_up_var(inode->sys->waits, &inode->active);
+		zd_wake_up_var(zd_system_wait_table(inode->sys), &inode->active);
 }
 
 static bool dax_drained(const void *var, void *arg)
@@ -217,7 +219,7 @@ static void dax_set_mapping(struct dax_inode *inode, struct zd_folio *folio,
 {
 	zd_spin_lock(&inode->mapping_lock);
 	if (!folio->page.mapping) {
-		folio->page.mapping = &inode->mapping;
+		folio->page.mapping = inode->mapping;
 		folio->page.index = pgoff;
 	}
 	zd_spin_unlock(&inode->mapping_lock);
@@ -247,7 +249,7 @@ static struct zd_folio *fault_folio(struct zd_devdax *dd, unsigned long pgoff, u
 /* The legacy scheme maps devmap pfns without references (6.14 and older, L6). */
 static bool legacy_devmap(const struct zd_devdax *dd)
 {
-	return dd->sys->opts.scheme == ZD_SCHEME_ONE;
+	return zd_system_scheme(dd->sys) == ZD_SCHEME_ONE;
 }
 
 /* __dev_dax_pte_fault(). */
@@ -289,7 +291,7 @@ static zd_vm_fault_t dev_dax_huge_level_fault(struct dax_inode *inode, struct zd
 	/* if we are outside of the VMA */
 	if (addr < vma->vm_start || addr + fault_size > vma->vm_end)
 		return ZD_VM_FAULT_SIGBUS;
-	pgoff = _zd_linear_index(vma, addr);
+	pgoff = zd_linear_page_index(vma, addr);
 	folio = fault_folio(dd, pgoff, 1ul << order);
 	if (!folio)
 		return ZD_VM_FAULT_SIGBUS;
@@ -361,7 +363,7 @@ static void dax_file_release(struct zd_file *file)
 {
 	struct dax_inode *inode = file_inode(file);
 
-	zd_address_space_destroy(&inode->mapping);
+	zd_address_space_free(inode->mapping);
 	zd_spin_lock_destroy(&inode->mapping_lock);
 	free(inode);
 }
@@ -372,7 +374,10 @@ static struct dax_inode *dax_inode_create(struct zd_system *sys, struct zd_devda
 
 	if (!inode)
 		return NULL;
-	zd_address_space_init(&inode->mapping, sys, ZD_AS_DAX);
+	if (zd_address_space_alloc(sys, ZD_AS_DAX, &inode->mapping)) {
+		free(inode);
+		return NULL;
+	}
 	zd_spin_lock_init(&inode->mapping_lock);
 	inode->sys = sys;
 	inode->align = dd->align;
@@ -383,7 +388,7 @@ static struct dax_inode *dax_inode_create(struct zd_system *sys, struct zd_devda
 	zd_atomic_init(&inode->nr_fallbacks, 0ul);
 	zd_atomic_init(&inode->nr_sigbus, 0ul);
 	inode->file.f_op = &dax_fops;
-	inode->file.f_mapping = &inode->mapping;
+	inode->file.f_mapping = inode->mapping;
 	inode->file.private_data = inode;
 	inode->file.release = dax_file_release;
 	zd_atomic_init(&inode->file.f_count, 1l);	/* the device's reference */
@@ -478,11 +483,11 @@ void zd_devdax_kill(struct zd_devdax *dd)
 
 	/* kill_dax(): clear "alive", then synchronize_srcu() for faults in flight. */
 	zd_atomic_fetch_or_acq_rel(&inode->active, DAX_DEAD);
-	zd_wait_var_event(inode->sys->waits, &inode->active, dax_drained, NULL, 0);
+	zd_wait_var_event(zd_system_wait_table(inode->sys), &inode->active, dax_drained, NULL, 0);
 	/* No section can start or is running: nobody reads the pointer now. */
 	inode->dev_dax = NULL;
 	/* kill_dev_dax(): unmap_mapping_range(inode->i_mapping, 0, 0, 1). */
-	zd_unmap_mapping_range(&inode->mapping, 0, 0);
+	zd_unmap_mapping_range(inode->mapping, 0, 0);
 }
 
 /*
@@ -513,7 +518,7 @@ static int wait_folios_idle(struct zd_devdax *dd, uint64_t timeout_ns)
 				return -EBUSY;
 			if (deadline && deadline - now < slice)
 				slice = deadline - now;
-			_zd_wait_folio_refcount(folio, idle, slice);
+			zd_wait_folio_refcount(folio, idle, slice);
 		}
 	}
 	return 0;

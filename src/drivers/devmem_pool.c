@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include <zonedev/devmem_pool.h>
+#include <zonedev/driver.h>
+#include <zonedev/mm.h>		/* zd_vm_fault_t and ZD_VM_FAULT_SIGBUS for migrate_to_ram */
+#include "sync/sync.h"
 
 struct zd_devmem_pool {
 	struct zd_dev_pagemap pgmap;	/* first: container-of by cast */
@@ -23,6 +26,7 @@ struct zd_devmem_pool {
 	unsigned long allocated;
 	unsigned long hint;		/* next-fit: where the last search ended */
 	uint64_t start, size;
+	struct zd_page *memmap;		/* the range's pages: one array, as with a vmemmap */
 	bool dying;
 };
 
@@ -50,14 +54,14 @@ static void assign_bits(unsigned long *m, unsigned long i, unsigned long n, bool
 
 static struct zd_page *pool_page(struct zd_devmem_pool *pool, unsigned long idx)
 {
-	return &pool->pgmap.rs[0]->memmap[idx];
+	return &pool->memmap[idx];
 }
 
 /* folio_free: the folio is back; its pages may be handed out again. */
 static void pool_folio_free(struct zd_folio *folio)
 {
 	struct zd_devmem_pool *pool = to_pool(folio->page.pgmap);
-	unsigned long idx = (unsigned long)(&folio->page - pool_page(pool, 0));
+	unsigned long idx = (unsigned long)(&folio->page - pool->memmap);
 	unsigned long nr = zd_folio_nr_pages(folio);
 
 	zd_spin_lock(&pool->lock);
@@ -67,7 +71,7 @@ static void pool_folio_free(struct zd_folio *folio)
 	zd_spin_unlock(&pool->lock);
 	/* p2pdma's provider drops the page's pgmap reference itself (R11.2). */
 	if (pool->pgmap.type == ZD_MEMORY_DEVICE_PCI_P2PDMA &&
-	    pool->sys->opts.scheme == ZD_SCHEME_ZERO)
+	    zd_system_scheme(pool->sys) == ZD_SCHEME_ZERO)
 		zd_put_dev_pagemap_many(&pool->pgmap, nr);
 }
 
@@ -155,6 +159,7 @@ int zd_devmem_pool_create(struct zd_system *sys, enum zd_memory_type type, uint6
 		zd_release_mem_region(sys, pool->start, size);
 		goto fail;
 	}
+	pool->memmap = zd_pfn_to_page(sys, zd_pgmap_range_pfn(&pool->pgmap, 0));
 	*out = pool;
 	return 0;
 fail:
@@ -196,9 +201,9 @@ int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order, struct
 	    (pool->pgmap.vmemmap_shift && order != pool->pgmap.vmemmap_shift) ||
 	    (!pool->pgmap.vmemmap_shift && order &&
 	     (type != ZD_MEMORY_DEVICE_PRIVATE && type != ZD_MEMORY_DEVICE_COHERENT)) ||
-	    (order && !pool->pgmap.vmemmap_shift && pool->sys->opts.scheme == ZD_SCHEME_ONE))
+	    (order && !pool->pgmap.vmemmap_shift && zd_system_scheme(pool->sys) == ZD_SCHEME_ONE))
 		return -EINVAL;
-	if (_zd_should_fail(pool->sys, ZD_FAULT_DEVICE_ALLOC))
+	if (zd_should_fail(pool->sys, ZD_FAULT_DEVICE_ALLOC))
 		return -ENOMEM;
 	zd_spin_lock(&pool->lock);
 	if (pool->dying) {
@@ -245,8 +250,8 @@ void zd_devmem_pool_stats(struct zd_devmem_pool *pool, struct zd_devmem_stats *s
 	st->allocated = pool->allocated;
 	st->free = pool->nr_pages - pool->allocated;
 	zd_spin_unlock(&pool->lock);
-	st->page_free = zd_atomic_load_relaxed(&pool->pgmap.nr_folio_free);
-	st->wakeups = zd_atomic_load_relaxed(&pool->pgmap.nr_wakeups);
+	st->page_free = zd_pgmap_nr_folio_free(&pool->pgmap);
+	st->wakeups = zd_pgmap_nr_wakeups(&pool->pgmap);
 }
 
 struct zd_dev_pagemap *zd_devmem_pool_pgmap(struct zd_devmem_pool *pool)
@@ -284,7 +289,7 @@ static int wait_idle(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 			return -ETIMEDOUT;
 		if (deadline && deadline - now < slice)
 			slice = deadline - now;
-		_zd_wait_folio_refcount(busy, idle, slice);
+		zd_wait_folio_refcount(busy, idle, slice);
 	}
 }
 
