@@ -107,6 +107,22 @@ static inline double bench_best(bench_fn fn, void *ctx)
 	return best;
 }
 
+/*
+ * bench_selected - should the figure @name run? A benchmark given names on
+ * its command line runs only the figures whose names start with one of
+ * them (for profiling one loop: perf record -g build/bench/bench_mm
+ * cpu_read_page); with none, every figure runs.
+ */
+static inline bool bench_selected(int argc, char **argv, const char *name)
+{
+	if (argc < 2)
+		return true;
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(name, argv[i], strlen(argv[i])))
+			return true;
+	return false;
+}
+
 /* The human line, then the BENCH line. */
 static inline void bench_report(const char *name, const char *what, double value,
 				const char *unit, const char *base_what, double baseline)
