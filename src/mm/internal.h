@@ -361,7 +361,7 @@ unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsign
 int _zd_migrate_device_coherent_folio(struct zd_folio *folio);
 /* MADV_COLLAPSE over a checked, page-aligned, non-empty [start, end) (khugepaged.c). */
 int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long end);
-/* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (src/fs). */
+/* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (shmem.c). */
 int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **out);
 
 /* ---- walkers that expect LRU pages (include/zonedev/mm_walkers.h) ---- */

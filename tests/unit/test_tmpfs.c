@@ -28,7 +28,7 @@
 #include "helpers.h"
 #include <zonedev/mm.h>
 #include <zonedev/tmpfs.h>
-#include "fs/xarray.h"
+#include "lib/xarray.h"
 
 #define PAGE ZD_PAGE_SIZE
 #define MiB (1ull << 20)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/fs/xarray.c - the radix tree behind the page cache.
+ * src/lib/xarray.c - the radix tree behind the page cache.
  *
  * Models lib/xarray.c: a tree of 64-slot nodes; a node of shift s holds
  * entries (s == 0) or children covering 2^s indices each. The head grows
@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "fs/xarray.h"
+#include "xarray.h"
 
 struct _zd_xa_node {
 	unsigned char shift;		/* of the indices one slot covers */

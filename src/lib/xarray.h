@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * src/fs/xarray.h - a sparse array of pointers indexed by unsigned long.
+ * src/lib/xarray.h - a sparse array of pointers indexed by unsigned long.
  *
  * Models include/linux/xarray.h as the page cache uses it (xa_load,
  * xa_insert, xa_erase, xa_find), reduced to a plain radix tree of 64-slot
@@ -8,8 +8,8 @@
  * no internal lock and no RCU-safe readers: the owner serialises every
  * call with its own lock (the page cache's xa_lock).
  */
-#ifndef ZD_FS_XARRAY_H
-#define ZD_FS_XARRAY_H
+#ifndef ZD_LIB_XARRAY_H
+#define ZD_LIB_XARRAY_H
 
 #include <stdbool.h>
 
@@ -58,4 +58,4 @@ void *_zd_xa_find(struct zd_xarray *xa, unsigned long *indexp, unsigned long max
 /* xa_destroy(): free every node; the entries themselves are the caller's. */
 void _zd_xa_destroy(struct zd_xarray *xa);
 
-#endif /* ZD_FS_XARRAY_H */
+#endif /* ZD_LIB_XARRAY_H */

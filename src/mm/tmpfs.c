@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/fs/tmpfs.c - a tmpfs mount and its (flat) name space.
+ * src/mm/tmpfs.c - a tmpfs mount and its (flat) name space.
  *
  * Models mm/shmem.c's superblock and directory operations (shmem_fill_super,
  * shmem_mknod, shmem_unlink, shmem_put_super) over fs/libfs.c's dcache
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/shmem_internal.h"
+#include "shmem_internal.h"
 
 struct zd_tmpfs {
 	struct zd_system *sys;

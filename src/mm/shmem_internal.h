@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * src/fs/shmem_internal.h - what the page cache, shmem and tmpfs files share.
+ * src/mm/shmem_internal.h - what the page cache, shmem and tmpfs files share.
  *
  * Models the parts of include/linux/fs.h (struct inode, i_size), of
  * include/linux/shmem_fs.h (struct shmem_inode_info) and of
  * include/linux/pagemap.h (the page-cache API) that mm/shmem.c,
  * mm/filemap.c and mm/truncate.c use between themselves.
  */
-#ifndef ZD_FS_SHMEM_INTERNAL_H
-#define ZD_FS_SHMEM_INTERNAL_H
+#ifndef ZD_MM_SHMEM_INTERNAL_H
+#define ZD_MM_SHMEM_INTERNAL_H
 
 #include <zonedev/tmpfs.h>
 #include "mm/internal.h"
-#include "fs/xarray.h"
+#include "lib/xarray.h"
 
 /* ---- the page cache (filemap.c, truncate) ---- */
 
@@ -108,4 +108,4 @@ int _zd_shmem_file_open(struct _zd_shmem_inode *inode, struct zd_file **out);
 void _zd_tmpfs_put_super(struct zd_tmpfs *sb);
 void _zd_tmpfs_get_super(struct zd_tmpfs *sb);
 
-#endif /* ZD_FS_SHMEM_INTERNAL_H */
+#endif /* ZD_MM_SHMEM_INTERNAL_H */

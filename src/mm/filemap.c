@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/fs/filemap.c - the page cache: lookup, insertion, removal, truncation.
+ * src/mm/filemap.c - the page cache: lookup, insertion, removal, truncation.
  *
  * Models mm/filemap.c (filemap_get_folio, filemap_add_folio,
  * filemap_remove_folio / page_cache_delete) and mm/truncate.c
@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fs/shmem_internal.h"
+#include "shmem_internal.h"
 
 void _zd_page_cache_init(struct zd_address_space *mapping, struct _zd_page_cache *pc)
 {

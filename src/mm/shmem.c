@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/fs/shmem.c - shmem inodes: file data, faults, truncation, shared
+ * src/mm/shmem.c - shmem inodes: file data, faults, truncation, shared
  * anonymous memory.
  *
  * Models mm/shmem.c: shmem_get_folio (find or allocate the page-cache
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/shmem_internal.h"
+#include "shmem_internal.h"
 
 static const struct zd_file_operations shmem_file_operations;
 
