@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/mm/shmem.c - shmem inodes: file data, faults, truncation, shared
- * anonymous memory.
+ * src/mm/shmem.c - tmpfs and shmem: mounts, names, inodes, file data,
+ * faults, truncation, shared anonymous memory.
  *
- * Models mm/shmem.c: shmem_get_folio (find or allocate the page-cache
- * folio of an index), shmem_fault, shmem_file_read_iter,
- * shmem_write_begin/end, shmem_setattr (truncate), shmem_fallocate
- * (PUNCH_HOLE), shmem_file_setup and shmem_zero_setup, shmem_mmap and
- * shmem_evict_inode. Order-0 folios only (no huge tmpfs), no swap, no
- * size limit: an allocation failure is -ENOMEM (VM_FAULT_OOM).
+ * Models mm/shmem.c, one file as in the kernel, so that the superblock
+ * and the inode code call each other inside it: shmem_get_folio (find or
+ * allocate the page-cache folio of an index), shmem_fault,
+ * shmem_file_read_iter, shmem_write_begin/end, shmem_setattr (truncate),
+ * shmem_fallocate (PUNCH_HOLE), shmem_file_setup and shmem_zero_setup,
+ * shmem_mmap and shmem_evict_inode; and the superblock and directory
+ * operations (shmem_fill_super, shmem_mknod, shmem_unlink,
+ * shmem_put_super) over fs/libfs.c's dcache based directories, reduced to
+ * one hash table of names -> inodes under a per-mount lock. A name holds
+ * one inode reference (the dentry's); each inode holds a superblock
+ * reference, so a lazily unmounted tmpfs lives until its last open file
+ * goes. Order-0 folios only (no huge tmpfs), no swap, no size limit: an
+ * allocation failure is -ENOMEM (VM_FAULT_OOM). The page cache itself is
+ * filemap.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -54,10 +62,104 @@ static bool has_data(struct _zd_shmem_inode *inode)
 	return zd_system_options(inode->sys)->data == ZD_DATA_REAL;
 }
 
+/* ---- the tmpfs superblock ---- */
+
+struct zd_tmpfs {
+	struct zd_system *sys;
+	struct zd_spinlock lock;		/* the name space */
+	_Atomic long s_active;			/* the mount + one per inode */
+	struct _zd_shmem_inode **hash;		/* chains through hash_next */
+	unsigned long hash_size;		/* a power of two */
+	unsigned long nr_files;
+};
+
+#define TMPFS_HASH_MIN 16
+
+/* FNV-1a: deterministic, no seed needed for a test model. */
+static unsigned long name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ull;
+	return (unsigned long)h;
+}
+
+static int check_name(const char *path)
+{
+	size_t len;
+
+	if (!path || !*path)
+		return -EINVAL;
+	len = strnlen(path, ZD_TMPFS_NAME_MAX + 1);
+	return len > ZD_TMPFS_NAME_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* Context: fs->lock held. */
+static struct _zd_shmem_inode **lookup_slot(struct zd_tmpfs *fs, const char *name)
+{
+	struct _zd_shmem_inode **slot = &fs->hash[name_hash(name) & (fs->hash_size - 1)];
+
+	for (; *slot; slot = &(*slot)->hash_next)
+		if (!strcmp((*slot)->name, name))
+			return slot;
+	return slot;
+}
+
+/* Double the table when it is full; on -ENOMEM keep the old one (chains just grow). */
+static void maybe_grow(struct zd_tmpfs *fs)
+{
+	unsigned long size = fs->hash_size * 2;
+	struct _zd_shmem_inode **hash;
+
+	if (fs->nr_files < fs->hash_size)
+		return;
+	hash = calloc(size, sizeof(*hash));
+	if (!hash)
+		return;
+	for (unsigned long i = 0; i < fs->hash_size; i++) {
+		struct _zd_shmem_inode *inode = fs->hash[i], *next;
+
+		for (; inode; inode = next) {
+			unsigned long b = name_hash(inode->name) & (size - 1);
+
+			next = inode->hash_next;
+			inode->hash_next = hash[b];
+			hash[b] = inode;
+		}
+	}
+	free(fs->hash);
+	fs->hash = hash;
+	fs->hash_size = size;
+}
+
+/*
+ * The mount and every inode hold a superblock reference (s_active); an
+ * inode drops its one at eviction, and the last put frees the superblock.
+ */
+static void tmpfs_get_super(struct zd_tmpfs *sb)
+{
+	zd_atomic_fetch_add_relaxed(&sb->s_active, 1);
+}
+
+static void tmpfs_put_super(struct zd_tmpfs *sb)
+{
+	/* Release/acquire: all users of the superblock finish before it is freed. */
+	if (zd_atomic_fetch_sub_acq_rel(&sb->s_active, 1) != 1)
+		return;
+	free(sb->hash);
+	zd_spin_lock_destroy(&sb->lock);
+	free(sb);
+}
+
 /* ---- inodes and files ---- */
 
-struct _zd_shmem_inode *_zd_shmem_inode_alloc(struct zd_system *sys, struct zd_tmpfs *sb,
-					      uint64_t size)
+/*
+ * A new inode of @size bytes with i_count 1 (the caller's), on @sb (it
+ * takes a superblock reference) or none. NULL on -ENOMEM.
+ */
+static struct _zd_shmem_inode *shmem_inode_alloc(struct zd_system *sys, struct zd_tmpfs *sb,
+						 uint64_t size)
 {
 	struct _zd_shmem_inode *inode = calloc(1, sizeof(*inode));
 
@@ -71,7 +173,7 @@ struct _zd_shmem_inode *_zd_shmem_inode_alloc(struct zd_system *sys, struct zd_t
 	zd_address_space_init(&inode->i_data, sys, ZD_AS_SHMEM);
 	_zd_page_cache_init(&inode->i_data, &inode->cache);
 	if (sb)
-		_zd_tmpfs_get_super(sb);
+		tmpfs_get_super(sb);
 	return inode;
 }
 
@@ -87,15 +189,16 @@ static void shmem_evict_inode(struct _zd_shmem_inode *inode)
 	free(inode->name);
 	free(inode);
 	if (sb)
-		_zd_tmpfs_put_super(sb);
+		tmpfs_put_super(sb);
 }
 
-void _zd_shmem_igrab(struct _zd_shmem_inode *inode)
+/* iget/iput. The last iput truncates the page cache and frees the inode. */
+static void shmem_igrab(struct _zd_shmem_inode *inode)
 {
 	zd_atomic_fetch_add_relaxed(&inode->i_count, 1);
 }
 
-void _zd_shmem_iput(struct _zd_shmem_inode *inode)
+static void shmem_iput(struct _zd_shmem_inode *inode)
 {
 	/* Release/acquire: every user's accesses happen before the eviction. */
 	if (zd_atomic_fetch_sub_acq_rel(&inode->i_count, 1) == 1)
@@ -108,10 +211,11 @@ static void shmem_release(struct zd_file *file)
 	struct _zd_shmem_inode *inode = file->private_data;
 
 	free(file);
-	_zd_shmem_iput(inode);
+	shmem_iput(inode);
 }
 
-int _zd_shmem_file_open(struct _zd_shmem_inode *inode, struct zd_file **out)
+/* A new open file on @inode (f_count 1, an inode reference). 0 or -ENOMEM. */
+static int shmem_file_open(struct _zd_shmem_inode *inode, struct zd_file **out)
 {
 	struct zd_file *file = calloc(1, sizeof(*file));
 
@@ -122,7 +226,7 @@ int _zd_shmem_file_open(struct _zd_shmem_inode *inode, struct zd_file **out)
 	file->private_data = inode;
 	file->release = shmem_release;
 	zd_atomic_init(&file->f_count, 1);
-	_zd_shmem_igrab(inode);
+	shmem_igrab(inode);
 	*out = file;
 	return 0;
 }
@@ -436,12 +540,12 @@ int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **o
 		return -EINVAL;
 	if (size > ZD_TMPFS_MAX_FILE_SIZE)
 		return -EFBIG;
-	inode = _zd_shmem_inode_alloc(sys, NULL, size);
+	inode = shmem_inode_alloc(sys, NULL, size);
 	if (!inode)
 		return -ENOMEM;
 	/* The file's reference replaces the allocation's: unlinked from birth. */
-	err = _zd_shmem_file_open(inode, out);
-	_zd_shmem_iput(inode);
+	err = shmem_file_open(inode, out);
+	shmem_iput(inode);
 	return err;
 }
 
@@ -459,4 +563,158 @@ int zd_shmem_zero_setup(struct zd_vm_area_struct *vma)
 	vma->vm_ops = &zd_shmem_vm_ops;
 	vma->vm_pgoff = 0;
 	return 0;
+}
+
+/* ---- tmpfs mounts ---- */
+
+int zd_tmpfs_create(struct zd_system *sys, struct zd_tmpfs **out)
+{
+	struct zd_tmpfs *fs;
+
+	if (!sys || !out)
+		return -EINVAL;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->hash = calloc(TMPFS_HASH_MIN, sizeof(*fs->hash));
+	if (!fs->hash) {
+		free(fs);
+		return -ENOMEM;
+	}
+	fs->hash_size = TMPFS_HASH_MIN;
+	fs->sys = sys;
+	zd_spin_lock_init(&fs->lock);
+	zd_atomic_init(&fs->s_active, 1);
+	*out = fs;
+	return 0;
+}
+
+void zd_tmpfs_destroy(struct zd_tmpfs *fs)
+{
+	struct _zd_shmem_inode *list = NULL, *inode;
+
+	if (!fs)
+		return;
+	/* Unlink every name; the inodes' own references keep open files alive. */
+	zd_spin_lock(&fs->lock);
+	for (unsigned long i = 0; i < fs->hash_size; i++) {
+		while ((inode = fs->hash[i])) {
+			fs->hash[i] = inode->hash_next;
+			inode->hash_next = list;
+			list = inode;
+		}
+	}
+	fs->nr_files = 0;
+	zd_spin_unlock(&fs->lock);
+	while ((inode = list)) {
+		list = inode->hash_next;
+		inode->hash_next = NULL;
+		free(inode->name);
+		inode->name = NULL;
+		shmem_iput(inode);		/* the name's reference */
+	}
+	tmpfs_put_super(fs);		/* the mount's */
+}
+
+/* ---- the name space ---- */
+
+int zd_tmpfs_create_file(struct zd_tmpfs *fs, const char *path, uint64_t size,
+			 struct zd_file **out)
+{
+	struct _zd_shmem_inode *inode, **slot;
+	struct zd_file *file = NULL;
+	int err;
+
+	if (!fs)
+		return -EINVAL;
+	err = check_name(path);
+	if (err)
+		return err;
+	if (size > ZD_TMPFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	inode = shmem_inode_alloc(fs->sys, fs, size);
+	if (!inode)
+		return -ENOMEM;
+	inode->name = strdup(path);
+	/* Open before publishing, so a failure has nothing to undo in the name space. */
+	if (!inode->name || (out && shmem_file_open(inode, &file))) {
+		shmem_iput(inode);
+		return -ENOMEM;
+	}
+	zd_spin_lock(&fs->lock);
+	slot = lookup_slot(fs, path);
+	if (*slot) {
+		zd_spin_unlock(&fs->lock);
+		if (file)
+			zd_fput(file);
+		shmem_iput(inode);
+		return -EEXIST;
+	}
+	/* The allocation's reference becomes the name's. */
+	*slot = inode;
+	fs->nr_files++;
+	maybe_grow(fs);
+	zd_spin_unlock(&fs->lock);
+	if (out)
+		*out = file;
+	return 0;
+}
+
+int zd_tmpfs_open(struct zd_tmpfs *fs, const char *path, struct zd_file **out)
+{
+	struct _zd_shmem_inode *inode;
+	int err;
+
+	if (!fs || !out)
+		return -EINVAL;
+	err = check_name(path);
+	if (err)
+		return err;
+	zd_spin_lock(&fs->lock);
+	inode = *lookup_slot(fs, path);
+	if (inode)
+		shmem_igrab(inode);		/* the name's reference keeps it live */
+	zd_spin_unlock(&fs->lock);
+	if (!inode)
+		return -ENOENT;
+	err = shmem_file_open(inode, out);
+	shmem_iput(inode);
+	return err;
+}
+
+int zd_tmpfs_unlink(struct zd_tmpfs *fs, const char *path)
+{
+	struct _zd_shmem_inode *inode, **slot;
+	int err;
+
+	if (!fs)
+		return -EINVAL;
+	err = check_name(path);
+	if (err)
+		return err;
+	zd_spin_lock(&fs->lock);
+	slot = lookup_slot(fs, path);
+	inode = *slot;
+	if (inode) {
+		*slot = inode->hash_next;
+		inode->hash_next = NULL;
+		fs->nr_files--;
+	}
+	zd_spin_unlock(&fs->lock);
+	if (!inode)
+		return -ENOENT;
+	free(inode->name);
+	inode->name = NULL;
+	shmem_iput(inode);			/* the name's reference */
+	return 0;
+}
+
+unsigned long zd_tmpfs_nr_files(struct zd_tmpfs *fs)
+{
+	unsigned long nr;
+
+	zd_spin_lock(&fs->lock);
+	nr = fs->nr_files;
+	zd_spin_unlock(&fs->lock);
+	return nr;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * src/mm/shmem_internal.h - what the page cache, shmem and tmpfs files share.
+ * src/mm/shmem_internal.h - what the page cache (filemap.c) and shmem.c share.
  *
  * Models the parts of include/linux/fs.h (struct inode, i_size), of
  * include/linux/shmem_fs.h (struct shmem_inode_info) and of
@@ -85,27 +85,9 @@ struct _zd_shmem_inode {
 	struct zd_rwsem i_rwsem;	/* inode_lock: write, truncate, punch */
 	_Atomic uint64_t i_size;	/* stores under i_rwsem, release */
 	struct _zd_page_cache cache;
-	/* the name space, under sb->lock (tmpfs.c) */
+	/* the name space, under sb->lock */
 	char *name;			/* NULL once unlinked */
 	struct _zd_shmem_inode *hash_next;
 };
-
-/*
- * A new inode of @size bytes with i_count 1 (the caller's), on @sb (it
- * takes a superblock reference) or none. NULL on -ENOMEM.
- */
-struct _zd_shmem_inode *_zd_shmem_inode_alloc(struct zd_system *sys, struct zd_tmpfs *sb,
-					      uint64_t size);
-/* iget/iput. The last iput truncates the page cache and frees the inode. */
-void _zd_shmem_igrab(struct _zd_shmem_inode *inode);
-void _zd_shmem_iput(struct _zd_shmem_inode *inode);
-/* A new open file on @inode (f_count 1, an inode reference). 0 or -ENOMEM. */
-int _zd_shmem_file_open(struct _zd_shmem_inode *inode, struct zd_file **out);
-
-/* ---- tmpfs superblocks (tmpfs.c) ---- */
-
-/* Drop the superblock reference an inode held (at its eviction). */
-void _zd_tmpfs_put_super(struct zd_tmpfs *sb);
-void _zd_tmpfs_get_super(struct zd_tmpfs *sb);
 
 #endif /* ZD_MM_SHMEM_INTERNAL_H */
