@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/helpers.c - shared test machinery: report capture, machines with
- * a leak check, fixture variants, a counting driver (struct zt_dev),
- * a barrier and sanitizer-aware iteration counts. See helpers.h.
+ * a leak check, fixture variants, a counting driver (struct zt_dev), the
+ * address-space fixture and lookups of the mm tests, a barrier and
+ * sanitizer-aware iteration counts. See helpers.h.
  */
 #include <errno.h>
 #include <sched.h>
@@ -340,6 +341,114 @@ int zt_teardown(void **state)
 	if (stuck || err)
 		fail_msg("teardown: the test left its machine unclean");
 	return 0;
+}
+
+static int mm_setup(void **state, const struct zt_variant *v)
+{
+	struct zt_fixture *fx;
+
+	if (v)
+		*state = (void *)v;
+	if (zt_setup(state))
+		return -1;
+	fx = *state;
+	fx->free0 = zd_nr_free_pages(fx->sys);
+	return zd_mm_create(fx->sys, &fx->mm) ? -1 : 0;
+}
+
+int zt_mm_setup(void **state)
+{
+	return mm_setup(state, NULL);
+}
+
+/* The legacy 1-based refcount scheme (semantics §13), for device pages. */
+int zt_mm_setup_one(void **state)
+{
+	static const struct zt_variant legacy = { .type = 0, .scheme = ZD_SCHEME_ONE };
+
+	return mm_setup(state, &legacy);
+}
+
+int zt_mm_teardown(void **state)
+{
+	struct zt_fixture *fx = *state;
+	int stuck = 0;
+
+	/* exit_mmap frees every VMA once: a VMA with vm_end below vm_start would be freed twice */
+	if (fx->mm)
+		zd_mm_destroy(fx->mm);
+	fx->mm = NULL;
+	if (fx->dd && zd_devdax_destroy_timeout(fx->dd, 2000ull * 1000 * 1000))
+		stuck = 1;
+	fx->dd = NULL;
+	ZT_EQ(stuck, 0);
+	ZT_EQ(zd_check_invariants(fx->sys), 0);
+	/* every test ends with every page back: no pin or reference left behind */
+	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
+	return zt_teardown(state);
+}
+
+/* ---- address spaces ---- */
+
+unsigned long zt_map_anon(struct zd_mm *mm, unsigned long len)
+{
+	unsigned long a = 0;
+
+	ZT_EQ(zd_mmap(mm, 0, len, ZD_PROT_READ | ZD_PROT_WRITE, ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS,
+		      NULL, 0, 0, &a), 0);
+	return a;
+}
+
+unsigned long zt_map_thp(struct zd_mm *mm, unsigned long len)
+{
+	unsigned long a = 0;
+
+	ZT_EQ(zd_mmap(mm, 0, len, ZD_PROT_READ | ZD_PROT_WRITE, ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS,
+		      NULL, 0, ZD_PMD_SIZE, &a), 0);
+	ZT_EQ(zd_madvise(mm, a, len, ZD_MADV_HUGEPAGE), 0);
+	return a;
+}
+
+zd_pte_t zt_entry_at(struct zd_mm *mm, unsigned long addr, int *level)
+{
+	zd_pte_t e = 0;
+	int lvl = 0;
+
+	zd_follow_entry(mm, addr, &e, &lvl);
+	if (level)
+		*level = lvl;
+	return e;
+}
+
+struct zd_page *zt_page_at(struct zd_mm *mm, unsigned long addr, int *level)
+{
+	int lvl = 0;
+	zd_pte_t e = zt_entry_at(mm, addr, &lvl);
+	unsigned long pfn;
+
+	if (!zd_pte_present(e))
+		return NULL;
+	if (level)
+		*level = lvl;
+	pfn = zd_pte_pfn(e);
+	if (lvl > 1)	/* the subpage of the leaf */
+		pfn += (addr & ((lvl == 2 ? ZD_PMD_SIZE : ZD_PUD_SIZE) - 1)) >> ZD_PAGE_SHIFT;
+	return zd_pfn_to_page(zd_mm_system(mm), pfn);
+}
+
+struct zd_folio *zt_folio_at(struct zd_mm *mm, unsigned long addr, int *level)
+{
+	struct zd_page *p = zt_page_at(mm, addr, level);
+
+	return p ? zd_page_folio(p) : NULL;
+}
+
+unsigned long zt_nr_vmas(struct zd_mm *mm)
+{
+	struct zd_mm_stats st;
+
+	zd_mm_get_stats(mm, &st);
+	return st.nr_vmas;
 }
 
 /* ---- threads and time ---- */

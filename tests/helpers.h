@@ -7,7 +7,9 @@
  * machine per test with a report-capturing callback, a driver of our own
  * (struct zt_dev: a pgmap whose folio_free counts its calls), and a leak
  * check at teardown: zd_system_leak_check() == 0 and no report nobody
- * expected.
+ * expected. The mm, GUP and tmpfs tests share an address-space fixture
+ * (zt_mm_setup: a machine and an empty mm, every RAM page back at
+ * teardown) and the lookups they all make (zt_entry_at, zt_folio_at).
  *
  * Threads in tests must not call cmocka assertions (they longjmp on the
  * main thread's stack): they count failures and the main thread asserts.
@@ -197,11 +199,18 @@ static inline unsigned long zt_dev_nr_free(struct zt_dev *d)
 
 /* ---- the per-test fixture ---- */
 
+struct zd_mm;
+struct zd_devdax;
+
 struct zt_fixture {
 	const struct zt_variant *v;	/* NULL for plain tests */
 	struct zd_system *sys;
 	struct zt_reports log;
 	struct zt_dev dev[ZT_MAX_DEVS];
+	/* zt_mm_setup only: */
+	struct zd_mm *mm;		/* an empty address space; a test may destroy it (NULL) */
+	unsigned long free0;		/* free RAM pages before the test */
+	struct zd_devdax *dd;		/* a device-DAX instance the test made, or NULL */
 };
 
 /*
@@ -213,6 +222,35 @@ struct zt_fixture {
  */
 int zt_setup(void **state);
 int zt_teardown(void **state);
+
+/*
+ * The fixture of the mm, GUP and tmpfs tests. zt_mm_setup: zt_setup, then
+ * fx->mm, an empty address space, and fx->free0. zt_mm_setup_one: the
+ * same in the legacy 1-based scheme. zt_mm_teardown: destroy fx->mm (if
+ * the test did not), unbind fx->dd (with a deadline), check the
+ * invariants and that every RAM page is free again, then zt_teardown.
+ */
+int zt_mm_setup(void **state);
+int zt_mm_setup_one(void **state);
+int zt_mm_teardown(void **state);
+#define ZT_MM_TEST(fn) \
+	{ #fn, fn, zt_mm_setup, zt_mm_teardown, NULL }
+#define ZT_MM_TEST_ONE(fn) \
+	{ #fn "(legacy)", fn, zt_mm_setup_one, zt_mm_teardown, NULL }
+
+/* ---- address spaces ---- */
+
+/* A private anonymous read-write mapping of @len bytes; asserts. */
+unsigned long zt_map_anon(struct zd_mm *mm, unsigned long len);
+/* The same, PMD-aligned and MADV_HUGEPAGE (THP-enabled); asserts. */
+unsigned long zt_map_thp(struct zd_mm *mm, unsigned long len);
+/* The entry mapping @addr (0 if none) and its level (1 PTE, 2 PMD, 3 PUD; 0 if none). */
+zd_pte_t zt_entry_at(struct zd_mm *mm, unsigned long addr, int *level);
+/* The page a present entry maps at @addr (inside a PMD or PUD leaf too), or NULL. */
+struct zd_page *zt_page_at(struct zd_mm *mm, unsigned long addr, int *level);
+/* The folio of that page, or NULL. */
+struct zd_folio *zt_folio_at(struct zd_mm *mm, unsigned long addr, int *level);
+unsigned long zt_nr_vmas(struct zd_mm *mm);
 
 /* ---- threads and time ---- */
 

@@ -18,32 +18,6 @@
 #define RW (ZD_PROT_READ | ZD_PROT_WRITE)
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
 
-static unsigned long map_anon(struct zd_mm *mm, unsigned long len)
-{
-	unsigned long a = 0;
-
-	ZT_EQ(zd_mmap(mm, 0, len, RW, ANON, NULL, 0, 0, &a), 0);
-	return a;
-}
-
-static zd_pte_t entry_at(struct zd_mm *mm, unsigned long addr, int *level)
-{
-	zd_pte_t e = 0;
-	int lvl = 0;
-
-	zd_follow_entry(mm, addr, &e, &lvl);
-	if (level)
-		*level = lvl;
-	return e;
-}
-
-static struct zd_folio *folio_at(struct zd_mm *mm, unsigned long addr)
-{
-	zd_pte_t e = entry_at(mm, addr, NULL);
-
-	return zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
-}
-
 static void expect_data(struct zd_mm *mm, unsigned long addr, const char *s)
 {
 	char buf[32] = { 0 };
@@ -69,27 +43,27 @@ static void test_copy_nonpresent_pte_migration(void **state)
 	unsigned long a;
 
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, 2 * PG);
+	a = zt_map_anon(mm, 2 * PG);
 	ZT_EQ(zd_cpu_write(mm, a, "rexcl", 6), 0);
 	ZT_EQ(zd_cpu_write(mm, a + PG, "write", 6), 0);
 	/* page 0: read-only but exclusive, so its migration entry is READ_EXCLUSIVE */
 	ZT_EQ(zd_mprotect(mm, a, PG, ZD_PROT_READ), 0);
 	for (int i = 0; i < 2; i++) {
-		f[i] = folio_at(mm, a + (unsigned long)i * PG);
+		f[i] = zt_folio_at(mm, a + (unsigned long)i * PG, NULL);
 		zd_folio_get(f[i]);
 		zd_folio_lock(f[i]);
 		ZT_TRUE(zd_try_to_migrate(f[i]));
 	}
-	ZT_EQ(zd_swp_type(entry_at(mm, a, NULL)), ZD_SWP_MIGRATION_READ_EXCLUSIVE);
-	ZT_EQ(zd_swp_type(entry_at(mm, a + PG, NULL)), ZD_SWP_MIGRATION_WRITE);
+	ZT_EQ(zd_swp_type(zt_entry_at(mm, a, NULL)), ZD_SWP_MIGRATION_READ_EXCLUSIVE);
+	ZT_EQ(zd_swp_type(zt_entry_at(mm, a + PG, NULL)), ZD_SWP_MIGRATION_WRITE);
 
 	ZT_EQ(zd_fork(mm, &child), 0);
 	for (int i = 0; i < 2; i++) {
 		unsigned long ai = a + (unsigned long)i * PG;
 		zd_pte_t rd = zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_folio_pfn(f[i]));
 
-		ZT_EQU(entry_at(mm, ai, NULL), rd);
-		ZT_EQU(entry_at(child, ai, NULL), rd);
+		ZT_EQU(zt_entry_at(mm, ai, NULL), rd);
+		ZT_EQU(zt_entry_at(child, ai, NULL), rd);
 		zd_remove_migration_ptes(f[i], f[i]);
 		ZT_EQ(zd_folio_mapcount(f[i]), 2);
 		ZT_EQ(zd_folio_ref_count(f[i]), 3);
@@ -103,7 +77,7 @@ static void test_copy_nonpresent_pte_migration(void **state)
 	ZT_EQ(zd_cpu_write(mm, a + PG, "parnt", 6), 0);
 	expect_data(child, a, "rexcl");
 	expect_data(child, a + PG, "write");
-	ZT_TRUE(folio_at(mm, a) != f[0]);
+	ZT_TRUE(zt_folio_at(mm, a, NULL) != f[0]);
 	ZT_EQ(zd_folio_mapcount(f[0]), 1);
 	ZT_EQ(zd_check_invariants(sys), 0);
 	zd_mm_destroy(child);
@@ -146,24 +120,24 @@ static void test_copy_nonpresent_pte_device_exclusive(void **state)
 	unsigned long a;
 
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, PG);
+	a = zt_map_anon(mm, PG);
 	ZT_EQ(zd_cpu_write(mm, a, "device", 7), 0);
-	folio = folio_at(mm, a);
+	folio = zt_folio_at(mm, a, NULL);
 	make_device_exclusive(mm, a);
-	excl = entry_at(mm, a, NULL);
+	excl = zt_entry_at(mm, a, NULL);
 
 	/* try_restore_exclusive_pte cannot lock the folio: -EBUSY, fork fails */
 	zd_folio_lock(folio);
 	ZT_EQ(zd_fork(mm, &child), -ENOMEM);
 	zd_folio_unlock(folio);
-	ZT_EQU(entry_at(mm, a, NULL), excl);
+	ZT_EQU(zt_entry_at(mm, a, NULL), excl);
 	ZT_EQ(zd_folio_ref_count(folio), 1);
 	ZT_EQ(zd_folio_mapcount(folio), 1);
 	ZT_EQ(zd_check_invariants(sys), 0);
 
 	ZT_EQ(zd_fork(mm, &child), 0);
-	ZT_EQU(entry_at(mm, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT));
-	ZT_EQU(entry_at(child, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT));
+	ZT_EQU(zt_entry_at(mm, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT));
+	ZT_EQU(zt_entry_at(child, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT));
 	ZT_EQ(zd_folio_ref_count(folio), 2);
 	ZT_EQ(zd_folio_mapcount(folio), 2);
 	ZT_TRUE(!zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
@@ -192,13 +166,13 @@ static void test_folio_needs_cow_for_dma_mmf_has_pinned(void **state)
 
 	for (int m = 0; m < 3; m++) {
 		ZT_EQ(zd_mm_create(sys, &mm[m]), 0);
-		a[m] = map_anon(mm[m], 2 * PG);
+		a[m] = zt_map_anon(mm[m], 2 * PG);
 		ZT_EQ(zd_cpu_write(mm[m], a[m], "gup", 4), 0);
 		ZT_EQ(zd_cpu_write(mm[m], a[m] + PG, "pin", 4), 0);
 		/* 1024 GUP references (FOLL_GET): no pin, yet "maybe pinned" */
 		for (int i = 0; i < ZD_GUP_PIN_COUNTING_BIAS; i++)
 			ZT_EQ(zd_get_user_pages_unlocked(mm[m], a[m], 1, &page, 0), 1);
-		ZT_TRUE(zd_folio_maybe_dma_pinned(folio_at(mm[m], a[m])));
+		ZT_TRUE(zd_folio_maybe_dma_pinned(zt_folio_at(mm[m], a[m], NULL)));
 	}
 	/* mm 1 pins through GUP-fast (its PTE is writable: no fallback), mm 2 through GUP */
 	ZT_EQ(zd_get_user_pages_fast_only(mm[1], a[1] + PG, 1, 0, &page), 1);
@@ -211,24 +185,24 @@ static void test_folio_needs_cow_for_dma_mmf_has_pinned(void **state)
 	zd_unpin_user_page(pin);
 
 	for (int m = 0; m < 3; m++) {
-		folio = folio_at(mm[m], a[m]);
+		folio = zt_folio_at(mm[m], a[m], NULL);
 		ZT_EQ(zd_fork(mm[m], &child), 0);
 		if (m == 0) {
 			/* never pinned: shared copy-on-write */
-			ZT_PTR_EQ(folio_at(child, a[m]), folio);
+			ZT_PTR_EQ(zt_folio_at(child, a[m], NULL), folio);
 			ZT_EQ(zd_folio_mapcount(folio), 2);
 			ZT_TRUE(!zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
 		} else {
 			/* has pinned: copied for the child at once */
-			ZT_TRUE(folio_at(child, a[m]) != folio);
+			ZT_TRUE(zt_folio_at(child, a[m], NULL) != folio);
 			ZT_EQ(zd_folio_mapcount(folio), 1);
 			ZT_TRUE(zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));
-			ZT_TRUE(zd_pte_write(entry_at(mm[m], a[m], NULL)));
-			ZT_TRUE(zd_pte_write(entry_at(child, a[m], NULL)));
+			ZT_TRUE(zd_pte_write(zt_entry_at(mm[m], a[m], NULL)));
+			ZT_TRUE(zd_pte_write(zt_entry_at(child, a[m], NULL)));
 		}
 		expect_data(child, a[m], "gup");
 		/* the unpinned page next to it is shared either way */
-		ZT_PTR_EQ(folio_at(child, a[m] + PG), folio_at(mm[m], a[m] + PG));
+		ZT_PTR_EQ(zt_folio_at(child, a[m] + PG, NULL), zt_folio_at(mm[m], a[m] + PG, NULL));
 		zd_mm_destroy(child);
 		for (int i = 0; i < ZD_GUP_PIN_COUNTING_BIAS; i++)
 			zd_put_page(&folio->page);
@@ -259,26 +233,26 @@ static void test_copy_huge_pmd_pinned_thp(void **state)
 	ZT_EQ(zd_madvise(mm, a, ZD_PMD_SIZE, ZD_MADV_HUGEPAGE), 0);
 	ZT_EQ(zd_cpu_write(mm, a, "head", 5), 0);
 	ZT_EQ(zd_cpu_write(mm, a + 7 * PG, "seven", 6), 0);
-	thp = folio_at(mm, a);
-	entry_at(mm, a, &lvl);
+	thp = zt_folio_at(mm, a, NULL);
+	zt_entry_at(mm, a, &lvl);
 	ZT_EQ(lvl, 2);
 	ZT_EQ(zd_pin_user_pages_fast(mm, a + 7 * PG, 1, ZD_FOLL_WRITE, &pin), 1);
 	ZT_EQ(zd_folio_ref_count(thp), 2);
 
 	ZT_EQ(zd_fork(mm, &child), 0);
 	/* the parent: PTE-mapped now, same pages, still writable and exclusive */
-	ZT_PTR_EQ(folio_at(mm, a + 7 * PG), thp);
-	entry_at(mm, a, &lvl);
+	ZT_PTR_EQ(zt_folio_at(mm, a + 7 * PG, NULL), thp);
+	zt_entry_at(mm, a, &lvl);
 	ZT_EQ(lvl, 1);
 	ZT_EQ(zd_folio_entire_mapcount(thp), 0);
 	ZT_EQ(zd_folio_mapcount(thp), 512);
 	ZT_EQ(zd_folio_ref_count(thp), 513);
-	ZT_TRUE(zd_pte_write(entry_at(mm, a + 7 * PG, NULL)));
+	ZT_TRUE(zd_pte_write(zt_entry_at(mm, a + 7 * PG, NULL)));
 	ZT_TRUE(zd_page_test_flag(zd_folio_page(thp, 7), ZD_PG_anon_exclusive));
 	/* the child: 512 small copies */
 	for (unsigned long i = 0; i < 512; i++) {
-		f = folio_at(child, a + i * PG);
-		entry_at(child, a + i * PG, &lvl);
+		f = zt_folio_at(child, a + i * PG, NULL);
+		zt_entry_at(child, a + i * PG, &lvl);
 		ZT_TRUE(f && f != thp && !zd_folio_test_large(f));
 		ZT_EQ(lvl, 1);
 		ZT_EQ(zd_folio_ref_count(f), 1);
@@ -353,7 +327,7 @@ static void test_vma_needs_copy_mixedmap(void **state)
 	ZT_EQ(zd_folio_ref_count(d.page), 2);
 
 	ZT_EQ(zd_fork(mm, &child), 0);
-	e = entry_at(child, a, NULL);
+	e = zt_entry_at(child, a, NULL);
 	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(d.page), ZD_PTE_PRESENT | ZD_PTE_WRITE));
 	ZT_EQ(zd_folio_ref_count(d.page), 3);
 	ZT_EQ(zd_folio_mapcount(d.page), 2);
@@ -399,7 +373,7 @@ static void test_madvise_vma_behavior_fork_advice(void **state)
 	d.file.private_data = &d;
 	zd_atomic_init(&d.file.f_count, 1l);
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, 3 * PG);
+	a = zt_map_anon(mm, 3 * PG);
 	ZT_EQ(zd_mmap(mm, 0, PG, RW, ZD_MAP_SHARED | ZD_MAP_ANONYMOUS, NULL, 0, 0, &s), 0);
 	ZT_EQ(zd_mmap(mm, 0, PG, RW, ZD_MAP_SHARED, &d.file, 0, 0, &io), 0);
 
@@ -448,12 +422,12 @@ static void test_dup_mmap_dontcopy_wipeonfork(void **state)
 	char c;
 
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, 3 * PG);
-	b = map_anon(mm, PG);
+	a = zt_map_anon(mm, 3 * PG);
+	b = zt_map_anon(mm, PG);
 	for (int i = 0; i < 3; i++)
 		ZT_EQ(zd_cpu_write(mm, a + (unsigned long)i * PG, "keep", 5), 0);
 	ZT_EQ(zd_cpu_write(mm, b, "wipe", 5), 0);
-	w = folio_at(mm, b);
+	w = zt_folio_at(mm, b, NULL);
 	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_DONTFORK), 0);
 	ZT_EQ(zd_madvise(mm, b, PG, ZD_MADV_WIPEONFORK), 0);
 
@@ -462,7 +436,7 @@ static void test_dup_mmap_dontcopy_wipeonfork(void **state)
 	expect_data(child, a + 2 * PG, "keep");
 	ZT_EQ(zd_cpu_read(child, a + PG, &c, 1), -EFAULT);	/* no VMA there */
 	ZT_TRUE(vma_flags(child, b) & ZD_VM_WIPEONFORK);
-	ZT_EQ(entry_at(child, b, NULL), 0);
+	ZT_EQ(zt_entry_at(child, b, NULL), 0);
 	ZT_EQ(zd_folio_mapcount(w), 1);
 	ZT_EQ(zd_folio_ref_count(w), 1);
 	ZT_TRUE(zd_page_test_flag(&w->page, ZD_PG_anon_exclusive));
@@ -471,7 +445,7 @@ static void test_dup_mmap_dontcopy_wipeonfork(void **state)
 	ZT_EQ(zd_cpu_read(child, b, &c, 1), 0);
 	ZT_EQ(c, 0);
 	ZT_EQ(zd_cpu_write(child, b, "new", 4), 0);
-	ZT_TRUE(folio_at(child, b) != w);
+	ZT_TRUE(zt_folio_at(child, b, NULL) != w);
 	expect_data(mm, b, "wipe");
 	ZT_EQ(zd_check_invariants(sys), 0);
 	zd_mm_destroy(child);
@@ -482,7 +456,7 @@ static void test_dup_mmap_dontcopy_wipeonfork(void **state)
 	ZT_EQ(zd_fork(mm, &child), 0);
 	expect_data(child, a + PG, "keep");
 	expect_data(child, b, "wipe");
-	ZT_PTR_EQ(folio_at(child, b), w);
+	ZT_PTR_EQ(zt_folio_at(child, b, NULL), w);
 	zd_mm_destroy(child);
 	zd_mm_destroy(mm);
 }

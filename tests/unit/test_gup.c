@@ -34,96 +34,6 @@
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
 #define BIAS ZD_GUP_PIN_COUNTING_BIAS
 
-struct gup_fx {
-	struct zt_reports log;
-	struct zd_system *sys;
-	struct zd_mm *mm;
-	unsigned long free0;
-};
-
-static int gup_setup_scheme(void **state, enum zd_scheme scheme)
-{
-	struct gup_fx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	fx->sys = zt_system_create(&fx->log, scheme, ZD_CHECK_FULL, 0);
-	fx->free0 = zd_nr_free_pages(fx->sys);
-	if (zd_mm_create(fx->sys, &fx->mm))
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int gup_setup(void **state)
-{
-	return gup_setup_scheme(state, ZD_SCHEME_ZERO);
-}
-
-/* The legacy 1-based refcount scheme (semantics §13) for device pages. */
-static int gup_setup_one(void **state)
-{
-	return gup_setup_scheme(state, ZD_SCHEME_ONE);
-}
-
-/* Every test ends with every page back: no pin or reference left behind. */
-static int gup_teardown(void **state)
-{
-	struct gup_fx *fx = *state;
-
-	if (fx->mm)
-		zd_mm_destroy(fx->mm);
-	ZT_EQ(zd_check_invariants(fx->sys), 0);
-	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
-	zt_system_destroy_clean(fx->sys, &fx->log);
-	free(fx);
-	return 0;
-}
-
-#define FX(state) ((struct gup_fx *)*(state))
-
-static unsigned long map_anon(struct gup_fx *fx, unsigned long len)
-{
-	unsigned long a = 0;
-
-	ZT_EQ(zd_mmap(fx->mm, 0, len, RW, ANON, NULL, 0, 0, &a), 0);
-	return a;
-}
-
-/* A THP-enabled, PMD-aligned anonymous region of @len bytes. */
-static unsigned long map_thp(struct gup_fx *fx, unsigned long len)
-{
-	unsigned long a = 0;
-
-	ZT_EQ(zd_mmap(fx->mm, 0, len, RW, ANON, NULL, 0, ZD_PMD_SIZE, &a), 0);
-	ZT_EQ(zd_madvise(fx->mm, a, len, ZD_MADV_HUGEPAGE), 0);
-	return a;
-}
-
-/* The page mapped at @addr of @mm (NULL if none) and the entry's level. */
-static struct zd_page *page_at(struct zd_mm *mm, unsigned long addr, int *level)
-{
-	zd_pte_t e;
-	int lvl;
-
-	if (zd_follow_entry(mm, addr, &e, &lvl) <= 0 || !zd_pte_present(e))
-		return NULL;
-	if (level)
-		*level = lvl;
-	if (lvl > 1)
-		return zd_pfn_to_page(zd_mm_system(mm), zd_pte_pfn(e) +
-				      ((addr & ((lvl == 2 ? ZD_PMD_SIZE : ZD_PUD_SIZE) - 1)) >>
-				       ZD_PAGE_SHIFT));
-	return zd_pfn_to_page(zd_mm_system(mm), zd_pte_pfn(e));
-}
-
-static struct zd_folio *folio_at(struct zd_mm *mm, unsigned long addr)
-{
-	struct zd_page *p = page_at(mm, addr, NULL);
-
-	return p ? zd_page_folio(p) : NULL;
-}
-
 static long pin_locked(struct zd_mm *mm, unsigned long a, unsigned long n, unsigned int flags,
 		       struct zd_page **pages)
 {
@@ -156,8 +66,8 @@ static void put_pages(struct zd_page **pages, long n)
 
 static void test_args(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 	struct zd_page *pages[4];
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, 4 * PG, true), 0);
@@ -189,18 +99,18 @@ static void test_args(void **state)
 	ZT_EQ(get_locked(fx->mm, a, 0, 0, pages), 0);
 	/* nothing was taken by any of these */
 	for (int i = 0; i < 4; i++)
-		ZT_EQ(zd_folio_ref_count(folio_at(fx->mm, a + (unsigned long)i * PG)), 1);
+		ZT_EQ(zd_folio_ref_count(zt_folio_at(fx->mm, a + (unsigned long)i * PG, NULL)), 1);
 }
 
 /* Without GET/PIN and without pages the range is only faulted in. */
 static void test_populate(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 8 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 8 * PG);
 
 	ZT_EQ(get_locked(fx->mm, a, 8, ZD_FOLL_WRITE, NULL), 8);
 	for (int i = 0; i < 8; i++) {
-		struct zd_folio *f = folio_at(fx->mm, a + (unsigned long)i * PG);
+		struct zd_folio *f = zt_folio_at(fx->mm, a + (unsigned long)i * PG, NULL);
 
 		ZT_TRUE(f != NULL);
 		ZT_EQ(zd_folio_ref_count(f), 1);
@@ -212,8 +122,8 @@ static void test_populate(void **state)
 
 static void test_vma_checks(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 8 * PG), ro = 0;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 8 * PG), ro = 0;
 	struct zd_page *pages[8];
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, 8 * PG, true), 0);
@@ -275,7 +185,7 @@ static void test_check_vma_flags_fsdax_longterm(void **state)
  */
 static void test_force_write_cow(void **state)
 {
-	struct gup_fx *fx = FX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long ro = 0;
 	struct zd_page *pages[1];
 	zd_pte_t e;
@@ -302,8 +212,8 @@ static void test_force_write_cow(void **state)
  */
 static void test_longterm_ro_pin_zero_page(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	struct zd_page *pages[1];
 	zd_vm_fault_t ret;
 	zd_pte_t e;
@@ -338,8 +248,8 @@ static void test_longterm_ro_pin_zero_page(void **state)
 /* FOLL_DUMP leaves holes for unpopulated anon memory and the zero page; NOFAULT never faults. */
 static void test_dump_and_nofault(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 	struct zd_page *pages[4];
 	char c;
 
@@ -358,8 +268,8 @@ static void test_dump_and_nofault(void **state)
 
 static void test_get_counts(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 	struct zd_page *pages[4], *fast[4];
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, 4 * PG, true), 0);
@@ -368,7 +278,7 @@ static void test_get_counts(void **state)
 	for (int i = 0; i < 4; i++) {
 		struct zd_folio *f = zd_page_folio(pages[i]);
 
-		ZT_PTR_EQ(pages[i], page_at(fx->mm, a + (unsigned long)i * PG, NULL));
+		ZT_PTR_EQ(pages[i], zt_page_at(fx->mm, a + (unsigned long)i * PG, NULL));
 		ZT_PTR_EQ(fast[i], pages[i]);		/* fast and slow agree */
 		ZT_EQ(zd_folio_ref_count(f), 3);	/* the mapping + two GETs */
 		ZT_EQ(zd_folio_mapcount(f), 1);
@@ -377,7 +287,7 @@ static void test_get_counts(void **state)
 	put_pages(pages, 4);
 	put_pages(fast, 4);
 	for (int i = 0; i < 4; i++)
-		ZT_EQ(zd_folio_ref_count(folio_at(fx->mm, a + (unsigned long)i * PG)), 1);
+		ZT_EQ(zd_folio_ref_count(zt_folio_at(fx->mm, a + (unsigned long)i * PG, NULL)), 1);
 	/* the lockless walk alone takes all of them */
 	ZT_EQ(zd_get_user_pages_fast_only(fx->mm, a, 4, 0, fast), 4);
 	ZT_PTR_EQ(fast[3], pages[3]);
@@ -394,14 +304,14 @@ static void test_get_counts(void **state)
 /* R4.2/R4.3/R4.6 on a small folio: the bias; pinned exactly while pinned. */
 static void test_pin_small(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	struct zd_page *p1[2], *p2[2], *p3[2];
 	struct zd_folio *f;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "pin", 4), 0);
 	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "pin", 4), 0);
-	f = folio_at(fx->mm, a);
+	f = zt_folio_at(fx->mm, a, NULL);
 	ZT_TRUE(!zd_folio_maybe_dma_pinned(f));
 
 	ZT_EQ(pin_locked(fx->mm, a, 2, ZD_FOLL_WRITE, p1), 2);
@@ -427,7 +337,7 @@ static void test_pin_small(void **state)
 	ZT_EQ(zd_folio_ref_count(f), 1);
 	ZT_TRUE(!zd_folio_maybe_dma_pinned(f));
 	ZT_TRUE(zd_folio_test_flag(f, ZD_PG_dirty));
-	ZT_EQ(zd_folio_ref_count(folio_at(fx->mm, a + PG)), 1);
+	ZT_EQ(zd_folio_ref_count(zt_folio_at(fx->mm, a + PG, NULL)), 1);
 	/* the pin still sees the page the CPU writes */
 	{
 		char buf[4];
@@ -440,8 +350,8 @@ static void test_pin_small(void **state)
 /* An order-9 anonymous THP mapped by a PMD: one reference and one _pincount per pin. */
 static void test_pin_thp(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_thp(fx, 2 * ZD_PMD_SIZE);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_thp(fx->mm, 2 * ZD_PMD_SIZE);
 	const unsigned long n = ZD_PTRS_PER_TABLE;
 	struct zd_page **pages = calloc(2 * n, sizeof(*pages));
 	struct zd_page *head;
@@ -449,7 +359,7 @@ static void test_pin_thp(void **state)
 	int lvl = 0;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a + 5 * PG, "thp", 4), 0);
-	head = page_at(fx->mm, a, &lvl);
+	head = zt_page_at(fx->mm, a, &lvl);
 	ZT_EQ(lvl, 2);
 	f = zd_page_folio(head);
 	ZT_EQU(zd_folio_order(f), ZD_PMD_ORDER);
@@ -492,7 +402,7 @@ static void test_pin_thp(void **state)
 	ZT_TRUE(zd_folio_test_flag(f, ZD_PG_dirty));
 	ZT_EQ(zd_folio_ref_count(zd_page_folio(pages[n])), 1);
 	/* still PMD-mapped */
-	ZT_PTR_EQ(page_at(fx->mm, a, &lvl), head);
+	ZT_PTR_EQ(zt_page_at(fx->mm, a, &lvl), head);
 	ZT_EQ(lvl, 2);
 
 	/*
@@ -501,7 +411,7 @@ static void test_pin_thp(void **state)
 	 * one reference per page.
 	 */
 	ZT_EQ(zd_munmap(fx->mm, a + (n - 1) * PG, PG), 0);
-	page_at(fx->mm, a + 7 * PG, &lvl);
+	zt_page_at(fx->mm, a + 7 * PG, &lvl);
 	ZT_EQ(lvl, 1);
 	ZT_EQ(zd_folio_ref_count(f), (int)n - 1);	/* one per PTE */
 	ZT_EQ(zd_get_user_pages_fast_only(fx->mm, a + 7 * PG, 9, 0, pages), 9);
@@ -519,8 +429,8 @@ static void test_pin_thp(void **state)
 /* The zero page is returned (by GET with a reference) but never pinned. */
 static void test_zero_page(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	struct zd_folio *zero = zd_zero_folio(fx->sys);
 	int zref = zd_folio_ref_count(zero);
 	struct zd_page *pages[2];
@@ -550,14 +460,14 @@ static void test_zero_page(void **state)
 /* Misuse: an unpin the folio has no pin for is reported and changes nothing. */
 static void test_unpin_unpinned(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_thp(fx, ZD_PMD_SIZE), b = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_thp(fx->mm, ZD_PMD_SIZE), b = zt_map_anon(fx->mm, PG);
 	struct zd_folio *large, *small;
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, PG, true), 0);
 	ZT_EQ(zd_cpu_touch(fx->mm, b, PG, true), 0);
-	large = folio_at(fx->mm, a);
-	small = folio_at(fx->mm, b);
+	large = zt_folio_at(fx->mm, a, NULL);
+	small = zt_folio_at(fx->mm, b, NULL);
 	ZT_TRUE(zd_folio_test_large(large));
 
 	zd_unpin_user_page(&small->page);
@@ -589,14 +499,14 @@ static void test_unpin_unpinned(void **state)
 /* A pin that would take the refcount past ZD_GUP_REFCOUNT_LIMIT is refused. */
 static void test_refcount_limit(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_page *pages[1];
 	struct zd_folio *f;
 	int extra;
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, PG, true), 0);
-	f = folio_at(fx->mm, a);
+	f = zt_folio_at(fx->mm, a, NULL);
 	/* leave room for exactly one pin */
 	extra = ZD_GUP_REFCOUNT_LIMIT - BIAS - zd_folio_ref_count(f);
 	zd_folio_ref_add(f, extra);
@@ -620,8 +530,8 @@ static void test_refcount_limit(void **state)
 /* FOLL_WRITE breaks COW: the pinned page is the parent's private copy. */
 static void test_write_pin_breaks_cow(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_folio *shared, *mine;
 	struct zd_page *pages[1];
 	struct zd_mm *child;
@@ -629,15 +539,15 @@ static void test_write_pin_breaks_cow(void **state)
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "before", 7), 0);
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
-	shared = folio_at(fx->mm, a);
-	ZT_PTR_EQ(folio_at(child, a), shared);
+	shared = zt_folio_at(fx->mm, a, NULL);
+	ZT_PTR_EQ(zt_folio_at(child, a, NULL), shared);
 	ZT_EQ(zd_folio_mapcount(shared), 2);
 
 	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, 1, ZD_FOLL_WRITE, pages), 1);
 	mine = zd_page_folio(pages[0]);
 	ZT_TRUE(mine != shared);
-	ZT_PTR_EQ(folio_at(fx->mm, a), mine);
-	ZT_PTR_EQ(folio_at(child, a), shared);
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, NULL), mine);
+	ZT_PTR_EQ(zt_folio_at(child, a, NULL), shared);
 	ZT_EQ(zd_folio_mapcount(shared), 1);
 	ZT_EQ(zd_folio_ref_count(shared), 1);
 	ZT_EQ(zd_folio_ref_count(mine), 1 + BIAS);
@@ -661,8 +571,8 @@ static void test_write_pin_breaks_cow(void **state)
  */
 static void test_readonly_pin_unshares(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	struct zd_page *slow[1], *fast[1];
 	struct zd_folio *shared;
 	struct zd_mm *child;
@@ -670,16 +580,16 @@ static void test_readonly_pin_unshares(void **state)
 	ZT_EQ(zd_cpu_write(fx->mm, a, "orig", 5), 0);
 	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "orig", 5), 0);
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
-	shared = folio_at(fx->mm, a);
+	shared = zt_folio_at(fx->mm, a, NULL);
 
 	ZT_EQ(pin_locked(fx->mm, a, 1, 0, slow), 1);
 	ZT_TRUE(zd_page_folio(slow[0]) != shared);
 	ZT_TRUE(zd_page_test_flag(slow[0], ZD_PG_anon_exclusive));
-	ZT_PTR_EQ(folio_at(child, a), shared);
+	ZT_PTR_EQ(zt_folio_at(child, a, NULL), shared);
 	ZT_EQ(zd_folio_ref_count(shared), 1);
 	/* the fast path cannot unshare: it falls back and gets the same result */
 	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a + PG, 1, 0, fast), 1);
-	ZT_TRUE(zd_page_folio(fast[0]) != folio_at(child, a + PG));
+	ZT_TRUE(zd_page_folio(fast[0]) != zt_folio_at(child, a + PG, NULL));
 	ZT_TRUE(zd_page_test_flag(fast[0], ZD_PG_anon_exclusive));
 
 	/* the pinned copy follows the parent, not the child */
@@ -687,7 +597,7 @@ static void test_readonly_pin_unshares(void **state)
 	ZT_EQ(memcmp(zd_page_address(slow[0]), "orig", 5), 0);
 	ZT_EQ(zd_cpu_write(fx->mm, a, "dad", 4), 0);
 	ZT_EQ(memcmp(zd_page_address(slow[0]), "dad", 4), 0);
-	ZT_PTR_EQ(folio_at(fx->mm, a), zd_page_folio(slow[0]));
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, NULL), zd_page_folio(slow[0]));
 	zd_unpin_user_page(slow[0]);
 	zd_unpin_user_page(fast[0]);
 	zd_mm_destroy(child);
@@ -699,8 +609,8 @@ static void test_readonly_pin_unshares(void **state)
  */
 static void test_pinned_before_fork(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, PG), t = map_thp(fx, ZD_PMD_SIZE);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG), t = zt_map_thp(fx->mm, ZD_PMD_SIZE);
 	struct zd_page *pages[2];
 	struct zd_mm *child;
 	char buf[8];
@@ -715,8 +625,8 @@ static void test_pinned_before_fork(void **state)
 		unsigned long addr = i ? t : a;
 		struct zd_folio *f = zd_page_folio(pages[i]);
 
-		ZT_PTR_EQ(folio_at(fx->mm, addr), f);		/* the parent keeps it */
-		ZT_TRUE(folio_at(child, addr) != f);		/* the child got a copy */
+		ZT_PTR_EQ(zt_folio_at(fx->mm, addr, NULL), f);		/* the parent keeps it */
+		ZT_TRUE(zt_folio_at(child, addr, NULL) != f);		/* the child got a copy */
 		/* the THP's PMD was split, its pages copied one by one (copy_huge_pmd) */
 		ZT_EQ(zd_folio_mapcount(f), i ? 512 : 1);
 		ZT_TRUE(zd_page_test_flag(pages[i], ZD_PG_anon_exclusive));
@@ -737,7 +647,7 @@ static void test_pinned_before_fork(void **state)
 
 static void test_longterm_pinnable_by_type(void **state)
 {
-	struct gup_fx *fx = FX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	static const struct {
 		enum zd_memory_type type;
 		bool pinnable;
@@ -748,10 +658,10 @@ static void test_longterm_pinnable_by_type(void **state)
 		{ ZD_MEMORY_DEVICE_GENERIC, true },
 		{ ZD_MEMORY_DEVICE_PCI_P2PDMA, true },
 	};
-	unsigned long a = map_anon(fx, PG);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, PG, true), 0);
-	ZT_TRUE(zd_folio_is_longterm_pinnable(folio_at(fx->mm, a)));
+	ZT_TRUE(zd_folio_is_longterm_pinnable(zt_folio_at(fx->mm, a, NULL)));
 	ZT_TRUE(zd_folio_is_longterm_pinnable(zd_zero_folio(fx->sys)));
 	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		struct zd_devmem_pool *pool;
@@ -777,11 +687,11 @@ static void test_longterm_pinnable_by_type(void **state)
  */
 static void test_device_grab_rules(void **state)
 {
-	struct gup_fx *fx = FX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_devmem_pool *p2p, *coh;
 	struct zd_folio *pf, *cf;
 	struct zd_page *pages[2];
-	unsigned long a = map_anon(fx, PG);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 
 	ZT_EQ(zd_devmem_pool_create(fx->sys, ZD_MEMORY_DEVICE_PCI_P2PDMA, 2 * MiB, 0, &p2p), 0);
 	ZT_EQ(zd_devmem_pool_alloc(p2p, 0, &pf), 0);
@@ -807,11 +717,11 @@ static void test_device_grab_rules(void **state)
 	ZT_EQ(_zd_check_and_migrate_movable_pages(2, pages), -EBUSY);
 	ZT_EQ(zd_folio_ref_count(cf), 1);
 	ZT_TRUE(!zd_folio_maybe_dma_pinned(cf));
-	ZT_EQ(zd_folio_ref_count(folio_at(fx->mm, a)), 1);
+	ZT_EQ(zd_folio_ref_count(zt_folio_at(fx->mm, a, NULL)), 1);
 	/* a pinnable set passes untouched */
 	ZT_EQ(pin_locked(fx->mm, a, 1, ZD_FOLL_LONGTERM, pages), 1);
 	ZT_EQ(_zd_check_and_migrate_movable_pages(1, pages), 0);
-	ZT_EQ(zd_folio_ref_count(folio_at(fx->mm, a)), 1 + BIAS);
+	ZT_EQ(zd_folio_ref_count(zt_folio_at(fx->mm, a, NULL)), 1 + BIAS);
 	zd_unpin_user_page(pages[0]);
 	zd_folio_put(cf);
 	zt_expect_no_reports(&fx->log);
@@ -827,8 +737,8 @@ static void test_device_grab_rules(void **state)
  */
 static void test_longterm_pin_migrates_coherent(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	struct zd_devmem_pool *coh;
 	struct zd_devmem_stats st;
 	struct zd_page *pages[1];
@@ -852,7 +762,7 @@ static void test_longterm_pin_migrates_coherent(void **state)
 	ZT_EQ(pin_locked(fx->mm, a, 1, ZD_FOLL_LONGTERM, pages), 1);
 	f = zd_page_folio(pages[0]);
 	ZT_TRUE(!zd_folio_is_zone_device(f));
-	ZT_PTR_EQ(folio_at(fx->mm, a), f);
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, NULL), f);
 	ZT_EQ(zd_folio_ref_count(f), 1 + BIAS);
 	ZT_EQ(memcmp(zd_page_address(&f->page), "device", 7), 0);
 	zd_devmem_pool_stats(coh, &st);
@@ -868,7 +778,7 @@ static void test_longterm_pin_migrates_coherent(void **state)
 
 /* ---- device-DAX (ZONE_DEVICE GENERIC) pages through GUP ---- */
 
-static void devdax_case(struct gup_fx *fx, unsigned long align)
+static void devdax_case(struct zt_fixture *fx, unsigned long align)
 {
 	struct zd_devdax *dd;
 	unsigned long a = 0, n = 2 * align / PG;
@@ -881,10 +791,10 @@ static void devdax_case(struct gup_fx *fx, unsigned long align)
 	ZT_EQ(zd_devdax_create(fx->sys, 4 * MiB, align, &dd), 0);
 	ZT_EQ(zd_mmap(fx->mm, 0, 2 * align, RW, ZD_MAP_SHARED, zd_devdax_file(dd), 0, 0, &a), 0);
 	ZT_EQ(zd_cpu_touch(fx->mm, a, 2 * align, true), 0);
-	f = folio_at(fx->mm, a);
+	f = zt_folio_at(fx->mm, a, NULL);
 	ZT_TRUE(zd_folio_is_zone_device(f));
 	ZT_EQ(zd_folio_pgmap(f)->type, ZD_MEMORY_DEVICE_GENERIC);
-	page_at(fx->mm, a, &lvl);
+	zt_page_at(fx->mm, a, &lvl);
 	ZT_EQ(lvl, align == ZD_PMD_SIZE ? 2 : 1);
 	ZT_EQ(zd_folio_ref_count(f), mapped);
 
@@ -905,7 +815,7 @@ static void devdax_case(struct gup_fx *fx, unsigned long align)
 
 	ZT_EQ(get_locked(fx->mm, a, n, ZD_FOLL_WRITE, pages), (long)n);
 	for (unsigned long i = 0; i < n; i++)
-		ZT_PTR_EQ(pages[i], page_at(fx->mm, a + i * PG, NULL));
+		ZT_PTR_EQ(pages[i], zt_page_at(fx->mm, a + i * PG, NULL));
 	ZT_EQ(zd_folio_ref_count(f), mapped + (zd_folio_test_large(f) ? (int)(n / 2) : 1));
 	put_pages(pages, (long)n);
 	ZT_EQ(zd_folio_ref_count(f), mapped);
@@ -917,18 +827,18 @@ static void devdax_case(struct gup_fx *fx, unsigned long align)
 
 static void test_devdax_4k(void **state)
 {
-	devdax_case(FX(state), PG);
+	devdax_case(ZT_FX(state), PG);
 }
 
 static void test_devdax_2m(void **state)
 {
-	devdax_case(FX(state), ZD_PMD_SIZE);
+	devdax_case(ZT_FX(state), ZD_PMD_SIZE);
 }
 
 /* Shared anonymous memory (shmem): long-term writable pins are allowed (R4.8). */
 static void test_shmem_longterm(void **state)
 {
-	struct gup_fx *fx = FX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long sh = 0;
 	struct zd_page *pages[4];
 
@@ -946,8 +856,8 @@ static void test_shmem_longterm(void **state)
 /* Pins and unpins are trace events (NR_FOLL_PIN_ACQUIRED/RELEASED). */
 static void test_pin_events(void **state)
 {
-	struct gup_fx *fx = FX(state);
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_trace_sink *sink;
 	struct zd_page *pages[1];
 	FILE *out = tmpfile();
@@ -969,38 +879,36 @@ static void test_pin_events(void **state)
 	fclose(out);
 }
 
-#define GUP_TEST(fn) cmocka_unit_test_setup_teardown(fn, gup_setup, gup_teardown)
-#define GUP_TEST_ONE(fn) { #fn "(legacy)", fn, gup_setup_one, gup_teardown, NULL }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GUP_TEST(test_args),
-		GUP_TEST(test_populate),
-		GUP_TEST(test_vma_checks),
+		ZT_MM_TEST(test_args),
+		ZT_MM_TEST(test_populate),
+		ZT_MM_TEST(test_vma_checks),
 		cmocka_unit_test(test_check_vma_flags_fsdax_longterm),
-		GUP_TEST(test_force_write_cow),
-		GUP_TEST(test_dump_and_nofault),
-		GUP_TEST(test_get_counts),
-		GUP_TEST(test_pin_small),
-		GUP_TEST(test_pin_thp),
-		GUP_TEST(test_zero_page),
-		GUP_TEST(test_longterm_ro_pin_zero_page),
-		GUP_TEST(test_unpin_unpinned),
-		GUP_TEST(test_refcount_limit),
-		GUP_TEST(test_write_pin_breaks_cow),
-		GUP_TEST(test_readonly_pin_unshares),
-		GUP_TEST(test_pinned_before_fork),
-		GUP_TEST(test_longterm_pinnable_by_type),
-		GUP_TEST(test_device_grab_rules),
-		GUP_TEST(test_longterm_pin_migrates_coherent),
-		GUP_TEST(test_devdax_4k),
-		GUP_TEST(test_devdax_2m),
-		GUP_TEST_ONE(test_devdax_4k),
-		GUP_TEST_ONE(test_devdax_2m),
-		GUP_TEST_ONE(test_pin_small),
-		GUP_TEST(test_shmem_longterm),
-		GUP_TEST(test_pin_events),
+		ZT_MM_TEST(test_force_write_cow),
+		ZT_MM_TEST(test_dump_and_nofault),
+		ZT_MM_TEST(test_get_counts),
+		ZT_MM_TEST(test_pin_small),
+		ZT_MM_TEST(test_pin_thp),
+		ZT_MM_TEST(test_zero_page),
+		ZT_MM_TEST(test_longterm_ro_pin_zero_page),
+		ZT_MM_TEST(test_unpin_unpinned),
+		ZT_MM_TEST(test_refcount_limit),
+		ZT_MM_TEST(test_write_pin_breaks_cow),
+		ZT_MM_TEST(test_readonly_pin_unshares),
+		ZT_MM_TEST(test_pinned_before_fork),
+		ZT_MM_TEST(test_longterm_pinnable_by_type),
+		ZT_MM_TEST(test_device_grab_rules),
+		ZT_MM_TEST(test_longterm_pin_migrates_coherent),
+		ZT_MM_TEST(test_devdax_4k),
+		ZT_MM_TEST(test_devdax_2m),
+		ZT_MM_TEST_ONE(test_devdax_4k),
+		ZT_MM_TEST_ONE(test_devdax_2m),
+		ZT_MM_TEST_ONE(test_pin_small),
+		ZT_MM_TEST(test_shmem_longterm),
+		ZT_MM_TEST(test_pin_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

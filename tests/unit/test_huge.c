@@ -28,49 +28,6 @@
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
 #define PG ZD_PAGE_SIZE
 
-struct hx {
-	struct zd_system *sys;
-	struct zt_reports log;
-	struct zd_devdax *dd;
-	struct zd_mm *mm;
-	unsigned long free0;
-};
-
-#define HX(state) ((struct hx *)*(state))
-
-static int hx_setup(void **state)
-{
-	struct hx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	fx->sys = zt_system_create(&fx->log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 64 * MiB);
-	fx->free0 = zd_nr_free_pages(fx->sys);
-	if (zd_mm_create(fx->sys, &fx->mm))
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int hx_teardown(void **state)
-{
-	struct hx *fx = *state;
-	int stuck = 0;
-
-	if (fx->mm)
-		zd_mm_destroy(fx->mm);
-	if (fx->dd && zd_devdax_destroy_timeout(fx->dd, 2000 * MS))
-		stuck = 1;
-	ZT_EQ(stuck, 0);
-	ZT_EQ(zd_check_invariants(fx->sys), 0);
-	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
-	zt_system_destroy_clean(fx->sys, &fx->log);
-	free(fx);
-	return 0;
-}
-
-#define HX_TEST(fn) { #fn, fn, hx_setup, hx_teardown, NULL }
-
 /* ---- helpers ---- */
 
 /* The entry mapping @addr and its level (1 PTE, 2 PMD, 3 PUD), 0 if none. */
@@ -87,7 +44,7 @@ static int entry_at(struct zd_mm *mm, unsigned long addr, zd_pte_t *e)
 }
 
 /* A device-DAX instance of @size bytes at @align, mapped shared RW whole. */
-static unsigned long map_devdax(struct hx *fx, uint64_t size, unsigned long align)
+static unsigned long map_devdax(struct zt_fixture *fx, uint64_t size, unsigned long align)
 {
 	unsigned long addr = 0;
 
@@ -97,7 +54,7 @@ static unsigned long map_devdax(struct hx *fx, uint64_t size, unsigned long alig
 	return addr;
 }
 
-static struct zd_folio *devdax_folio(struct hx *fx, unsigned long pgoff)
+static struct zd_folio *devdax_folio(struct zt_fixture *fx, unsigned long pgoff)
 {
 	struct zd_folio *folio = zd_pfn_folio(fx->sys, zd_devdax_pgoff_to_pfn(fx->dd, pgoff));
 
@@ -123,7 +80,7 @@ static long rss_file(struct zd_mm *mm)
  */
 static void test___split_huge_pmd_locked_dax(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_devdax(fx, 4 * MiB, 2 * MiB);
 	struct zd_folio *folio = devdax_folio(fx, 0);
 	char buf[4] = { 0 };
@@ -188,7 +145,7 @@ static void test___split_huge_pmd_locked_dax(void **state)
  */
 static void test___split_huge_pud_locked_dax(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_devdax(fx, 1 * GiB, 1 * GiB);
 	struct zd_folio *folio = devdax_folio(fx, 0);
 	char buf[4] = { 0 };
@@ -217,7 +174,7 @@ static void test___split_huge_pud_locked_dax(void **state)
  */
 static void test___split_huge_pmd_locked_anon(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = 0;
 	struct zd_folio *folio;
 	zd_pte_t e;
@@ -244,7 +201,7 @@ static void test___split_huge_pmd_locked_anon(void **state)
  */
 static void test_move_huge_pud_dax(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_devdax(fx, 1 * GiB, 1 * GiB), b = a + 4 * GiB, got = 0;
 	struct zd_folio *folio = devdax_folio(fx, 0);
 	char buf[4] = { 0 };
@@ -276,7 +233,7 @@ static void test_move_huge_pud_dax(void **state)
  */
 static void test_move_huge_pmd_dax(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_devdax(fx, 4 * MiB, 2 * MiB), b = a + 64 * MiB, got = 0;
 	struct zd_folio *f0 = devdax_folio(fx, 0), *f1 = devdax_folio(fx, 512);
 	zd_pte_t e;
@@ -302,7 +259,7 @@ static void test_move_huge_pmd_dax(void **state)
 /* ---- a VMA boundary inside a PMD-mapped THP ---- */
 
 /* A written, PMD-mapped anonymous THP of 2 MiB (MADV_HUGEPAGE); returns its address. */
-static unsigned long map_thp(struct hx *fx, struct zd_mm *mm, struct zd_folio **folio)
+static unsigned long map_thp(struct zt_fixture *fx, struct zd_mm *mm, struct zd_folio **folio)
 {
 	unsigned long a = 0;
 	zd_pte_t e;
@@ -326,7 +283,7 @@ static unsigned long map_thp(struct hx *fx, struct zd_mm *mm, struct zd_folio **
  */
 static void test_vma_adjust_trans_huge_fork(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	struct zd_mm *child = NULL;
@@ -356,7 +313,7 @@ static void test_vma_adjust_trans_huge_fork(void **state)
  */
 static void test_vma_adjust_trans_huge_protection(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	unsigned long ro = a + 1 * MiB + 3 * PG;
@@ -380,7 +337,7 @@ static void test_vma_adjust_trans_huge_protection(void **state)
  */
 static void test_vma_adjust_trans_huge_madvise(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 
@@ -403,7 +360,7 @@ static void test_vma_adjust_trans_huge_madvise(void **state)
  */
 static void test_do_huge_pmd_wp_page_unshare_reuse(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	struct zd_page *page = NULL;
@@ -441,7 +398,7 @@ static void test_do_huge_pmd_wp_page_unshare_reuse(void **state)
 /* do_huge_pmd_wp_page(): still shared (the child lives): the write splits and copies. */
 static void test_do_huge_pmd_wp_page_shared(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	struct zd_mm *child = NULL;
@@ -478,7 +435,7 @@ static long rss_anon(struct zd_mm *mm)
 }
 
 /* @addr is mapped by a special PMD leaf of the huge zero folio. */
-static void expect_huge_zero(struct hx *fx, struct zd_mm *mm, unsigned long addr)
+static void expect_huge_zero(struct zt_fixture *fx, struct zd_mm *mm, unsigned long addr)
 {
 	struct zd_folio *hz = zd_huge_zero_folio(fx->sys);
 	zd_pte_t e;
@@ -501,7 +458,7 @@ static void expect_huge_zero(struct hx *fx, struct zd_mm *mm, unsigned long addr
  */
 static void test_do_huge_pmd_anonymous_page_huge_zero(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_thp_region(fx->mm, 4 * MiB), free0;
 	struct zd_mm *other = NULL;
 	unsigned char buf[64];
@@ -555,7 +512,7 @@ static void test_do_huge_pmd_anonymous_page_huge_zero(void **state)
  */
 static void test_do_huge_zero_wp_pmd(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
 	unsigned char buf[8];
 	struct zd_folio *folio;
@@ -589,7 +546,7 @@ static void test_do_huge_zero_wp_pmd(void **state)
  */
 static void test___split_huge_zero_page_pmd(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
 	unsigned long zpfn = zd_folio_pfn(zd_zero_folio(fx->sys));
 	unsigned char c = 1;
@@ -625,7 +582,7 @@ static void test___split_huge_zero_page_pmd(void **state)
  */
 static void test___split_huge_zero_page_pmd_vm_page_prot(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
 	unsigned long zpfn = zd_folio_pfn(zd_zero_folio(fx->sys));
 	struct zd_mm *child = NULL;
@@ -655,7 +612,7 @@ static void test___split_huge_zero_page_pmd_vm_page_prot(void **state)
  */
 static void test_copy_huge_pmd_huge_zero(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
 	struct zd_mm *child = NULL;
 	unsigned char c = 1;
@@ -688,7 +645,7 @@ static void test_copy_huge_pmd_huge_zero(void **state)
  */
 static void test_follow_huge_pmd_huge_zero(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = map_thp_region(fx->mm, 2 * MiB);
 	struct zd_folio *hz, *folio;
 	struct zd_page *pages[2] = { NULL, NULL };
@@ -739,7 +696,7 @@ static void test_follow_huge_pmd_huge_zero(void **state)
  */
 static void test_map_anon_folio_pmd_dirty(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_page *page = NULL;
 	unsigned long a = 0;
 	unsigned char c = 1;
@@ -770,7 +727,7 @@ static void test_map_anon_folio_pmd_dirty(void **state)
 /* ---- the PTE table deposited with an anonymous PMD leaf ---- */
 
 /* Make every call at @site fail (@times of them; -1 all), or none (0). */
-static void fail_site(struct hx *fx, enum zd_fault_site site, long times)
+static void fail_site(struct zt_fixture *fx, enum zd_fault_site site, long times)
 {
 	struct zd_fault_attr attr = { .probability = times ? 100 : 0, .interval = 1, .times = times };
 
@@ -794,7 +751,7 @@ static long nr_pgtables(struct zd_mm *mm)
  */
 static void test_pgtable_trans_huge_deposit(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	unsigned long z = map_thp_region(fx->mm, 4 * MiB);
@@ -855,7 +812,7 @@ static void test_pgtable_trans_huge_deposit(void **state)
  */
 static void test_copy_huge_pmd_deposit(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	unsigned long z = map_thp_region(fx->mm, 2 * MiB);
@@ -902,7 +859,7 @@ static void test_copy_huge_pmd_deposit(void **state)
  */
 static void test___split_vma_alloc_before_split(void **state)
 {
-	struct hx *fx = HX(state);
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *folio;
 	unsigned long a = map_thp(fx, fx->mm, &folio);
 	zd_pte_t e0, e;
@@ -926,26 +883,26 @@ static void test___split_vma_alloc_before_split(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		HX_TEST(test___split_huge_pmd_locked_dax),
-		HX_TEST(test___split_huge_pud_locked_dax),
-		HX_TEST(test___split_huge_pmd_locked_anon),
-		HX_TEST(test_move_huge_pud_dax),
-		HX_TEST(test_move_huge_pmd_dax),
-		HX_TEST(test_vma_adjust_trans_huge_fork),
-		HX_TEST(test_vma_adjust_trans_huge_protection),
-		HX_TEST(test_vma_adjust_trans_huge_madvise),
-		HX_TEST(test_do_huge_pmd_wp_page_unshare_reuse),
-		HX_TEST(test_do_huge_pmd_wp_page_shared),
-		HX_TEST(test_do_huge_pmd_anonymous_page_huge_zero),
-		HX_TEST(test_do_huge_zero_wp_pmd),
-		HX_TEST(test___split_huge_zero_page_pmd),
-		HX_TEST(test___split_huge_zero_page_pmd_vm_page_prot),
-		HX_TEST(test_copy_huge_pmd_huge_zero),
-		HX_TEST(test_follow_huge_pmd_huge_zero),
-		HX_TEST(test_map_anon_folio_pmd_dirty),
-		HX_TEST(test_pgtable_trans_huge_deposit),
-		HX_TEST(test_copy_huge_pmd_deposit),
-		HX_TEST(test___split_vma_alloc_before_split),
+		ZT_MM_TEST(test___split_huge_pmd_locked_dax),
+		ZT_MM_TEST(test___split_huge_pud_locked_dax),
+		ZT_MM_TEST(test___split_huge_pmd_locked_anon),
+		ZT_MM_TEST(test_move_huge_pud_dax),
+		ZT_MM_TEST(test_move_huge_pmd_dax),
+		ZT_MM_TEST(test_vma_adjust_trans_huge_fork),
+		ZT_MM_TEST(test_vma_adjust_trans_huge_protection),
+		ZT_MM_TEST(test_vma_adjust_trans_huge_madvise),
+		ZT_MM_TEST(test_do_huge_pmd_wp_page_unshare_reuse),
+		ZT_MM_TEST(test_do_huge_pmd_wp_page_shared),
+		ZT_MM_TEST(test_do_huge_pmd_anonymous_page_huge_zero),
+		ZT_MM_TEST(test_do_huge_zero_wp_pmd),
+		ZT_MM_TEST(test___split_huge_zero_page_pmd),
+		ZT_MM_TEST(test___split_huge_zero_page_pmd_vm_page_prot),
+		ZT_MM_TEST(test_copy_huge_pmd_huge_zero),
+		ZT_MM_TEST(test_follow_huge_pmd_huge_zero),
+		ZT_MM_TEST(test_map_anon_folio_pmd_dirty),
+		ZT_MM_TEST(test_pgtable_trans_huge_deposit),
+		ZT_MM_TEST(test_copy_huge_pmd_deposit),
+		ZT_MM_TEST(test___split_vma_alloc_before_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,70 +20,11 @@
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
 #define PG ZD_PAGE_SIZE
 
-struct mm_fx {
-	struct zt_reports log;
-	struct zd_system *sys;
-	struct zd_mm *mm;
-	unsigned long free0;
-};
-
-static int mm_setup(void **state)
-{
-	struct mm_fx *fx = calloc(1, sizeof(*fx));
-
-	fx->sys = zt_system_create(&fx->log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 0);
-	fx->free0 = zd_nr_free_pages(fx->sys);
-	assert_int_equal(zd_mm_create(fx->sys, &fx->mm), 0);
-	*state = fx;
-	return 0;
-}
-
-static int mm_teardown(void **state)
-{
-	struct mm_fx *fx = *state;
-
-	if (fx->mm)
-		zd_mm_destroy(fx->mm);
-	ZT_EQ(zd_check_invariants(fx->sys), 0);
-	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
-	zt_system_destroy_clean(fx->sys, &fx->log);
-	free(fx);
-	return 0;
-}
-
-static unsigned long map_anon(struct mm_fx *fx, unsigned long len)
-{
-	unsigned long a = 0;
-
-	ZT_EQ(zd_mmap(fx->mm, 0, len, RW, ANON, NULL, 0, 0, &a), 0);
-	return a;
-}
-
-static struct zd_folio *folio_at(struct mm_fx *fx, unsigned long addr, int *level)
-{
-	zd_pte_t e = 0;
-	int lvl = 0;
-
-	if (!zd_follow_entry(fx->mm, addr, &e, &lvl) || !zd_pte_present(e))
-		return NULL;
-	if (level)
-		*level = lvl;
-	return zd_pfn_folio(fx->sys, zd_pte_pfn(e));
-}
-
-static unsigned long nr_vmas(struct mm_fx *fx)
-{
-	struct zd_mm_stats st;
-
-	zd_mm_get_stats(fx->mm, &st);
-	return st.nr_vmas;
-}
-
 /* ---- errors ---- */
 
 static void test_mmap_errors(void **state)
 {
-	struct mm_fx *fx = *state;
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a;
 
 	ZT_EQ(zd_mmap(fx->mm, 0, 0, RW, ANON, NULL, 0, 0, &a), -EINVAL);
@@ -94,13 +35,13 @@ static void test_mmap_errors(void **state)
 	ZT_EQ(zd_mmap(fx->mm, 0, PG, RW, ANON, NULL, 0, 3 * PG, &a), -EINVAL);
 	ZT_EQ(zd_mmap(fx->mm, 0, PG, 0x100, ANON, NULL, 0, 0, &a), -EINVAL);
 	ZT_EQ(zd_mmap(fx->mm, 0, ZD_TASK_SIZE + PG, RW, ANON, NULL, 0, 0, &a), -ENOMEM);
-	ZT_EQU(nr_vmas(fx), 0);
+	ZT_EQU(zt_nr_vmas(fx->mm), 0);
 }
 
 static void test_munmap_mprotect_errors(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 
 	ZT_EQ(zd_munmap(fx->mm, a + 1, PG), -EINVAL);
 	ZT_EQ(zd_munmap(fx->mm, a, 0), -EINVAL);
@@ -114,7 +55,7 @@ static void test_munmap_mprotect_errors(void **state)
 	ZT_EQ(zd_madvise(fx->mm, a, PG, 9999), -EINVAL);
 	ZT_EQ(zd_madvise(fx->mm, a + 1, PG, ZD_MADV_DONTNEED), -EINVAL);
 	/* nothing changed: one VMA, still writable */
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
 	/* access outside any VMA */
 	ZT_EQ(zd_cpu_write(fx->mm, a + 64 * PG, "x", 1), -EFAULT);
@@ -126,31 +67,31 @@ static void test_munmap_mprotect_errors(void **state)
  */
 static void test_vma_split_merge(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG), b;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG), b;
 
 	ZT_EQ(zd_mprotect(fx->mm, a + PG, PG, ZD_PROT_READ), 0);
-	ZT_EQU(nr_vmas(fx), 3);
+	ZT_EQU(zt_nr_vmas(fx->mm), 3);
 	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "x", 1), -EFAULT);
 	ZT_EQ(zd_cpu_write(fx->mm, a + 2 * PG, "x", 1), 0);
 	ZT_EQ(zd_mprotect(fx->mm, a + PG, PG, RW), 0);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	ZT_EQ(zd_munmap(fx->mm, a + PG, PG), 0);
-	ZT_EQU(nr_vmas(fx), 2);
+	ZT_EQU(zt_nr_vmas(fx->mm), 2);
 	/* refill the hole with a FIXED mapping: the three merge */
 	ZT_EQ(zd_mmap(fx->mm, a + PG, PG, RW, ANON | ZD_MAP_FIXED, NULL, 0, 0, &b), 0);
 	ZT_EQU(b, a + PG);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	ZT_EQ(zd_munmap(fx->mm, a, 4 * PG), 0);
-	ZT_EQU(nr_vmas(fx), 0);
+	ZT_EQU(zt_nr_vmas(fx->mm), 0);
 }
 
 /* ---- faults ---- */
 
 static void test_zero_page_then_write(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	struct zd_folio *zero = zd_zero_folio(fx->sys), *f;
 	int zref = zd_folio_ref_count(zero);
 	char buf[16] = "garbage";
@@ -167,7 +108,7 @@ static void test_zero_page_then_write(void **state)
 	ZT_EQ(zd_folio_mapcount(zero), 0);
 
 	ZT_EQ(zd_cpu_write(fx->mm, a + 5, "hello", 6), 0);
-	f = folio_at(fx, a, &lvl);
+	f = zt_folio_at(fx->mm, a, &lvl);
 	ZT_TRUE(f != NULL && f != zero);
 	ZT_EQ(lvl, 1);
 	ZT_EQ(zd_folio_ref_count(f), 1);
@@ -178,19 +119,19 @@ static void test_zero_page_then_write(void **state)
 	ZT_EQ(strcmp(buf, "hello"), 0);
 	/* a write fault on an untouched page allocates at once */
 	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "w", 1), 0);
-	ZT_TRUE(folio_at(fx, a + PG, NULL) != zero);
+	ZT_TRUE(zt_folio_at(fx->mm, a + PG, NULL) != zero);
 }
 
 static void test_cow_after_fork(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_folio *orig, *f;
 	struct zd_mm *child;
 	char buf[8];
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "parent", 7), 0);
-	orig = folio_at(fx, a, NULL);
+	orig = zt_folio_at(fx->mm, a, NULL);
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
 	/* shared, read-only on both sides */
 	ZT_EQ(zd_folio_ref_count(orig), 2);
@@ -216,46 +157,46 @@ static void test_cow_after_fork(void **state)
 
 	/* the parent's page is its own again: reused, not copied */
 	ZT_EQ(zd_cpu_write(fx->mm, a, "again!", 7), 0);
-	ZT_PTR_EQ(folio_at(fx, a, NULL), orig);
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, NULL), orig);
 	zd_mm_destroy(child);
 	ZT_EQ(zd_folio_ref_count(orig), 1);
 }
 
 static void test_exit_child_then_reuse(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_folio *orig;
 	struct zd_mm *child;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
-	orig = folio_at(fx, a, NULL);
+	orig = zt_folio_at(fx->mm, a, NULL);
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
 	zd_mm_destroy(child);		/* exit: the child's mapping goes */
 	ZT_EQ(zd_folio_ref_count(orig), 1);
 	ZT_EQ(zd_folio_mapcount(orig), 1);
 	ZT_EQ(zd_cpu_write(fx->mm, a, "y", 1), 0);
-	ZT_PTR_EQ(folio_at(fx, a, NULL), orig);
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, NULL), orig);
 	ZT_TRUE(zd_page_test_flag(&orig->page, ZD_PG_anon_exclusive));
 }
 
 /* A pinned page is copied at fork, so the pin keeps seeing the parent's data. */
 static void test_fork_copies_pinned_page(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_folio *pinned;
 	struct zd_page *pin = NULL;
 	struct zd_mm *child;
 	char buf[8];
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "parent", 7), 0);
-	pinned = folio_at(fx, a, NULL);
+	pinned = zt_folio_at(fx->mm, a, NULL);
 	ZT_EQ(zd_pin_user_pages_fast(fx->mm, a, 1, ZD_FOLL_WRITE, &pin), 1);
 	ZT_PTR_EQ(zd_page_folio(pin), pinned);
 	ZT_TRUE(zd_folio_maybe_dma_pinned(pinned));
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
-	ZT_TRUE(folio_at(fx, a, NULL) == pinned);
+	ZT_TRUE(zt_folio_at(fx->mm, a, NULL) == pinned);
 	ZT_TRUE(zd_page_test_flag(&pinned->page, ZD_PG_anon_exclusive));
 	ZT_EQ(zd_folio_mapcount(pinned), 1);
 	ZT_EQ(zd_cpu_write(child, a, "child", 6), 0);
@@ -269,8 +210,8 @@ static void test_fork_copies_pinned_page(void **state)
 
 static void test_munmap_restores_counts(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 64 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 64 * PG);
 	struct zd_mm_stats st;
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a, 64 * PG, true), 0);
@@ -290,7 +231,7 @@ static void test_munmap_restores_counts(void **state)
 
 static void test_thp_fault_and_split(void **state)
 {
-	struct mm_fx *fx = *state;
+	struct zt_fixture *fx = ZT_FX(state);
 	unsigned long a = 0;
 	struct zd_folio *f;
 	int lvl = 0;
@@ -299,7 +240,7 @@ static void test_thp_fault_and_split(void **state)
 	ZT_EQU(a & (ZD_PMD_SIZE - 1), 0);
 	ZT_EQ(zd_madvise(fx->mm, a, 4ul << 20, ZD_MADV_HUGEPAGE), 0);
 	ZT_EQ(zd_cpu_write(fx->mm, a + 8 * PG, "thp", 4), 0);
-	f = folio_at(fx, a, &lvl);
+	f = zt_folio_at(fx->mm, a, &lvl);
 	ZT_EQ(lvl, 2);
 	ZT_EQU(zd_folio_order(f), ZD_PMD_ORDER);
 	ZT_EQ(zd_folio_ref_count(f), 1);
@@ -307,7 +248,7 @@ static void test_thp_fault_and_split(void **state)
 	ZT_EQ(zd_folio_entire_mapcount(f), 1);
 	/* unmapping one page splits the PMD: 511 PTEs, one reference each */
 	ZT_EQ(zd_munmap(fx->mm, a + PG, PG), 0);
-	ZT_PTR_EQ(folio_at(fx, a, &lvl), f);
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, &lvl), f);
 	ZT_EQ(lvl, 1);
 	ZT_EQ(zd_folio_entire_mapcount(f), 0);
 	ZT_EQ(zd_folio_mapcount(f), 511);
@@ -325,8 +266,8 @@ static void test_thp_fault_and_split(void **state)
 
 static void test_mprotect_none_and_back(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 2 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG);
 	char buf[6];
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "keep", 5), 0);
@@ -357,8 +298,8 @@ static bool entry_writable(struct zd_mm *mm, unsigned long addr)
  */
 static void test_change_pte_range_try_change_writable(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 2 * PG), s = 0;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG), s = 0;
 	struct zd_mm *child;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
@@ -396,14 +337,14 @@ static void test_change_pte_range_try_change_writable(void **state)
  */
 static void test_mprotect_fixup_unchanged(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_folio *folio;
 	zd_pte_t e;
 	int lvl;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "w", 1), 0);
-	folio = folio_at(fx, a, NULL);
+	folio = zt_folio_at(fx->mm, a, NULL);
 	zd_folio_get(folio);
 	zd_folio_lock(folio);
 	ZT_TRUE(zd_try_to_migrate(folio));
@@ -418,8 +359,8 @@ static void test_mprotect_fixup_unchanged(void **state)
 
 static void test_madvise_dontneed(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 	char c = 1;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "data", 5), 0);
@@ -434,8 +375,8 @@ static void test_madvise_dontneed(void **state)
 
 static void test_mremap(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, 2 * PG), b, out;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG), b, out;
 	char buf[8];
 
 	ZT_EQ(zd_cpu_write(fx->mm, a + PG, "moved", 6), 0);
@@ -474,8 +415,8 @@ static void test_mremap(void **state)
  */
 static void test_try_to_migrate_across_fork(void **state)
 {
-	struct mm_fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	struct zd_folio *old, *new;
 	struct zd_mm *child;
 	char buf[8];
@@ -483,7 +424,7 @@ static void test_try_to_migrate_across_fork(void **state)
 	int lvl;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "moving", 7), 0);
-	old = folio_at(fx, a, NULL);
+	old = zt_folio_at(fx->mm, a, NULL);
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
 	zd_folio_get(old);			/* the migrating thread's reference */
 	zd_folio_lock(old);
@@ -511,7 +452,7 @@ static void test_try_to_migrate_across_fork(void **state)
 	zd_folio_unlock(old);
 	ZT_EQ(zd_folio_ref_count(old), 1);
 	zd_folio_put(old);			/* freed now */
-	ZT_PTR_EQ(folio_at(fx, a, NULL), new);
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a, NULL), new);
 	ZT_EQ(zd_cpu_read(child, a, buf, 7), 0);
 	ZT_EQ(strcmp(buf, "moving"), 0);
 	/* still COW: the parent's write copies, the child keeps the data */
@@ -553,7 +494,7 @@ static const struct zd_file_operations pfn_fops = { .mmap = pfn_mmap, .name = "p
 /* A driver's PFN map: special entries that hold no reference (R12.16). */
 static void test_pfnmap_special(void **state)
 {
-	struct mm_fx *fx = *state;
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_folio *frame = zd_folio_alloc(fx->sys, ZD_GFP_ZERO, 0);
 	struct pfn_drv d = { .file = { .f_op = &pfn_fops }, .pfn = zd_folio_pfn(frame) };
 	unsigned long a = 0;
@@ -614,27 +555,26 @@ static void test_data_none(void **state)
 	zt_system_destroy_clean(sys, &log);
 }
 
-#define MM_TEST(fn) cmocka_unit_test_setup_teardown(fn, mm_setup, mm_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		MM_TEST(test_mmap_errors),
-		MM_TEST(test_munmap_mprotect_errors),
-		MM_TEST(test_vma_split_merge),
-		MM_TEST(test_zero_page_then_write),
-		MM_TEST(test_cow_after_fork),
-		MM_TEST(test_exit_child_then_reuse),
-		MM_TEST(test_fork_copies_pinned_page),
-		MM_TEST(test_munmap_restores_counts),
-		MM_TEST(test_thp_fault_and_split),
-		MM_TEST(test_mprotect_none_and_back),
-		MM_TEST(test_change_pte_range_try_change_writable),
-		MM_TEST(test_mprotect_fixup_unchanged),
-		MM_TEST(test_madvise_dontneed),
-		MM_TEST(test_mremap),
-		MM_TEST(test_pfnmap_special),
-		MM_TEST(test_try_to_migrate_across_fork),
+		ZT_MM_TEST(test_mmap_errors),
+		ZT_MM_TEST(test_munmap_mprotect_errors),
+		ZT_MM_TEST(test_vma_split_merge),
+		ZT_MM_TEST(test_zero_page_then_write),
+		ZT_MM_TEST(test_cow_after_fork),
+		ZT_MM_TEST(test_exit_child_then_reuse),
+		ZT_MM_TEST(test_fork_copies_pinned_page),
+		ZT_MM_TEST(test_munmap_restores_counts),
+		ZT_MM_TEST(test_thp_fault_and_split),
+		ZT_MM_TEST(test_mprotect_none_and_back),
+		ZT_MM_TEST(test_change_pte_range_try_change_writable),
+		ZT_MM_TEST(test_mprotect_fixup_unchanged),
+		ZT_MM_TEST(test_madvise_dontneed),
+		ZT_MM_TEST(test_mremap),
+		ZT_MM_TEST(test_pfnmap_special),
+		ZT_MM_TEST(test_try_to_migrate_across_fork),
 		cmocka_unit_test(test_data_none),
 	};
 

@@ -26,55 +26,8 @@
 #define PG ZD_PAGE_SIZE
 #define TOP (~0ul & ~(PG - 1))	/* the last page-aligned address */
 
-struct fx {
-	struct zt_reports log;
-	struct zd_system *sys;
-	struct zd_mm *mm;
-	unsigned long free0;
-};
-
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	fx->sys = zt_system_create(&fx->log, ZD_SCHEME_ZERO, ZD_CHECK_FULL, 0);
-	fx->free0 = zd_nr_free_pages(fx->sys);
-	assert_int_equal(zd_mm_create(fx->sys, &fx->mm), 0);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	/* exit_mmap frees every VMA once: a VMA with vm_end below vm_start would be freed twice */
-	zd_mm_destroy(fx->mm);
-	ZT_EQ(zd_check_invariants(fx->sys), 0);
-	ZT_EQU(zd_nr_free_pages(fx->sys), fx->free0);
-	zt_system_destroy_clean(fx->sys, &fx->log);
-	free(fx);
-	return 0;
-}
-
-static unsigned long map_anon(struct fx *fx, unsigned long len)
-{
-	unsigned long a = 0;
-
-	ZT_EQ(zd_mmap(fx->mm, 0, len, RW, ANON, NULL, 0, 0, &a), 0);
-	return a;
-}
-
-static unsigned long nr_vmas(struct fx *fx)
-{
-	struct zd_mm_stats st;
-
-	zd_mm_get_stats(fx->mm, &st);
-	return st.nr_vmas;
-}
-
 /* The one VMA at @a still spans exactly [a, a + len). */
-static void assert_vma(struct fx *fx, unsigned long a, unsigned long len)
+static void assert_vma(struct zt_fixture *fx, unsigned long a, unsigned long len)
 {
 	struct zd_vm_area_struct *vma = zd_vma_lookup(fx->mm, a);
 
@@ -86,8 +39,8 @@ static void assert_vma(struct fx *fx, unsigned long a, unsigned long len)
 /* check_mremap_params: new_len above the task size, or rounding up past 2^64, is EINVAL. */
 static void test_check_mremap_params_new_len(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, PG), out = 0;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG), out = 0;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
 	ZT_EQ(zd_mremap(fx->mm, a, PG, 0xfffffffffffff000ul, ZD_MREMAP_MAYMOVE, 0, &out), -EINVAL);
@@ -97,15 +50,15 @@ static void test_check_mremap_params_new_len(void **state)
 	/* the whole task size is a possible length (it just finds no room) */
 	ZT_EQ(zd_mremap(fx->mm, a, PG, ZD_TASK_SIZE, ZD_MREMAP_MAYMOVE, 0, &out), -ENOMEM);
 	ZT_EQU(out, 0);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	assert_vma(fx, a, PG);
 }
 
 /* check_mremap_params: with MREMAP_FIXED, new_addr + new_len must stay below the task size. */
 static void test_check_mremap_params_new_addr(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, PG), out = 0;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG), out = 0;
 	const int fixed = ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED;
 
 	ZT_EQ(zd_mremap(fx->mm, a, PG, 2 * PG, fixed, TOP - PG, &out), -EINVAL);
@@ -113,12 +66,12 @@ static void test_check_mremap_params_new_addr(void **state)
 	ZT_EQ(zd_mremap(fx->mm, a, PG, 0xfffffffffffff000ul, fixed, 1ul << 41, &out), -EINVAL);
 	ZT_EQ(zd_mremap(fx->mm, a, PG, PG, fixed | ZD_MREMAP_DONTUNMAP, TOP, &out), -EINVAL);
 	ZT_EQU(out, 0);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	assert_vma(fx, a, PG);
 	/* below mmap_min_addr: security_mmap_addr() says EPERM, for mremap as for mmap */
 	ZT_EQ(zd_mremap(fx->mm, a, PG, PG, fixed, 0, &out), -EPERM);
 	ZT_EQ(zd_mmap(fx->mm, PG, PG, RW, ANON | ZD_MAP_FIXED, NULL, 0, 0, &out), -EPERM);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	/* the last page below the task size is fine */
 	ZT_EQ(zd_mremap(fx->mm, a, PG, PG, fixed, ZD_TASK_SIZE - PG, &out), 0);
 	ZT_EQU(out, ZD_TASK_SIZE - PG);
@@ -129,8 +82,8 @@ static void test_check_mremap_params_new_addr(void **state)
 /* remap_is_valid: old_len 0 (a duplicate) of a private mapping is EINVAL; old_len past the VMA EFAULT. */
 static void test_remap_is_valid(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG), out = 0;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG), out = 0;
 
 	ZT_EQ(zd_mremap(fx->mm, a, 0, PG, ZD_MREMAP_MAYMOVE, 0, &out), -EINVAL);
 	/* ~0 rounds up to 0: the same duplicate request */
@@ -139,7 +92,7 @@ static void test_remap_is_valid(void **state)
 	ZT_EQ(zd_mremap(fx->mm, a, 0xfffffffffffff000ul, 8 * PG,
 			ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED, 1ul << 41, &out), -EFAULT);
 	ZT_EQ(zd_mremap(fx->mm, a + PG, 4 * PG, 8 * PG, ZD_MREMAP_MAYMOVE, 0, &out), -EFAULT);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	assert_vma(fx, a, 4 * PG);
 }
 
@@ -150,11 +103,11 @@ static void test_remap_is_valid(void **state)
  */
 static void test_mremap_shrink_bounds(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG), out = 0;
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG), out = 0;
 
 	ZT_EQ(zd_mremap(fx->mm, a, 0xfffffffffffff000ul, PG, 0, 0, &out), -EINVAL);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	assert_vma(fx, a, 4 * PG);
 	/* past the VMA's end into nothing: allowed for a shrink */
 	ZT_EQ(zd_mremap(fx->mm, a, 8 * PG, 2 * PG, 0, 0, &out), 0);
@@ -165,7 +118,7 @@ static void test_mremap_shrink_bounds(void **state)
 /* do_mmap: a MAP_FIXED range must end below the task size; the file offset must not wrap. */
 static void test_do_mmap_bounds(void **state)
 {
-	struct fx *fx = *state;
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_file *file;
 	unsigned long out = 0;
 
@@ -174,51 +127,51 @@ static void test_do_mmap_bounds(void **state)
 	ZT_EQ(zd_mmap(fx->mm, ZD_TASK_SIZE - PG, 2 * PG, RW, ANON | ZD_MAP_FIXED, NULL, 0, 0, &out),
 	      -ENOMEM);
 	ZT_EQ(zd_mmap(fx->mm, 0, ~0ul, RW, ANON, NULL, 0, 0, &out), -ENOMEM);
-	ZT_EQU(nr_vmas(fx), 0);
+	ZT_EQU(zt_nr_vmas(fx->mm), 0);
 	ZT_EQ(zd_mmap(fx->mm, ZD_TASK_SIZE - PG, PG, RW, ANON | ZD_MAP_FIXED, NULL, 0, 0, &out), 0);
 	assert_vma(fx, ZD_TASK_SIZE - PG, PG);
 
 	ZT_EQ(zd_shmem_file_setup(fx->sys, 2 * PG, &file), 0);
 	ZT_EQ(zd_mmap(fx->mm, 0, 2 * PG, RW, ZD_MAP_SHARED, file, ~0ul, 0, &out), -EOVERFLOW);
 	ZT_EQ(zd_mmap(fx->mm, 0, 2 * PG, RW, ZD_MAP_SHARED, file, ~0ul - 1, 0, &out), -EOVERFLOW);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	zd_fput(file);
 }
 
 /* do_vmi_munmap: the length is bounded before it is rounded up (EINVAL, nothing unmapped). */
 static void test_do_vmi_munmap_bounds(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 
 	ZT_EQ(zd_munmap(fx->mm, a, ~0ul), -EINVAL);
 	ZT_EQ(zd_munmap(fx->mm, a, 0xfffffffffffff001ul), -EINVAL);
 	ZT_EQ(zd_munmap(fx->mm, a, ZD_TASK_SIZE), -EINVAL);
 	ZT_EQ(zd_munmap(fx->mm, TOP, PG), -EINVAL);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	assert_vma(fx, a, 4 * PG);
 }
 
 /* do_mprotect_pkey: a length that wraps, or rounds up to 0, is ENOMEM; 0 is a no-op. */
 static void test_do_mprotect_pkey_bounds(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 
 	ZT_EQ(zd_mprotect(fx->mm, a, 0, ZD_PROT_READ), 0);
 	ZT_EQ(zd_mprotect(fx->mm, a, ~0ul, ZD_PROT_READ), -ENOMEM);
 	ZT_EQ(zd_mprotect(fx->mm, a, 0xfffffffffffff001ul, ZD_PROT_READ), -ENOMEM);
 	ZT_EQ(zd_mprotect(fx->mm, a, TOP, ZD_PROT_READ), -ENOMEM);
 	ZT_EQ(zd_mprotect(fx->mm, TOP, 2 * PG, ZD_PROT_READ), -ENOMEM);
-	ZT_EQU(nr_vmas(fx), 1);
+	ZT_EQU(zt_nr_vmas(fx->mm), 1);
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);	/* still writable */
 }
 
 /* madvise: a wrapping range is EINVAL, nothing advised. */
 static void test_madvise_bounds(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, 4 * PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
 	char c = 0;
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
@@ -232,8 +185,8 @@ static void test_madvise_bounds(void **state)
 /* The CPU's accesses: a range that wraps is EFAULT (SIGSEGV), before any byte moves. */
 static void test_cpu_access_bounds(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	char c = 0;
 
 	ZT_EQ(zd_cpu_touch(fx->mm, a + 1, SIZE_MAX, true), -EFAULT);
@@ -256,8 +209,8 @@ static void test_cpu_access_bounds(void **state)
  */
 static void test_follow_pte_above_task_size(void **state)
 {
-	struct fx *fx = *state;
-	unsigned long a = map_anon(fx, PG);
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 	zd_pte_t e = 1;
 	int lvl = 1;
 
@@ -272,9 +225,9 @@ static void test_follow_pte_above_task_size(void **state)
 /* gup_fast_fallback: start + nr_pages wrapping is EOVERFLOW; past the task size EFAULT. */
 static void test_gup_fast_fallback_bounds(void **state)
 {
-	struct fx *fx = *state;
+	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_page *pages[2];
-	unsigned long a = map_anon(fx, PG);
+	unsigned long a = zt_map_anon(fx->mm, PG);
 
 	ZT_EQ(zd_cpu_write(fx->mm, a, "x", 1), 0);
 	ZT_EQ(zd_pin_user_pages_fast(fx->mm, TOP, 2, 0, pages), -EOVERFLOW);
@@ -286,22 +239,20 @@ static void test_gup_fast_fallback_bounds(void **state)
 	zd_mmap_read_unlock(fx->mm);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_check_mremap_params_new_len),
-		T(test_check_mremap_params_new_addr),
-		T(test_remap_is_valid),
-		T(test_mremap_shrink_bounds),
-		T(test_do_mmap_bounds),
-		T(test_do_vmi_munmap_bounds),
-		T(test_do_mprotect_pkey_bounds),
-		T(test_madvise_bounds),
-		T(test_cpu_access_bounds),
-		T(test_gup_fast_fallback_bounds),
-		T(test_follow_pte_above_task_size),
+		ZT_MM_TEST(test_check_mremap_params_new_len),
+		ZT_MM_TEST(test_check_mremap_params_new_addr),
+		ZT_MM_TEST(test_remap_is_valid),
+		ZT_MM_TEST(test_mremap_shrink_bounds),
+		ZT_MM_TEST(test_do_mmap_bounds),
+		ZT_MM_TEST(test_do_vmi_munmap_bounds),
+		ZT_MM_TEST(test_do_mprotect_pkey_bounds),
+		ZT_MM_TEST(test_madvise_bounds),
+		ZT_MM_TEST(test_cpu_access_bounds),
+		ZT_MM_TEST(test_gup_fast_fallback_bounds),
+		ZT_MM_TEST(test_follow_pte_above_task_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,30 +22,6 @@
 #define RW (ZD_PROT_READ | ZD_PROT_WRITE)
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
 
-static unsigned long map_anon(struct zd_mm *mm, unsigned long len)
-{
-	unsigned long a = 0;
-
-	ZT_EQ(zd_mmap(mm, 0, len, RW, ANON, NULL, 0, 0, &a), 0);
-	return a;
-}
-
-static zd_pte_t entry_at(struct zd_mm *mm, unsigned long addr)
-{
-	zd_pte_t e = 0;
-	int lvl = 0;
-
-	zd_follow_entry(mm, addr, &e, &lvl);
-	return e;
-}
-
-static struct zd_folio *folio_at(struct zd_mm *mm, unsigned long addr)
-{
-	zd_pte_t e = entry_at(mm, addr);
-
-	return zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
-}
-
 /* ---- change_pte_range: mprotect of non-present entries ---- */
 
 /*
@@ -62,14 +38,14 @@ static void test_change_pte_range_migration_entry(void **state)
 	unsigned long a, s = 0;
 
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, 2 * PG);
+	a = zt_map_anon(mm, 2 * PG);
 	ZT_EQ(zd_mmap(mm, 0, PG, RW, ZD_MAP_SHARED | ZD_MAP_ANONYMOUS, NULL, 0, 0, &s), 0);
 	ZT_EQ(zd_cpu_write(mm, a, "anon0", 6), 0);
 	ZT_EQ(zd_cpu_write(mm, a + PG, "anon1", 6), 0);
 	ZT_EQ(zd_cpu_write(mm, s, "shmem", 6), 0);
-	anon0 = folio_at(mm, a);
-	anon1 = folio_at(mm, a + PG);
-	shm = folio_at(mm, s);
+	anon0 = zt_folio_at(mm, a, NULL);
+	anon1 = zt_folio_at(mm, a + PG, NULL);
+	shm = zt_folio_at(mm, s, NULL);
 	ZT_TRUE(anon0 && anon1 && shm);
 	ZT_TRUE(zd_folio_test_anon(anon0) && !zd_folio_test_anon(shm));
 
@@ -82,24 +58,24 @@ static void test_change_pte_range_migration_entry(void **state)
 	ZT_TRUE(zd_try_to_migrate(anon0));
 	ZT_TRUE(zd_try_to_migrate(anon1));
 	ZT_TRUE(zd_try_to_migrate(shm));
-	ZT_EQ(zd_swp_type(entry_at(mm, a)), ZD_SWP_MIGRATION_WRITE);
-	ZT_EQ(zd_swp_type(entry_at(mm, a + PG)), ZD_SWP_MIGRATION_WRITE);
-	ZT_EQ(zd_swp_type(entry_at(mm, s)), ZD_SWP_MIGRATION_WRITE);
+	ZT_EQ(zd_swp_type(zt_entry_at(mm, a, NULL)), ZD_SWP_MIGRATION_WRITE);
+	ZT_EQ(zd_swp_type(zt_entry_at(mm, a + PG, NULL)), ZD_SWP_MIGRATION_WRITE);
+	ZT_EQ(zd_swp_type(zt_entry_at(mm, s, NULL)), ZD_SWP_MIGRATION_WRITE);
 
 	ZT_EQ(zd_mprotect(mm, a, PG, ZD_PROT_READ), 0);
-	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon0)));
+	ZT_EQU(zt_entry_at(mm, a, NULL), zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon0)));
 	/* PROT_WRITE kept (only PROT_EXEC added): downgraded all the same */
 	ZT_EQ(zd_mprotect(mm, a + PG, PG, RW | ZD_PROT_EXEC), 0);
-	ZT_EQU(entry_at(mm, a + PG),
+	ZT_EQU(zt_entry_at(mm, a + PG, NULL),
 	       zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon1)));
 	ZT_EQ(zd_mprotect(mm, s, PG, ZD_PROT_READ), 0);
-	ZT_EQU(entry_at(mm, s), zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_folio_pfn(shm)));
+	ZT_EQU(zt_entry_at(mm, s, NULL), zd_swp_entry(ZD_SWP_MIGRATION_READ, zd_folio_pfn(shm)));
 
 	/* Given up: the anonymous pages come back read-only but still exclusive. */
 	zd_remove_migration_ptes(anon0, anon0);
 	zd_remove_migration_ptes(anon1, anon1);
 	zd_remove_migration_ptes(shm, shm);
-	ZT_TRUE(!zd_pte_write(entry_at(mm, a)) && !zd_pte_write(entry_at(mm, a + PG)));
+	ZT_TRUE(!zd_pte_write(zt_entry_at(mm, a, NULL)) && !zd_pte_write(zt_entry_at(mm, a + PG, NULL)));
 	ZT_TRUE(zd_page_test_flag(&anon0->page, ZD_PG_anon_exclusive));
 	ZT_TRUE(zd_page_test_flag(&anon1->page, ZD_PG_anon_exclusive));
 	ZT_EQ(zd_folio_mapcount(anon0), 1);
@@ -112,7 +88,7 @@ static void test_change_pte_range_migration_entry(void **state)
 	zd_folio_put(shm);
 	/* The write reuses the exclusive page in place. */
 	ZT_EQ(zd_cpu_write(mm, a + PG, "again", 6), 0);
-	ZT_PTR_EQ(folio_at(mm, a + PG), anon1);
+	ZT_PTR_EQ(zt_folio_at(mm, a + PG, NULL), anon1);
 	ZT_EQ(zd_check_invariants(sys), 0);
 	zd_mm_destroy(mm);
 }
@@ -132,7 +108,7 @@ static void test_change_pte_range_device_private(void **state)
 
 	ZT_EQ(zd_devmem_pool_create(sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB, 0, &pool), 0);
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, 2 * PG);
+	a = zt_map_anon(mm, 2 * PG);
 	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &p0), 0);
 	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &p1), 0);
 	zt_map_device_private(mm, a, p0);
@@ -141,11 +117,11 @@ static void test_change_pte_range_device_private(void **state)
 
 	/* A change that keeps PROT_WRITE (adds PROT_EXEC); an unchanged one is no change. */
 	ZT_EQ(zd_mprotect(mm, a, PG, RW), 0);
-	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_WRITE, zd_folio_pfn(p0)));
+	ZT_EQU(zt_entry_at(mm, a, NULL), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_WRITE, zd_folio_pfn(p0)));
 	ZT_EQ(zd_mprotect(mm, a, PG, RW | ZD_PROT_EXEC), 0);
-	ZT_EQU(entry_at(mm, a), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p0)));
+	ZT_EQU(zt_entry_at(mm, a, NULL), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p0)));
 	ZT_EQ(zd_mprotect(mm, a + PG, PG, ZD_PROT_READ), 0);
-	ZT_EQU(entry_at(mm, a + PG), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p1)));
+	ZT_EQU(zt_entry_at(mm, a + PG, NULL), zd_swp_entry(ZD_SWP_DEVICE_PRIVATE_READ, zd_folio_pfn(p1)));
 	ZT_EQ(zd_folio_ref_count(p0), ref);
 	ZT_EQ(zd_folio_mapcount(p0), 1);
 	ZT_EQ(zd_folio_mapcount(p1), 1);
@@ -200,10 +176,10 @@ static void test_remove_device_exclusive_entry(void **state)
 	zd_pte_t e;
 
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, 3 * PG);
+	a = zt_map_anon(mm, 3 * PG);
 	for (int i = 0; i < 3; i++) {
 		ZT_EQ(zd_cpu_write(mm, a + (unsigned long)i * PG, "device", 7), 0);
-		f[i] = folio_at(mm, a + (unsigned long)i * PG);
+		f[i] = zt_folio_at(mm, a + (unsigned long)i * PG, NULL);
 	}
 	/* page 1: made clean first (MADV_FREE cleans the PTE and the folio) */
 	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_FREE), 0);
@@ -213,7 +189,7 @@ static void test_remove_device_exclusive_entry(void **state)
 	ZT_TRUE(zd_folio_test_flag(f[0], ZD_PG_dirty));
 	/* page 2: the VMA loses write; the entry itself is left as it is */
 	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, ZD_PROT_READ), 0);
-	ZT_EQU(entry_at(mm, a + 2 * PG), zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_folio_pfn(f[2])));
+	ZT_EQU(zt_entry_at(mm, a + 2 * PG, NULL), zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_folio_pfn(f[2])));
 
 	/* The read faults (before the access itself marks the PTE young). */
 	zd_mmap_read_lock(mm);
@@ -226,11 +202,11 @@ static void test_remove_device_exclusive_entry(void **state)
 		ZT_TRUE(zd_page_test_flag(&f[i]->page, ZD_PG_anon_exclusive));
 	}
 	zd_mmap_read_unlock(mm);
-	e = entry_at(mm, a);
+	e = zt_entry_at(mm, a, NULL);
 	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(f[0]), ZD_PTE_PRESENT | ZD_PTE_WRITE | ZD_PTE_DIRTY));
-	e = entry_at(mm, a + PG);
+	e = zt_entry_at(mm, a + PG, NULL);
 	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(f[1]), ZD_PTE_PRESENT | ZD_PTE_WRITE));
-	e = entry_at(mm, a + 2 * PG);
+	e = zt_entry_at(mm, a + 2 * PG, NULL);
 	ZT_EQU(e, zd_pfn_pte(zd_folio_pfn(f[2]), ZD_PTE_PRESENT));
 	for (int i = 0; i < 3; i++) {
 		ZT_EQ(zd_cpu_read(mm, a + (unsigned long)i * PG, buf, 7), 0);
@@ -240,7 +216,7 @@ static void test_remove_device_exclusive_entry(void **state)
 	ZT_EQ(zd_cpu_write(mm, a + 2 * PG, "x", 1), -EFAULT);
 	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, RW), 0);
 	ZT_EQ(zd_cpu_write(mm, a + 2 * PG, "x", 1), 0);
-	ZT_PTR_EQ(folio_at(mm, a + 2 * PG), f[2]);
+	ZT_PTR_EQ(zt_folio_at(mm, a + 2 * PG, NULL), f[2]);
 	ZT_EQ(zd_check_invariants(sys), 0);
 	zd_mm_destroy(mm);
 }
@@ -276,9 +252,9 @@ static void test_remove_device_exclusive_entry_folio_try_get(void **state)
 	int seen = 0, done_early;
 
 	ZT_EQ(zd_mm_create(sys, &r.mm), 0);
-	r.addr = map_anon(r.mm, PG);
+	r.addr = zt_map_anon(r.mm, PG);
 	ZT_EQ(zd_cpu_write(r.mm, r.addr, "x", 1), 0);
-	folio = folio_at(r.mm, r.addr);
+	folio = zt_folio_at(r.mm, r.addr, NULL);
 	make_device_exclusive(r.mm, r.addr);
 
 	zd_folio_lock(folio);
@@ -295,7 +271,7 @@ static void test_remove_device_exclusive_entry_folio_try_get(void **state)
 	ZT_EQ(done_early, 0);
 	ZT_EQ(r.ret, 0);
 	ZT_EQ(zd_folio_ref_count(folio), 1);
-	ZT_TRUE(zd_pte_present(entry_at(r.mm, r.addr)));
+	ZT_TRUE(zd_pte_present(zt_entry_at(r.mm, r.addr, NULL)));
 	zd_mm_destroy(r.mm);
 }
 
@@ -321,10 +297,10 @@ static void test_do_swap_page_migrate_to_ram_sigbus(void **state)
 
 	ZT_EQ(zd_devmem_pool_create(sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB, 0, &pool), 0);
 	ZT_EQ(zd_mm_create(sys, &mm), 0);
-	a = map_anon(mm, PG);
+	a = zt_map_anon(mm, PG);
 	ZT_EQ(zd_devmem_pool_alloc(pool, 0, &priv), 0);
 	zt_map_device_private(mm, a, priv);
-	e = entry_at(mm, a);
+	e = zt_entry_at(mm, a, NULL);
 	ref = zd_folio_ref_count(priv);
 
 	zd_mmap_read_lock(mm);
@@ -333,7 +309,7 @@ static void test_do_swap_page_migrate_to_ram_sigbus(void **state)
 	ZT_EQ(zd_cpu_read(mm, a, &c, 1), -EIO);
 	ZT_EQ(zd_cpu_write(mm, a, "x", 1), -EIO);
 	ZT_EQ(zd_get_user_pages_unlocked(mm, a, 1, &page, 0), -EFAULT);
-	ZT_EQU(entry_at(mm, a), e);
+	ZT_EQU(zt_entry_at(mm, a, NULL), e);
 	ZT_EQ(zd_folio_ref_count(priv), ref);
 	ZT_EQ(zd_folio_mapcount(priv), 1);
 	ZT_EQ(zd_check_invariants(sys), 0);

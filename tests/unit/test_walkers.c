@@ -97,30 +97,11 @@ static void expect_page(struct zd_mm *mm, unsigned long addr, int byte)
 			fail_msg("page %#lx byte %zu: %#x, expected %#x", addr, i, buf[i], byte);
 }
 
-static zd_pte_t entry_at(struct zd_mm *mm, unsigned long addr, int *level)
-{
-	zd_pte_t e = 0;
-	int l = 0;
-
-	zd_follow_entry(mm, addr, &e, &l);
-	if (level)
-		*level = l;
-	return e;
-}
-
-/* The folio mapped at @addr (present entries only), or NULL. */
-static struct zd_folio *folio_at(struct zd_mm *mm, unsigned long addr)
-{
-	zd_pte_t e = entry_at(mm, addr, NULL);
-
-	return zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
-}
-
 static int level_at(struct zd_mm *mm, unsigned long addr)
 {
 	int l;
 
-	entry_at(mm, addr, &l);
+	zt_entry_at(mm, addr, &l);
 	return l;
 }
 
@@ -154,7 +135,7 @@ struct dev_snap {
 static void snap(struct zd_mm *mm, unsigned long addr, struct dev_snap *s)
 {
 	s->addr = addr;
-	s->entry = entry_at(mm, addr, &s->level);
+	s->entry = zt_entry_at(mm, addr, &s->level);
 	ZT_TRUE(zd_pte_present(s->entry));
 	s->folio = zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(s->entry));
 	ZT_TRUE(s->folio && zd_folio_is_zone_device(s->folio));
@@ -225,7 +206,7 @@ static void test_follow_page_lru(void **state)
 	zt_map_device_anon(w.mm, a + PG, dev);
 	expect_page(w.mm, a + 2 * PG, 0);		/* the zero page */
 	huge = map_device_huge(&w, a + 2 * MiB, 0xd1, &hs);
-	ram = folio_at(w.mm, a);
+	ram = zt_folio_at(w.mm, a, NULL);
 	snap(w.mm, a + PG, &ds);
 
 	zd_mmap_read_lock(w.mm);
@@ -295,28 +276,28 @@ static void test_madv_collapse(void **state)
 	b2a = a + 2 * PMDSZ;
 	for (int i = 0; i < 10; i++) {
 		write_page(w.mm, a + (unsigned long)i * PG, i + 1);
-		old[i] = folio_at(w.mm, a + (unsigned long)i * PG);
+		old[i] = zt_folio_at(w.mm, a + (unsigned long)i * PG, NULL);
 	}
 	expect_page(w.mm, a + 10 * PG, 0);
 	for (int i = 0; i < 6; i++) {
 		if (i == 4)
 			continue;
 		write_page(w.mm, b1a + (unsigned long)i * PG, i + 1);
-		b1[i] = folio_at(w.mm, b1a + (unsigned long)i * PG);
+		b1[i] = zt_folio_at(w.mm, b1a + (unsigned long)i * PG, NULL);
 	}
 	dev = new_device(w.pool, 0, 0xd4);
 	zt_map_device_anon(w.mm, b1a + 4 * PG, dev);
 	snap(w.mm, b1a + 4 * PG, &ds);
 	write_page(w.mm, b2a, 1);
 	write_page(w.mm, b2a + PG, 2);
-	pinned = folio_at(w.mm, b2a + PG);
+	pinned = zt_folio_at(w.mm, b2a + PG, NULL);
 	zd_folio_ref_add(pinned, ZD_GUP_PIN_COUNTING_BIAS);	/* as pin_user_pages would */
 	zd_mm_get_stats(w.mm, &st0);
 
 	/* A RAM-only block becomes one PMD-mapped THP holding the same bytes. */
 	ZT_EQ(zd_madvise(w.mm, a, PMDSZ, ZD_MADV_COLLAPSE), 0);
 	ZT_EQ(level_at(w.mm, a), 2);
-	thp = folio_at(w.mm, a);
+	thp = zt_folio_at(w.mm, a, NULL);
 	ZT_EQ(zd_folio_order(thp), ZD_PMD_ORDER);
 	ZT_TRUE(!zd_folio_is_zone_device(thp));
 	ZT_EQ(zd_folio_ref_count(thp), 1);
@@ -339,7 +320,7 @@ static void test_madv_collapse(void **state)
 		if (i == 4)
 			continue;
 		ZT_EQ(level_at(w.mm, b1a + (unsigned long)i * PG), 1);
-		ZT_PTR_EQ(folio_at(w.mm, b1a + (unsigned long)i * PG), b1[i]);
+		ZT_PTR_EQ(zt_folio_at(w.mm, b1a + (unsigned long)i * PG, NULL), b1[i]);
 		ZT_EQ(zd_folio_ref_count(b1[i]), 1);
 		ZT_EQ(zd_folio_mapcount(b1[i]), 1);
 	}
@@ -347,7 +328,7 @@ static void test_madv_collapse(void **state)
 	/* A pinned page: -EAGAIN (SCAN_PAGE_COUNT); without the pin it goes. */
 	ZT_EQ(zd_madvise(w.mm, b2a, PMDSZ, ZD_MADV_COLLAPSE), -EAGAIN);
 	ZT_EQ(level_at(w.mm, b2a), 1);
-	ZT_PTR_EQ(folio_at(w.mm, b2a + PG), pinned);
+	ZT_PTR_EQ(zt_folio_at(w.mm, b2a + PG, NULL), pinned);
 	zd_folio_put_refs(pinned, ZD_GUP_PIN_COUNTING_BIAS);
 	/* No order-9 RAM folio left: -ENOMEM (SCAN_ALLOC_HUGE_PAGE_FAIL), nothing changes. */
 	while (nr_hog < 64 && (hog[nr_hog] = zd_folio_alloc(w.sys, 0, ZD_PMD_ORDER)))
@@ -355,7 +336,7 @@ static void test_madv_collapse(void **state)
 	ZT_TRUE(nr_hog < 64);
 	ZT_EQ(zd_madvise(w.mm, b2a, PMDSZ, ZD_MADV_COLLAPSE), -ENOMEM);
 	ZT_EQ(level_at(w.mm, b2a), 1);
-	ZT_PTR_EQ(folio_at(w.mm, b2a + PG), pinned);
+	ZT_PTR_EQ(zt_folio_at(w.mm, b2a + PG, NULL), pinned);
 	while (nr_hog)
 		zd_folio_put(hog[--nr_hog]);
 	ZT_EQ(zd_madvise(w.mm, b2a, PMDSZ, ZD_MADV_COLLAPSE), 0);
@@ -450,7 +431,7 @@ static void test_ksm_merge(void **state)
 	write_page(b, bb + 2 * PG, 0x33);
 	write_page(b, bb + 3 * PG, 0x44);
 	write_page(b, bb + 4 * PG, 0x55);
-	p55 = folio_at(b, bb + 4 * PG);
+	p55 = zt_folio_at(b, bb + 4 * PG, NULL);
 	zd_folio_ref_add(p55, ZD_GUP_PIN_COUNTING_BIAS);
 	snap(w.mm, a + 5 * PG, &ds);
 	zd_mm_get_stats(w.mm, &sa0);
@@ -460,20 +441,20 @@ static void test_ksm_merge(void **state)
 	mms[1] = w.mm;
 	mms[2] = b;
 	ZT_EQ(zd_ksm_scan(mms, 3), 5 + 1);
-	kept = folio_at(w.mm, a);
+	kept = zt_folio_at(w.mm, a, NULL);
 	ZT_EQ(zd_folio_mapcount(kept), 6);
 	ZT_EQ(zd_folio_ref_count(kept), 6);
 	for (int i = 0; i < 4; i++) {
-		ZT_PTR_EQ(folio_at(w.mm, a + (unsigned long)i * PG), kept);
-		ZT_TRUE(!zd_pte_write(entry_at(w.mm, a + (unsigned long)i * PG, NULL)));
+		ZT_PTR_EQ(zt_folio_at(w.mm, a + (unsigned long)i * PG, NULL), kept);
+		ZT_TRUE(!zd_pte_write(zt_entry_at(w.mm, a + (unsigned long)i * PG, NULL)));
 	}
-	ZT_PTR_EQ(folio_at(b, bb), kept);
-	ZT_PTR_EQ(folio_at(b, bb + PG), kept);
-	ZT_PTR_EQ(folio_at(w.mm, a + 6 * PG), folio_at(b, bb + 2 * PG));
-	ZT_TRUE(folio_at(w.mm, a + 7 * PG) != p55);	/* pinned: never merged */
-	ZT_PTR_EQ(folio_at(b, bb + 4 * PG), p55);
-	ZT_TRUE(zd_pte_write(entry_at(w.mm, a + 4 * PG, NULL)));	/* unique: untouched */
-	ZT_TRUE(zd_pte_write(entry_at(b, bb + 3 * PG, NULL)));
+	ZT_PTR_EQ(zt_folio_at(b, bb, NULL), kept);
+	ZT_PTR_EQ(zt_folio_at(b, bb + PG, NULL), kept);
+	ZT_PTR_EQ(zt_folio_at(w.mm, a + 6 * PG, NULL), zt_folio_at(b, bb + 2 * PG, NULL));
+	ZT_TRUE(zt_folio_at(w.mm, a + 7 * PG, NULL) != p55);	/* pinned: never merged */
+	ZT_PTR_EQ(zt_folio_at(b, bb + 4 * PG, NULL), p55);
+	ZT_TRUE(zd_pte_write(zt_entry_at(w.mm, a + 4 * PG, NULL)));	/* unique: untouched */
+	ZT_TRUE(zd_pte_write(zt_entry_at(b, bb + 3 * PG, NULL)));
 	/* The device page with the same bytes is not merged (R12.5). */
 	EXPECT_UNTOUCHED(w.mm, &ds);
 	zd_mm_get_stats(w.mm, &sa1);
@@ -483,21 +464,21 @@ static void test_ksm_merge(void **state)
 
 	/* A write breaks the sharing through COW; the others keep the bytes. */
 	write_page(w.mm, a + PG, 0x66);
-	ZT_TRUE(folio_at(w.mm, a + PG) != kept);
+	ZT_TRUE(zt_folio_at(w.mm, a + PG, NULL) != kept);
 	ZT_EQ(zd_folio_mapcount(kept), 5);
 	expect_page(b, bb, 0x11);
 	expect_page(w.mm, a, 0x11);
 	/* Back to the same bytes: the next pass merges it into the page mapped most. */
 	write_page(w.mm, a + PG, 0x11);
 	ZT_EQ(zd_ksm_scan(mms, 2), 1);
-	ZT_PTR_EQ(folio_at(w.mm, a + PG), kept);
+	ZT_PTR_EQ(zt_folio_at(w.mm, a + PG, NULL), kept);
 	ZT_EQ(zd_folio_mapcount(kept), 6);
 	/* Without the pin, the 0x55 pages merge too. */
 	zd_folio_put_refs(p55, ZD_GUP_PIN_COUNTING_BIAS);
 	ZT_EQ(zd_ksm_scan(mms, 2), 1);
-	ZT_PTR_EQ(folio_at(w.mm, a + 7 * PG), folio_at(b, bb + 4 * PG));
+	ZT_PTR_EQ(zt_folio_at(w.mm, a + 7 * PG, NULL), zt_folio_at(b, bb + 4 * PG, NULL));
 	EXPECT_UNTOUCHED(w.mm, &ds);
-	e = entry_at(w.mm, a + 5 * PG, NULL);
+	e = zt_entry_at(w.mm, a + 5 * PG, NULL);
 	ZT_TRUE(zd_pte_write(e));
 	ZT_EQ(zd_ksm_scan(NULL, 1), -EINVAL);
 	ZT_EQ(zd_ksm_scan(mms, 0), 0);
@@ -536,7 +517,7 @@ static void test_mlock(void **state)
 	zd_mmap_read_unlock(w.mm);
 	/* Every RAM page of the range is faulted in, mlocked and off the LRU lists. */
 	for (unsigned long i = 0; i < 1024; i++) {
-		f = folio_at(w.mm, a + i * PG);
+		f = zt_folio_at(w.mm, a + i * PG, NULL);
 		ZT_TRUE(f != NULL);
 		if (zd_folio_is_zone_device(f))
 			continue;
@@ -567,7 +548,7 @@ static void test_mlock(void **state)
 	zd_mmap_read_unlock(w.mm);
 	ZT_EQ(lru_pages(w.sys), lru0 - 5 + nr_ram);
 	for (int i = 0; i < 5; i++) {
-		f = folio_at(w.mm, a + (unsigned long)i * PG);
+		f = zt_folio_at(w.mm, a + (unsigned long)i * PG, NULL);
 		ZT_TRUE(!zd_folio_test_flag(f, ZD_PG_unevictable));
 		ZT_TRUE(zd_folio_test_flag(f, ZD_PG_lru));
 	}
@@ -578,9 +559,9 @@ static void test_mlock(void **state)
 	/* Partly: a split VMA, and a page still mapped by a locked VMA stays mlocked. */
 	ZT_EQ(zd_mlock(w.mm, a, 8 * PG), 0);
 	ZT_EQ(zd_mm_nr_vmas(w.mm), 2);
-	f = folio_at(w.mm, a);
+	f = zt_folio_at(w.mm, a, NULL);
 	ZT_TRUE(zd_folio_test_flag(f, ZD_PG_unevictable));
-	ZT_TRUE(!zd_folio_test_flag(folio_at(w.mm, a + 8 * PG), ZD_PG_unevictable));
+	ZT_TRUE(!zd_folio_test_flag(zt_folio_at(w.mm, a + 8 * PG, NULL), ZD_PG_unevictable));
 	ZT_EQ(zd_munlock(w.mm, a, 8 * PG), 0);
 	ZT_EQ(zd_mm_nr_vmas(w.mm), 1);	/* merged again */
 	ZT_TRUE(zd_folio_test_flag(f, ZD_PG_lru));
@@ -610,7 +591,7 @@ static void test_numa_hinting(void **state)
 	huge = map_device_huge(&w, a + PMDSZ, 0xda, &hs);
 	snap(w.mm, a + 4 * PG, &ds);
 	(void)huge;
-	zero = entry_at(w.mm, a + 5 * PG, NULL);
+	zero = zt_entry_at(w.mm, a + 5 * PG, NULL);
 
 	/* numa_maps counts the RAM pages only (can_gather_numa_stats). */
 	ZT_EQ(zd_numa_maps(w.mm, &ns), 0);
@@ -625,14 +606,14 @@ static void test_numa_hinting(void **state)
 	ZT_EQ(zd_change_prot_numa(vma, vma->vm_start, vma->vm_end), 4);
 	zd_mmap_read_unlock(w.mm);
 	for (int i = 0; i < 4; i++) {
-		zd_pte_t e = entry_at(w.mm, a + (unsigned long)i * PG, NULL);
+		zd_pte_t e = zt_entry_at(w.mm, a + (unsigned long)i * PG, NULL);
 
 		ZT_TRUE(zd_pte_protnone(e));
 		ZT_TRUE(!zd_pte_write(e));
 	}
 	EXPECT_UNTOUCHED(w.mm, &ds);
 	EXPECT_UNTOUCHED(w.mm, &hs);
-	ZT_EQU(entry_at(w.mm, a + 5 * PG, NULL), zero);
+	ZT_EQU(zt_entry_at(w.mm, a + 5 * PG, NULL), zero);
 	/* Already PROT_NONE: nothing to do a second time. */
 	zd_mmap_read_lock(w.mm);
 	ZT_EQ(zd_change_prot_numa(zd_vma_lookup(w.mm, a), a, a + 4 * MiB), 0);
@@ -641,9 +622,9 @@ static void test_numa_hinting(void **state)
 	ZT_EQ(ns.pages, 4);
 	/* The hinting fault (do_numa_page) restores the entry; writes work again. */
 	expect_page(w.mm, a, 0x40);
-	ZT_TRUE(entry_at(w.mm, a, NULL) & ZD_PTE_PRESENT);
+	ZT_TRUE(zt_entry_at(w.mm, a, NULL) & ZD_PTE_PRESENT);
 	write_page(w.mm, a + PG, 0x4f);
-	ZT_TRUE(zd_pte_write(entry_at(w.mm, a + PG, NULL)));
+	ZT_TRUE(zd_pte_write(zt_entry_at(w.mm, a + PG, NULL)));
 	EXPECT_UNTOUCHED(w.mm, &ds);
 	ZT_EQ(zd_check_invariants(w.sys), 0);
 	wt_fini(&w);
@@ -670,17 +651,17 @@ static void test_move_pages(void **state)
 	huge = map_device_huge(&w, a + PMDSZ, 0xdc, &hs);
 	(void)huge;
 	write_page(w.mm, a + 5 * PG, 0x55);
-	pinned = folio_at(w.mm, a + 5 * PG);
+	pinned = zt_folio_at(w.mm, a + 5 * PG, NULL);
 	zd_folio_ref_add(pinned, ZD_GUP_PIN_COUNTING_BIAS);
 	/* A RAM THP in a VM_HUGEPAGE mapping of its own. */
 	t = map_anon(w.mm, 2 * MiB);
 	ZT_EQ(zd_madvise(w.mm, t, 2 * MiB, ZD_MADV_HUGEPAGE), 0);
 	write_page(w.mm, t + 9 * PG, 0x59);
 	ZT_EQ(level_at(w.mm, t), 2);
-	thp = folio_at(w.mm, t);
+	thp = zt_folio_at(w.mm, t, NULL);
 	snap(w.mm, a + 2 * PG, &ds);
-	old0 = folio_at(w.mm, a);
-	old1 = folio_at(w.mm, a + PG);
+	old0 = zt_folio_at(w.mm, a, NULL);
+	old1 = zt_folio_at(w.mm, a + PG, NULL);
 	addrs[0] = a;			/* RAM */
 	addrs[1] = a + PG + 123;	/* RAM, inside the page */
 	addrs[2] = a + 2 * PG;		/* device coherent */
@@ -712,21 +693,21 @@ static void test_move_pages(void **state)
 	ZT_EQ(st1.folio_allocs - st0.folio_allocs, 3);
 	ZT_EQ(st1.folio_frees - st0.folio_frees, 3);
 	ZT_EQ(zd_nr_free_pages(w.sys), free0);
-	ZT_TRUE(folio_at(w.mm, a) != old0);
-	ZT_TRUE(folio_at(w.mm, a + PG) != old1);
-	ZT_TRUE(zd_folio_test_flag(folio_at(w.mm, a), ZD_PG_lru));
-	ZT_TRUE(zd_page_test_flag(&folio_at(w.mm, a)->page, ZD_PG_anon_exclusive));
+	ZT_TRUE(zt_folio_at(w.mm, a, NULL) != old0);
+	ZT_TRUE(zt_folio_at(w.mm, a + PG, NULL) != old1);
+	ZT_TRUE(zd_folio_test_flag(zt_folio_at(w.mm, a, NULL), ZD_PG_lru));
+	ZT_TRUE(zd_page_test_flag(&zt_folio_at(w.mm, a, NULL)->page, ZD_PG_anon_exclusive));
 	expect_page(w.mm, a, 0x50);
 	expect_page(w.mm, a + PG, 0x51);
 	/* THP migration is not modelled: the THP stays. */
-	ZT_PTR_EQ(folio_at(w.mm, t), thp);
+	ZT_PTR_EQ(zt_folio_at(w.mm, t, NULL), thp);
 	ZT_EQ(level_at(w.mm, t), 2);
 	ZT_EQ(zd_folio_ref_count(thp), 1);
 	expect_page(w.mm, t + 9 * PG, 0x59);
 	/* Device memory never moves this way, and no reference is left behind (B16). */
 	EXPECT_UNTOUCHED(w.mm, &ds);
 	EXPECT_UNTOUCHED(w.mm, &hs);
-	ZT_PTR_EQ(folio_at(w.mm, a + 5 * PG), pinned);
+	ZT_PTR_EQ(zt_folio_at(w.mm, a + 5 * PG, NULL), pinned);
 	zd_folio_put_refs(pinned, ZD_GUP_PIN_COUNTING_BIAS);
 	ZT_EQ(zd_move_pages(w.mm, 1, &addrs[7], nodes, status), 0);
 	ZT_EQ(status[0], 0);
@@ -757,7 +738,7 @@ static void test_split_huge_pages(void **state)
 	ZT_EQ(zd_madvise(w.mm, a, 4 * MiB, ZD_MADV_HUGEPAGE), 0);
 	write_page(w.mm, a + 5 * PG, 0x60);
 	ZT_EQ(level_at(w.mm, a), 2);
-	thp = folio_at(w.mm, a);
+	thp = zt_folio_at(w.mm, a, NULL);
 	huge = map_device_huge(&w, a + PMDSZ, 0xdd, &hs);
 	(void)huge;
 
@@ -770,7 +751,7 @@ static void test_split_huge_pages(void **state)
 	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 4 * MiB), 1);
 	ZT_EQ(level_at(w.mm, a), 1);
 	ZT_EQ(level_at(w.mm, a + PMDSZ - PG), 1);
-	ZT_PTR_EQ(folio_at(w.mm, a + 77 * PG), thp);
+	ZT_PTR_EQ(zt_folio_at(w.mm, a + 77 * PG, NULL), thp);
 	ZT_EQ(zd_folio_order(thp), ZD_PMD_ORDER);
 	ZT_EQ(zd_folio_entire_mapcount(thp), 0);
 	ZT_EQ(zd_folio_mapcount(thp), 512);
@@ -787,7 +768,7 @@ static void test_split_huge_pages(void **state)
 	/* A PTE-mapped large folio collapses into a new THP; the old one is freed. */
 	ZT_EQ(zd_madvise(w.mm, a, PMDSZ, ZD_MADV_COLLAPSE), 0);
 	ZT_EQ(level_at(w.mm, a), 2);
-	ZT_TRUE(folio_at(w.mm, a) != thp);
+	ZT_TRUE(zt_folio_at(w.mm, a, NULL) != thp);
 	ZT_EQ(zd_folio_ref_count(thp), 0);
 	expect_page(w.mm, a + 5 * PG, 0x60);
 	ZT_EQ(zd_split_huge_pages(w.mm, a + PG, a), -EINVAL);
@@ -819,7 +800,7 @@ static void test_device_private(void **state)
 	write_page(mm, a + PG, 0x11);
 	ZT_EQ(zd_devmem_pool_alloc(pp, 0, &priv), 0);
 	zt_map_device_private(mm, a + 2 * PG, priv);
-	e = entry_at(mm, a + 2 * PG, NULL);
+	e = zt_entry_at(mm, a + 2 * PG, NULL);
 	ref = zd_folio_ref_count(priv);
 	mapcount = zd_folio_mapcount(priv);
 	ZT_EQ(ref, zd_pgmap_free_refcount(zd_devmem_pool_pgmap(pp)) + 1);	/* the entry's */
@@ -847,7 +828,7 @@ static void test_device_private(void **state)
 	ZT_EQ(st.results[ZD_SCAN_PTE_NON_PRESENT], 1);
 	ZT_EQ(zd_split_huge_pages(mm, a, a + 2 * MiB), 0);
 
-	ZT_EQU(entry_at(mm, a + 2 * PG, NULL), e);
+	ZT_EQU(zt_entry_at(mm, a + 2 * PG, NULL), e);
 	ZT_EQ(zd_folio_ref_count(priv), ref);
 	ZT_EQ(zd_folio_mapcount(priv), mapcount);
 	ZT_TRUE(!zd_folio_test_flag(priv, ZD_PG_lru));
