@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * args.c - the scenario language's values: names, sizes (4096, 4K, 2M,
- * 1G, 0x1000, 3p), counts, durations, addresses (REGION+SIZE), data
- * ("text", byte=, pattern=), FS:PATH file names, errno names and trailing
+ * 1G, 0x1000, 3p), counts, durations, words from a table of choices,
+ * addresses (REGION+SIZE), data ("text", byte=, pattern=) and trailing
  * `key=value` options. Each parser consumes tokens of the current line
- * and reports "expected ..., found ..." at the offending column.
+ * and reports "expected ..., found ..." at the offending column; none
+ * knows a verb.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "parse.h"
 
 /* ---- tokens ---- */
 
@@ -23,6 +24,11 @@ struct zr_token *zr_peek(struct zr_parser *p)
 struct zr_token *zr_next(struct zr_parser *p)
 {
 	return p->pos < p->ntok ? &p->tok[p->pos++] : NULL;
+}
+
+struct zr_token *zr_prev(struct zr_parser *p)
+{
+	return p->pos > 0 ? &p->tok[p->pos - 1] : NULL;
 }
 
 static int end_col(struct zr_parser *p)
@@ -160,82 +166,6 @@ int zr_parse_duration_str(const char *s, uint64_t *ns)
 	return 0;
 }
 
-/*
- * Every Linux errno name (asm-generic/errno-base.h and errno.h), so any
- * error the library returns can be expected by name. Canonical names come
- * first; the aliases after them are accepted and print as their canonical
- * name (EWOULDBLOCK as EAGAIN).
- */
-static const struct {
-	const char *name;
-	int err;
-} errnos[] = {
-	{ "EPERM", EPERM }, { "ENOENT", ENOENT }, { "ESRCH", ESRCH }, { "EINTR", EINTR },
-	{ "EIO", EIO }, { "ENXIO", ENXIO }, { "E2BIG", E2BIG }, { "ENOEXEC", ENOEXEC },
-	{ "EBADF", EBADF }, { "ECHILD", ECHILD }, { "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM },
-	{ "EACCES", EACCES }, { "EFAULT", EFAULT }, { "ENOTBLK", ENOTBLK }, { "EBUSY", EBUSY },
-	{ "EEXIST", EEXIST }, { "EXDEV", EXDEV }, { "ENODEV", ENODEV }, { "ENOTDIR", ENOTDIR },
-	{ "EISDIR", EISDIR }, { "EINVAL", EINVAL }, { "ENFILE", ENFILE }, { "EMFILE", EMFILE },
-	{ "ENOTTY", ENOTTY }, { "ETXTBSY", ETXTBSY }, { "EFBIG", EFBIG }, { "ENOSPC", ENOSPC },
-	{ "ESPIPE", ESPIPE }, { "EROFS", EROFS }, { "EMLINK", EMLINK }, { "EPIPE", EPIPE },
-	{ "EDOM", EDOM }, { "ERANGE", ERANGE }, { "EDEADLK", EDEADLK },
-	{ "ENAMETOOLONG", ENAMETOOLONG }, { "ENOLCK", ENOLCK }, { "ENOSYS", ENOSYS },
-	{ "ENOTEMPTY", ENOTEMPTY }, { "ELOOP", ELOOP }, { "ENOMSG", ENOMSG },
-	{ "EIDRM", EIDRM }, { "ECHRNG", ECHRNG }, { "EL2NSYNC", EL2NSYNC },
-	{ "EL3HLT", EL3HLT }, { "EL3RST", EL3RST }, { "ELNRNG", ELNRNG },
-	{ "EUNATCH", EUNATCH }, { "ENOCSI", ENOCSI }, { "EL2HLT", EL2HLT }, { "EBADE", EBADE },
-	{ "EBADR", EBADR }, { "EXFULL", EXFULL }, { "ENOANO", ENOANO }, { "EBADRQC", EBADRQC },
-	{ "EBADSLT", EBADSLT }, { "EBFONT", EBFONT }, { "ENOSTR", ENOSTR },
-	{ "ENODATA", ENODATA }, { "ETIME", ETIME }, { "ENOSR", ENOSR }, { "ENONET", ENONET },
-	{ "ENOPKG", ENOPKG }, { "EREMOTE", EREMOTE }, { "ENOLINK", ENOLINK }, { "EADV", EADV },
-	{ "ESRMNT", ESRMNT }, { "ECOMM", ECOMM }, { "EPROTO", EPROTO },
-	{ "EMULTIHOP", EMULTIHOP }, { "EDOTDOT", EDOTDOT }, { "EBADMSG", EBADMSG },
-	{ "EOVERFLOW", EOVERFLOW }, { "ENOTUNIQ", ENOTUNIQ }, { "EBADFD", EBADFD },
-	{ "EREMCHG", EREMCHG }, { "ELIBACC", ELIBACC }, { "ELIBBAD", ELIBBAD },
-	{ "ELIBSCN", ELIBSCN }, { "ELIBMAX", ELIBMAX }, { "ELIBEXEC", ELIBEXEC },
-	{ "EILSEQ", EILSEQ }, { "ERESTART", ERESTART }, { "ESTRPIPE", ESTRPIPE },
-	{ "EUSERS", EUSERS }, { "ENOTSOCK", ENOTSOCK }, { "EDESTADDRREQ", EDESTADDRREQ },
-	{ "EMSGSIZE", EMSGSIZE }, { "EPROTOTYPE", EPROTOTYPE }, { "ENOPROTOOPT", ENOPROTOOPT },
-	{ "EPROTONOSUPPORT", EPROTONOSUPPORT }, { "ESOCKTNOSUPPORT", ESOCKTNOSUPPORT },
-	{ "EOPNOTSUPP", EOPNOTSUPP }, { "EPFNOSUPPORT", EPFNOSUPPORT },
-	{ "EAFNOSUPPORT", EAFNOSUPPORT }, { "EADDRINUSE", EADDRINUSE },
-	{ "EADDRNOTAVAIL", EADDRNOTAVAIL }, { "ENETDOWN", ENETDOWN },
-	{ "ENETUNREACH", ENETUNREACH }, { "ENETRESET", ENETRESET },
-	{ "ECONNABORTED", ECONNABORTED }, { "ECONNRESET", ECONNRESET }, { "ENOBUFS", ENOBUFS },
-	{ "EISCONN", EISCONN }, { "ENOTCONN", ENOTCONN }, { "ESHUTDOWN", ESHUTDOWN },
-	{ "ETOOMANYREFS", ETOOMANYREFS }, { "ETIMEDOUT", ETIMEDOUT },
-	{ "ECONNREFUSED", ECONNREFUSED }, { "EHOSTDOWN", EHOSTDOWN },
-	{ "EHOSTUNREACH", EHOSTUNREACH }, { "EALREADY", EALREADY },
-	{ "EINPROGRESS", EINPROGRESS }, { "ESTALE", ESTALE }, { "EUCLEAN", EUCLEAN },
-	{ "ENOTNAM", ENOTNAM }, { "ENAVAIL", ENAVAIL }, { "EISNAM", EISNAM },
-	{ "EREMOTEIO", EREMOTEIO }, { "EDQUOT", EDQUOT }, { "ENOMEDIUM", ENOMEDIUM },
-	{ "EMEDIUMTYPE", EMEDIUMTYPE }, { "ECANCELED", ECANCELED }, { "ENOKEY", ENOKEY },
-	{ "EKEYEXPIRED", EKEYEXPIRED }, { "EKEYREVOKED", EKEYREVOKED },
-	{ "EKEYREJECTED", EKEYREJECTED }, { "EOWNERDEAD", EOWNERDEAD },
-	{ "ENOTRECOVERABLE", ENOTRECOVERABLE }, { "ERFKILL", ERFKILL },
-	{ "EHWPOISON", EHWPOISON },
-	/* aliases */
-	{ "EWOULDBLOCK", EWOULDBLOCK }, { "EDEADLOCK", EDEADLOCK }, { "ENOTSUP", ENOTSUP },
-};
-
-int zr_errno_from_name(const char *s)
-{
-	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (!strcmp(errnos[i].name, s))
-			return errnos[i].err;
-	return 0;
-}
-
-const char *zr_errno_name(int err)
-{
-	if (err < 0)
-		err = -err;
-	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (errnos[i].err == err)
-			return errnos[i].name;
-	return NULL;
-}
-
 /* ---- argument parsers ---- */
 
 static int want_word(struct zr_parser *p, const char *what, struct zr_token **t)
@@ -246,6 +176,15 @@ static int want_word(struct zr_parser *p, const char *what, struct zr_token **t)
 	if (!tok || tok->kind != ZR_TOK_WORD)
 		return zr_perr_here(p, what);
 	return 0;
+}
+
+int zr_arg_word(struct zr_parser *p, const char *what, struct zr_token **t)
+{
+	int ret = want_word(p, what, t);
+
+	if (!ret)
+		p->pos++;
+	return ret;
 }
 
 int zr_arg_name(struct zr_parser *p, const char *what, struct zr_token **t)
@@ -260,7 +199,7 @@ int zr_arg_name(struct zr_parser *p, const char *what, struct zr_token **t)
 	return 0;
 }
 
-static const char size_forms[] = "(4096, 4K, 2M, 1G, 0x1000 or 3p)";
+const char zr_size_forms[] = "(4096, 4K, 2M, 1G, 0x1000 or 3p)";
 
 int zr_arg_size(struct zr_parser *p, const char *what, uint64_t *v)
 {
@@ -268,7 +207,7 @@ int zr_arg_size(struct zr_parser *p, const char *what, uint64_t *v)
 	char buf[96];
 	int ret;
 
-	snprintf(buf, sizeof(buf), "%s %s", what, size_forms);
+	snprintf(buf, sizeof(buf), "%s %s", what, zr_size_forms);
 	ret = want_word(p, buf, &t);
 	if (ret)
 		return ret;
@@ -295,37 +234,49 @@ int zr_arg_uint(struct zr_parser *p, const char *what, uint64_t *v)
 }
 
 /* "a, b or c" for messages. */
-static void choice_list(char *buf, size_t len, const char *const *choices, const char *suffix)
+static void choice_list(char *buf, size_t len, const struct zr_choice *choices)
 {
 	size_t o = 0;
 	int n = 0;
 
-	while (choices[n])
+	while (choices[n].name)
 		n++;
 	buf[0] = '\0';
 	for (int i = 0; i < n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s%s",
-				      i == 0 ? "" : (i == n - 1 ? " or " : ", "),
-				      choices[i], suffix);
+		o += (size_t)snprintf(buf + o, len - o, "%s%s",
+				      i == 0 ? "" : (i == n - 1 ? " or " : ", "), choices[i].name);
 }
 
-static int find_choice(const char *const *choices, const char *s)
+static const struct zr_choice *find_choice(const struct zr_choice *choices, const char *s)
 {
-	for (int i = 0; choices[i]; i++)
-		if (!strcmp(choices[i], s))
-			return i;
-	return -1;
+	for (; choices->name; choices++)
+		if (!strcmp(choices->name, s))
+			return choices;
+	return NULL;
 }
 
-int zr_arg_choice(struct zr_parser *p, const char *what, const char *const *choices, int *idx)
+const char *zr_choice_name(const struct zr_choice *choices, int value)
+{
+	for (; choices->name; choices++)
+		if (choices->value == value)
+			return choices->name;
+	return NULL;
+}
+
+int zr_arg_choice(struct zr_parser *p, const char *what, const struct zr_choice *choices,
+		  int *value)
 {
 	char buf[256], list[200];
 	struct zr_token *t = zr_peek(p);
+	const struct zr_choice *c = t && t->kind == ZR_TOK_WORD ? find_choice(choices, t->text) :
+				    NULL;
 
-	choice_list(list, sizeof(list), choices, "");
-	snprintf(buf, sizeof(buf), "%s (%s)", what, list);
-	if (!t || t->kind != ZR_TOK_WORD || (*idx = find_choice(choices, t->text)) < 0)
+	if (!c) {
+		choice_list(list, sizeof(list), choices);
+		snprintf(buf, sizeof(buf), "%s (%s)", what, list);
 		return zr_perr_here(p, buf);
+	}
+	*value = c->value;
 	p->pos++;
 	return 0;
 }
@@ -358,6 +309,16 @@ int zr_arg_device(struct zr_parser *p, int *dev)
 	return ret ? ret : zr_resolve(p, ZR_DEVICE, -1, t, dev);
 }
 
+int zr_arg_set(struct zr_parser *p, bool define, int *set)
+{
+	struct zr_token *t;
+	int ret = zr_arg_name(p, "a reference set name", &t);
+
+	if (ret)
+		return ret;
+	return define ? zr_define_or_get(p, ZR_SET, -1, t, set) : zr_resolve(p, ZR_SET, -1, t, set);
+}
+
 int zr_addr_str(struct zr_parser *p, int proc, char *text, int col, struct zr_addr *a)
 {
 	struct zr_token name = { .kind = ZR_TOK_WORD, .text = text, .col = col };
@@ -379,22 +340,27 @@ int zr_addr_str(struct zr_parser *p, int proc, char *text, int col, struct zr_ad
 	a->off = 0;
 	if (plus && zr_parse_size_str(plus + 1, &a->off))
 		return zr_perr(p, col + (int)(plus - text) + 1,
-			       "expected an offset %s after '+', found '%s'", size_forms, plus + 1);
+			       "expected an offset %s after '+', found '%s'", zr_size_forms, plus + 1);
 	return 0;
 }
 
 int zr_arg_addr(struct zr_parser *p, int proc, struct zr_addr *a)
 {
 	struct zr_token *t;
-	int ret = want_word(p, "an address (REGION or REGION+SIZE)", &t);
+	int ret = zr_arg_word(p, "an address (REGION or REGION+SIZE)", &t);
 
-	if (ret)
-		return ret;
-	ret = zr_addr_str(p, proc, t->text, t->col, a);
-	if (ret)
-		return ret;
-	p->pos++;
-	return 0;
+	return ret ? ret : zr_addr_str(p, proc, t->text, t->col, a);
+}
+
+int zr_arg_range(struct zr_parser *p, int *proc, struct zr_addr *addr, uint64_t *len)
+{
+	int ret = zr_arg_process(p, proc);
+
+	if (!ret)
+		ret = zr_arg_addr(p, *proc, addr);
+	if (!ret)
+		ret = zr_arg_size(p, "a length", len);
+	return ret;
 }
 
 /* Split "key=value" in place; returns the value or NULL. */
@@ -439,7 +405,7 @@ int zr_arg_data(struct zr_parser *p, struct zr_data *d)
 		if (key_is(t, "len") && !have_len) {
 			if (zr_parse_size_str(val, &d->len))
 				return zr_perr(p, t->col + 4, "expected a length %s, found '%s'",
-					       size_forms, val);
+					       zr_size_forms, val);
 			have_len = true;
 		} else if ((key_is(t, "byte") || key_is(t, "pattern")) && !have_val) {
 			bool byte = key_is(t, "byte");
@@ -464,60 +430,46 @@ int zr_arg_data(struct zr_parser *p, struct zr_data *d)
 	return 0;
 }
 
-int zr_file_str(struct zr_parser *p, char *text, int col, bool define, int *file)
-{
-	struct zr_token name = { .kind = ZR_TOK_WORD, .text = text, .col = col };
-	char *colon = strchr(text, ':');
-	int dev;
-
-	if (!colon || colon[1] == '\0' || strchr(colon + 1, ':'))
-		return zr_perr(p, col, "expected a file FS:PATH, found '%s'", text);
-	*colon = '\0';
-	if (strcmp(text, "tmpfs")) {
-		dev = zr_is_name(text) ? zr_lookup(p->prog, ZR_DEVICE, -1, text) : -1;
-		if (dev < 0 || p->prog->devices[dev].type != ZR_DEV_FSDAX) {
-			zr_perr(p, col, "expected tmpfs or an fsdax device before ':', found '%s'",
-				text);
-			*colon = ':';
-			return -EINVAL;
-		}
-	}
-	*colon = ':';
-	if (define)
-		return zr_define_or_get(p, ZR_FILE, -1, &name, file);
-	return zr_resolve(p, ZR_FILE, -1, &name, file);
-}
-
-int zr_arg_file(struct zr_parser *p, bool define, int *file)
-{
-	struct zr_token *t;
-	int ret = want_word(p, "a file FS:PATH (FS an fsdax device or tmpfs)", &t);
-
-	if (ret)
-		return ret;
-	ret = zr_file_str(p, t->text, t->col, define, file);
-	if (ret)
-		return ret;
-	p->pos++;
-	return 0;
-}
-
 /* ---- trailing options ---- */
 
-static void opt_list(char *buf, size_t len, const struct zr_opt *opts, int n)
+int zr_opt_vcol(const struct zr_opt *o)
 {
+	return o->col + (int)strlen(o->key) + 1;
+}
+
+unsigned int zr_opts_have(const struct zr_opt *opts, int nopts)
+{
+	unsigned int have = 0;
+
+	for (int i = 0; i < nopts; i++)
+		if (opts[i].seen)
+			have |= opts[i].bit;
+	return have;
+}
+
+/* "a=, b or c=": the keys of this form. */
+static void opt_list(char *buf, size_t len, const struct zr_opt *opts, int nopts)
+{
+	int n = 0, k = 0;
 	size_t o = 0;
 
+	for (int i = 0; i < nopts; i++)
+		n += !opts[i].absent;
 	buf[0] = '\0';
-	for (int i = 0; i < n && o < len; i++)
+	for (int i = 0; i < nopts && o < len; i++) {
+		if (opts[i].absent)
+			continue;
 		o += (size_t)snprintf(buf + o, len - o, "%s%s%s",
-				      i == 0 ? "" : (i == n - 1 ? " or " : ", "),
+				      k == 0 ? "" : (k == n - 1 ? " or " : ", "),
 				      opts[i].key, opts[i].type == ZR_OPT_FLAG ? "" : "=");
+		k++;
+	}
 }
 
 static int opt_value(struct zr_parser *p, struct zr_opt *o, struct zr_token *t, char *val)
 {
 	int vcol = t->col + (int)(val - t->text);
+	const struct zr_choice *c;
 	char list[200];
 	int ret;
 
@@ -528,7 +480,7 @@ static int opt_value(struct zr_parser *p, struct zr_opt *o, struct zr_token *t, 
 		ret = zr_parse_size_str(val, &o->u);
 		if (ret)
 			return zr_perr(p, vcol, "expected a size %s for %s=, found '%s'",
-				       size_forms, o->key, val);
+				       zr_size_forms, o->key, val);
 		return 0;
 	case ZR_OPT_UINT:
 		if (zr_parse_uint_str(val, &o->u))
@@ -540,11 +492,13 @@ static int opt_value(struct zr_parser *p, struct zr_opt *o, struct zr_token *t, 
 				       o->key, val);
 		return 0;
 	case ZR_OPT_CHOICE:
-		o->choice = find_choice(o->choices, val);
-		if (o->choice < 0) {
-			choice_list(list, sizeof(list), o->choices, "");
+		c = find_choice(o->choices, val);
+		if (!c) {
+			choice_list(list, sizeof(list), o->choices);
 			return zr_perr(p, vcol, "expected %s=%s, found '%s'", o->key, list, val);
 		}
+		o->choice = c->value;
+		o->value = val;
 		return 0;
 	case ZR_OPT_WORD:
 		if (!*val)
@@ -567,6 +521,8 @@ int zr_arg_opts(struct zr_parser *p, struct zr_opt *opts, int nopts)
 		if (t->kind == ZR_TOK_WORD) {
 			val = kv_split(t, &key);
 			for (int i = 0; i < nopts && !o; i++) {
+				if (opts[i].absent)
+					continue;
 				if (opts[i].type == ZR_OPT_FLAG ? (!val && !strcmp(t->text, opts[i].key)) :
 				    key_is(t, opts[i].key))
 					o = &opts[i];
@@ -574,10 +530,7 @@ int zr_arg_opts(struct zr_parser *p, struct zr_opt *opts, int nopts)
 		}
 		if (!o) {
 			opt_list(list, sizeof(list), opts, nopts);
-			if (!nopts)
-				return zr_perr_here(p, "the end of the line");
-			ret = zr_perr_here(p, list);
-			return ret;
+			return zr_perr_here(p, list[0] ? list : "the end of the line");
 		}
 		if (o->seen)
 			return zr_perr(p, t->col, "expected each key once, found a second '%s'",

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "runner.h"
+#include "exec.h"
 
 void zr_data_fill_range(const struct zr_data *d, uint64_t off, unsigned char *buf, size_t n)
 {
@@ -31,9 +31,4 @@ void zr_data_fill_range(const struct zr_data *d, uint64_t off, unsigned char *bu
 		memset(buf, 0, n);
 		break;
 	}
-}
-
-void zr_data_fill(const struct zr_data *d, unsigned char *buf)
-{
-	zr_data_fill_range(d, 0, buf, (size_t)d->len);
 }

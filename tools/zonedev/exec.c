@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * exec.c - running a parsed scenario: the command loop of the main script
- * and of each thread block, failure and misuse-report bookkeeping, thread
- * start and join, and the end of the run (leaks held by sets, exit of
- * every process, unbind of every device, closing files and unmounting,
- * the machine's own leak check and teardown).
+ * exec.c - running a parsed scenario: the command loop (of the main script
+ * and of each thread block), failure and misuse-report bookkeeping, and
+ * the end of the run (leaks held by sets, exit of every process, unbind
+ * of every device, closing files and unmounting, the machine's own leak
+ * check and teardown). The verbs' executors are in their families,
+ * verbs_*.c.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "runner.h"
+#include "exec.h"
 
 /* ---- failures and reports ---- */
 
@@ -156,7 +156,7 @@ static void verbose(struct zr_ctx *ctx, const struct zr_cmd *cmd, int rc)
 	fflush(stdout);
 }
 
-static void run_block(struct zr_ctx *ctx, const struct zr_block *b)
+void zr_run_block(struct zr_ctx *ctx, const struct zr_block *b)
 {
 	struct zr_run *run = ctx->run;
 
@@ -169,8 +169,7 @@ static void run_block(struct zr_ctx *ctx, const struct zr_block *b)
 		if (zr_run_failed(run))
 			break;
 		ctx->reported = false;
-		if (!run->sys && cmd->verb->exec != zr_exec_system &&
-		    !(cmd->verb->flags & ZR_VERB_RESULT)) {
+		if (!run->sys && !(cmd->verb->flags & (ZR_VERB_FIRST | ZR_VERB_RESULT))) {
 			zr_fail(ctx, cmd->line, "expected a machine for '%s', found none: 'system' failed",
 				cmd->verb->name);
 			break;
@@ -193,94 +192,6 @@ static void run_block(struct zr_ctx *ctx, const struct zr_block *b)
 				mark_failed(run);
 		}
 	}
-}
-
-/* ---- threads ---- */
-
-static void *thread_main(void *arg)
-{
-	struct zr_ctx *ctx = arg;
-
-	run_block(ctx, ctx->body);
-	return NULL;
-}
-
-int zr_exec_thread(struct zr_ctx *ctx, const struct zr_cmd *cmd)
-{
-	struct zr_run *run = ctx->run;
-	int idx = cmd->u.thread.thread;
-	struct zr_ctx *tctx = calloc(1, sizeof(*tctx));
-	struct zd_thread *t;
-	int ret;
-
-	if (!tctx)
-		return -ENOMEM;
-	tctx->run = run;
-	tctx->thread = run->prog->names[ZR_THREAD].v[idx].name;
-	tctx->body = cmd->u.thread.body;
-	/* Publish before starting: the thread may finish before create returns. */
-	zd_mutex_lock(run->lock);
-	run->threads[idx].ctx = tctx;
-	zd_mutex_unlock(run->lock);
-	ret = zd_thread_create(&t, thread_main, tctx);
-	zd_mutex_lock(run->lock);
-	if (ret) {
-		run->threads[idx].ctx = NULL;
-	} else {
-		run->threads[idx].t = t;
-		run->threads[idx].running = true;
-	}
-	zd_mutex_unlock(run->lock);
-	if (ret)
-		free(tctx);
-	return ret;
-}
-
-static void join_one(struct zr_run *run, int idx)
-{
-	struct zd_thread *t = NULL;
-	struct zr_ctx *tctx = NULL;
-
-	zd_mutex_lock(run->lock);
-	if (run->threads[idx].running) {
-		t = run->threads[idx].t;
-		tctx = run->threads[idx].ctx;
-		run->threads[idx].running = false;
-		run->threads[idx].t = NULL;
-		run->threads[idx].ctx = NULL;
-	}
-	zd_mutex_unlock(run->lock);
-	if (!t)
-		return;
-	zd_thread_join(t);
-	free(tctx);
-}
-
-int zr_exec_join(struct zr_ctx *ctx, const struct zr_cmd *cmd)
-{
-	struct zr_run *run = ctx->run;
-
-	if (!cmd->u.join.n) {
-		for (int i = 0; i < run->prog->names[ZR_THREAD].n; i++)
-			join_one(run, i);
-		return 0;
-	}
-	for (int i = 0; i < cmd->u.join.n; i++)
-		join_one(run, cmd->u.join.threads[i]);
-	return 0;
-}
-
-int zr_exec_sleep(struct zr_ctx *ctx, const struct zr_cmd *cmd)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(cmd->u.sleep.ns / 1000000000ull),
-		.tv_nsec = (long)(cmd->u.sleep.ns % 1000000000ull),
-	};
-
-	(void)ctx;
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-	return 0;
 }
 
 /* ---- the run ---- */
@@ -350,7 +261,7 @@ static void end_of_run(struct zr_ctx *ctx)
 	int n;
 
 	for (int i = 0; i < prog->names[ZR_THREAD].n; i++)
-		join_one(run, i);
+		zr_join_one(run, i);
 	if (!run->sys)
 		return;
 	failed_before = zr_run_failed(run);
@@ -428,7 +339,7 @@ int zr_run_program(const struct zr_program *prog, const struct zr_options *opts)
 		}
 	}
 
-	run_block(&ctx, &prog->main);
+	zr_run_block(&ctx, &prog->main);
 	end_of_run(&ctx);
 	status = run.failed ? ZR_EXIT_FAIL : ZR_EXIT_OK;
 	if (run.failed)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "parse.h"
 
 static bool is_blank(char c)
 {

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * parse.c - whole-file parse of a scenario into a program: lines into
- * commands through the verb table, thread blocks, name resolution and the
- * checks that need the whole file (system first, expect after a command,
- * check only when no thread runs). Nothing runs until every line parsed.
+ * commands through the verb table (a verb's own grammar is its family's
+ * parse function), thread blocks, name definition and resolution, and
+ * the checks the verb flags ask for across lines (the first command,
+ * expect right after a command, a quiescent machine). Nothing runs until
+ * every line parsed.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "parse.h"
 
 /* ---- program-owned memory ---- */
 
@@ -82,26 +84,6 @@ int zr_perr(struct zr_parser *p, int col, const char *fmt, ...)
 
 /* ---- names ---- */
 
-static const char *const kind_names[ZR_NR_KINDS] = {
-	[ZR_PROCESS] = "process",
-	[ZR_REGION] = "region",
-	[ZR_DEVICE] = "device",
-	[ZR_FILE] = "file",
-	[ZR_SET] = "reference set",
-	[ZR_THREAD] = "thread",
-	[ZR_FRAME] = "frame",
-};
-
-static const char *const kind_definers[ZR_NR_KINDS] = {
-	[ZR_PROCESS] = "'process' or 'fork'",
-	[ZR_REGION] = "'mmap' or 'mremap'",
-	[ZR_DEVICE] = "'device'",
-	[ZR_FILE] = "'file'",
-	[ZR_SET] = "'devalloc', 'gup' or 'pin'",
-	[ZR_THREAD] = "'thread'",
-	[ZR_FRAME] = "'expect page ... frame='",
-};
-
 int zr_lookup(const struct zr_program *prog, enum zr_kind kind, int owner, const char *name)
 {
 	const struct zr_names *ns = &prog->names[kind];
@@ -142,7 +124,7 @@ int zr_define(struct zr_parser *p, enum zr_kind kind, int owner, const struct zr
 
 	if (i >= 0)
 		return zr_perr(p, t->col, "expected a new %s name, found '%s' (defined at line %d)",
-			       kind_names[kind], t->text, p->prog->names[kind].v[i].line);
+			       zr_kinds[kind].name, t->text, p->prog->names[kind].v[i].line);
 	i = names_add(p, kind, owner, t->text);
 	if (i < 0)
 		return i;
@@ -172,37 +154,19 @@ int zr_resolve(struct zr_parser *p, enum zr_kind kind, int owner, const struct z
 	}
 	if (kind == ZR_REGION)
 		return zr_perr(p, t->col, "expected a region of process '%s' (defined by %s), found '%s'",
-			       p->prog->names[ZR_PROCESS].v[owner].name, kind_definers[kind],
+			       p->prog->names[ZR_PROCESS].v[owner].name, zr_kinds[kind].definers,
 			       t->text);
 	return zr_perr(p, t->col, "expected a %s name defined by %s, found '%s'",
-		       kind_names[kind], kind_definers[kind], t->text);
+		       zr_kinds[kind].name, zr_kinds[kind].definers, t->text);
 }
 
-int zr_declare_device(struct zr_parser *p, const struct zr_token *t,
-		      const struct zr_device_decl *decl, int *idx)
+int zr_names_inherit(struct zr_parser *p, enum zr_kind kind, int from, int to)
 {
-	struct zr_program *prog = p->prog;
-	int n = prog->names[ZR_DEVICE].n, ret;
-	struct zr_device_decl *v = realloc(prog->devices, (size_t)(n + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	prog->devices = v;
-	ret = zr_define(p, ZR_DEVICE, -1, t, idx);
-	if (ret)
-		return ret;
-	prog->devices[*idx] = *decl;
-	prog->ndevices = *idx + 1;
-	return 0;
-}
-
-int zr_fork_regions(struct zr_parser *p, int child, int parent)
-{
-	struct zr_names *ns = &p->prog->names[ZR_REGION];
+	struct zr_names *ns = &p->prog->names[kind];
 	int n = ns->n;
 
 	for (int i = 0; i < n; i++) {
-		if (ns->v[i].owner != parent || zr_lookup(p->prog, ZR_REGION, child, ns->v[i].name) >= 0)
+		if (ns->v[i].owner != from || zr_lookup(p->prog, kind, to, ns->v[i].name) >= 0)
 			continue;
 		/* names_add may move ns->v: copy the name first. */
 		char *name = strdup(ns->v[i].name);
@@ -210,7 +174,7 @@ int zr_fork_regions(struct zr_parser *p, int child, int parent)
 
 		if (!name)
 			return -ENOMEM;
-		ret = names_add(p, ZR_REGION, child, name);
+		ret = names_add(p, kind, to, name);
 		free(name);
 		if (ret < 0)
 			return ret;
@@ -308,27 +272,22 @@ static int block_add(struct zr_block *b, struct zr_cmd *cmd)
 	return 0;
 }
 
-/* The verb starting the line: one word, or "expect WORD". */
+/* The verb starting the line: one word, or two ("expect set", "expect moved=N"). */
 static const struct zr_verb *find_verb(struct zr_parser *p)
 {
 	struct zr_token *t = &p->tok[0], *t1;
-	const struct zr_verb *v;
+	const struct zr_verb *v, *prefix;
+	const char *hint;
 	char name[64];
-	bool has_eq, is_moved;
+	bool has_eq;
 	size_t klen;
 
 	if (t->kind != ZR_TOK_WORD) {
 		zr_perr_here(p, "a command");
 		return NULL;
 	}
-	if (strcmp(t->text, "expect")) {
-		const char *hint;
-
-		v = zr_verb_lookup(t->text);
-		if (v) {
-			p->pos = 1;
-			return v;
-		}
+	v = zr_verb_lookup(t->text);
+	if (!v) {
 		hint = zr_verb_suggest(t->text);
 		if (hint)
 			zr_perr(p, t->col, "expected a command, found '%s' (did you mean '%s'?)",
@@ -337,28 +296,29 @@ static const struct zr_verb *find_verb(struct zr_parser *p)
 			zr_perr_here(p, "a command");
 		return NULL;
 	}
-	/* expect ok | error E | moved=N | page ... | device ... | set ... */
 	p->pos = 1;
+	if (!(v->flags & ZR_VERB_PREFIX))
+		return v;
+	/* PREFIX WORD, or PREFIX KEY=VALUE for a ZR_VERB_KEYWORD verb */
+	prefix = v;
 	t1 = zr_peek(p);
 	if (!t1 || t1->kind != ZR_TOK_WORD) {
-		zr_perr_here(p, "an expectation (ok, error, moved=N, page, process, device or set)");
+		zr_perr_here(p, prefix->usage);
 		return NULL;
 	}
 	klen = strcspn(t1->text, "=");
 	has_eq = t1->text[klen] == '=';
-	is_moved = klen == 5 && !strncmp(t1->text, "moved", 5);
-	if (klen + 8 > sizeof(name) || has_eq != is_moved)
-		v = NULL;
-	else {
-		snprintf(name, sizeof(name), "expect %.*s", (int)klen, t1->text);
+	v = NULL;
+	if (strlen(prefix->name) + 1 + klen < sizeof(name)) {
+		snprintf(name, sizeof(name), "%s %.*s", prefix->name, (int)klen, t1->text);
 		v = zr_verb_lookup(name);
 	}
-	if (!v) {
-		zr_perr_here(p, "an expectation (ok, error, moved=N, page, process, device or set)");
+	if (!v || has_eq != !!(v->flags & ZR_VERB_KEYWORD)) {
+		zr_perr_here(p, prefix->usage);
 		return NULL;
 	}
-	if (t1->text[klen] != '=')
-		p->pos = 2;	/* expect moved=N: the parser reads the word itself */
+	if (!has_eq)
+		p->pos = 2;	/* a KEY=VALUE word is the verb's to read */
 	return v;
 }
 
@@ -390,21 +350,23 @@ static int parse_command(struct zr_parser *p)
 		/* Whatever comes first, check the rest as if a system existed. */
 		p->have_system = true;
 		p->system_line = p->line;
-		if (strcmp(verb->name, "system")) {
+		if (!(verb->flags & ZR_VERB_FIRST)) {
 			p->said_system = true;
-			return zr_perr(p, p->tok[0].col,
-				       "expected 'system ram=SIZE' as the first command, found '%s'",
-				       verb->name);
+			return zr_perr(p, p->tok[0].col, "expected '%s' as the first command, found '%s'",
+				       zr_verb_first()->usage, verb->name);
 		}
-	} else if (!strcmp(verb->name, "system")) {
+	} else if (verb->flags & ZR_VERB_FIRST) {
 		if (p->said_system)
 			return zr_perr(p, p->tok[0].col,
-				       "expected 'system' as the first command, found it at line %d",
-				       p->line);
+				       "expected '%s' as the first command, found it at line %d",
+				       verb->name, p->line);
 		return zr_perr(p, p->tok[0].col,
-			       "expected one 'system' per file, found a second one (the first is at line %d)",
-			       p->system_line);
+			       "expected one '%s' per file, found a second one (the first is at line %d)",
+			       verb->name, p->system_line);
 	}
+	if (!verb->parse)
+		return zr_perr(p, p->tok[0].col, "'%s' needs the %s subsystem, which this build does not have yet",
+			       verb->name, verb->subsys);
 	if ((verb->flags & ZR_VERB_MAIN_ONLY) && p->thread >= 0)
 		return zr_perr(p, p->tok[0].col,
 			       "expected a command allowed in a thread block, found '%s' (inside thread '%s' from line %d)",
@@ -431,15 +393,14 @@ static int parse_command(struct zr_parser *p)
 	cmd->src = zr_pstrdup(p, p->src, strlen(p->src));
 	if (!cmd->src)
 		return -ENOMEM;
+	p->cmd = cmd;
 	ret = verb->parse(p, cmd);
+	p->cmd = NULL;
 	if (ret)
 		return ret;
 	ret = zr_expect_end(p);
 	if (ret)
 		return ret;
-	if (!verb->exec)
-		return zr_perr(p, cmd->col, "'%s' needs the %s subsystem, which this build does not have yet",
-			       verb->name, verb->subsys);
 	if (verb->flags & ZR_VERB_RESULT) {
 		prev = block->n ? block->v[block->n - 1] : NULL;
 		if (!prev || (prev->verb->flags & ZR_VERB_EXPECTATION))
@@ -519,7 +480,8 @@ int zr_parse(const char *file, const char *text, size_t len, FILE *err,
 	}
 	if (!ret && !p.have_system && !p.nerrors) {
 		p.line = p.line ? p.line : 1;
-		zr_perr(&p, 1, "expected 'system ram=SIZE' as the first command, found the end of the file");
+		zr_perr(&p, 1, "expected '%s' as the first command, found the end of the file",
+			zr_verb_first()->usage);
 	}
 	if (p.nerrors > ZR_MAX_ERRORS)
 		fprintf(err, "%s: too many errors, giving up\n", file);

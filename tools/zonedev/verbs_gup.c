@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * exec_gup.c - `gup SET PROCESS ADDR NPAGES [write] [fast]` and `pin SET
- * PROCESS ADDR NPAGES [write] [longterm] [fast]`: get_user_pages /
- * pin_user_pages on a process's range (the slow path taking mmap_lock
+ * verbs_gup.c - grammar and execution of `gup SET PROCESS ADDR NPAGES
+ * [write] [fast]` and `pin SET PROCESS ADDR NPAGES [write] [longterm]
+ * [fast]`: get_user_pages / pin_user_pages (mm/gup.c) on a process's range (the slow path taking mmap_lock
  * itself, or GUP-fast with its fallback), the references or pins going to
  * SET, which `release` puts or unpins.
  *
@@ -16,7 +16,49 @@
 
 #include <zonedev/gup.h>
 
-#include "runner.h"
+#include "exec.h"
+#include "parse.h"
+
+/* ---- grammar ---- */
+
+static int parse_gup_common(struct zr_parser *p, struct zr_cmd *cmd, bool pin)
+{
+	enum { GUP_WRITE, GUP_FAST, GUP_LONGTERM, GUP_NOPTS };
+	struct zr_opt o[GUP_NOPTS] = {
+		[GUP_WRITE] = { .key = "write", .type = ZR_OPT_FLAG },
+		[GUP_FAST] = { .key = "fast", .type = ZR_OPT_FLAG },
+		[GUP_LONGTERM] = { .key = "longterm", .type = ZR_OPT_FLAG, .absent = !pin },
+	};
+	int ret = zr_arg_set(p, true, &cmd->u.gup.set);
+
+	if (!ret)
+		ret = zr_arg_process(p, &cmd->u.gup.proc);
+	if (!ret)
+		ret = zr_arg_addr(p, cmd->u.gup.proc, &cmd->u.gup.addr);
+	if (!ret)
+		ret = zr_arg_uint(p, "a number of pages", &cmd->u.gup.npages);
+	if (!ret && (!cmd->u.gup.npages || cmd->u.gup.npages > (1u << 24)))
+		ret = zr_perr(p, zr_prev(p)->col, "expected 1 to %u pages, found '%s'",
+			      1u << 24, zr_prev(p)->text);
+	if (!ret)
+		ret = zr_arg_opts(p, o, GUP_NOPTS);
+	cmd->u.gup.write = o[GUP_WRITE].seen;
+	cmd->u.gup.fast = o[GUP_FAST].seen;
+	cmd->u.gup.longterm = o[GUP_LONGTERM].seen;
+	return ret;
+}
+
+static int parse_gup(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	return parse_gup_common(p, cmd, false);
+}
+
+static int parse_pin(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	return parse_gup_common(p, cmd, true);
+}
+
+/* ---- execution ---- */
 
 #define GUP_BATCH 4096ul	/* pages asked for in one call */
 
@@ -102,12 +144,18 @@ static int exec_gup_common(struct zr_ctx *ctx, const struct zr_cmd *cmd, bool pi
 	return ret;
 }
 
-int zr_exec_gup(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_gup(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	return exec_gup_common(ctx, cmd, false);
 }
 
-int zr_exec_pin(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_pin(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	return exec_gup_common(ctx, cmd, true);
 }
+
+const struct zr_verb zr_verbs_gup[] = {
+	{ .name = "gup", .subsys = "gup", .parse = parse_gup, .exec = exec_gup },
+	{ .name = "pin", .subsys = "gup", .parse = parse_pin, .exec = exec_pin },
+	{ 0 },
+};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * expect_page.c - expectations on an address space: `expect page PROCESS
+ * verbs_expect_page.c - expectations on an address space, grammar and
+ * execution: `expect page PROCESS
  * ADDR [...]` reads the entry mapping ADDR without faulting (PTE, PMD or
  * PUD leaf, or a device-private or migration entry) and checks the page
  * behind it as `expect set` checks a set's folios; mem=none asks that
@@ -18,7 +19,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "exec.h"
+#include "parse.h"
+
+/* ---- grammar ---- */
+
+/* expect page PROCESS ADDR [KEY=VALUE...] */
+static int parse_expect_page(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	int ret = zr_arg_process(p, &cmd->u.expect_folio.proc);
+
+	if (!ret)
+		ret = zr_arg_addr(p, cmd->u.expect_folio.proc, &cmd->u.expect_folio.addr);
+	return ret ? ret : zr_parse_folio_keys(p, &cmd->u.expect_folio.want, false);
+}
+
+/* Extension: expect process PROCESS [vmas=N] [anon=N] [file=N] [shmem=N]. */
+static int parse_expect_process(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	enum { PROC_VMAS, PROC_ANON, PROC_FILE, PROC_SHMEM, PROC_NOPTS };
+	struct zr_opt o[PROC_NOPTS] = {
+		[PROC_VMAS] = { .key = "vmas", .type = ZR_OPT_UINT, .bit = ZR_PROCEXP_VMAS },
+		[PROC_ANON] = { .key = "anon", .type = ZR_OPT_UINT, .bit = ZR_PROCEXP_ANON },
+		[PROC_FILE] = { .key = "file", .type = ZR_OPT_UINT, .bit = ZR_PROCEXP_FILE },
+		[PROC_SHMEM] = { .key = "shmem", .type = ZR_OPT_UINT, .bit = ZR_PROCEXP_SHMEM },
+	};
+	int ret = zr_arg_process(p, &cmd->u.expect_proc.proc);
+
+	if (!ret)
+		ret = zr_arg_opts(p, o, PROC_NOPTS);
+	if (ret)
+		return ret;
+	cmd->u.expect_proc.have = zr_opts_have(o, PROC_NOPTS);
+	cmd->u.expect_proc.vmas = o[PROC_VMAS].u;
+	cmd->u.expect_proc.anon = o[PROC_ANON].u;
+	cmd->u.expect_proc.file = o[PROC_FILE].u;
+	cmd->u.expect_proc.shmem = o[PROC_SHMEM].u;
+	return 0;
+}
+
+/* ---- execution ---- */
 
 #define STRLEN 256	/* "mem=... ref=..." strings */
 
@@ -110,7 +150,7 @@ static void check_page(struct zr_ctx *ctx, const struct zr_cmd *cmd, const char 
 		goto out;
 	}
 	folio = zd_page_folio(page);
-	if ((w->have & ZR_EXP_MEM) && w->mem == -2) {
+	if ((w->have & ZR_EXP_MEM) && w->mem == ZR_MEM_NONE) {
 		zr_fail(ctx, cmd->line, "expected page %s mem=none (nothing mapped), found a %s (%#llx) of pfn %#lx",
 			where, entry_kind(run, e, level, pfn), (unsigned long long)e, pfn);
 		zr_dump_folio(folio);
@@ -134,7 +174,7 @@ out:
 		zd_put_dev_pagemap(pgmap);
 }
 
-int zr_exec_expect_page(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_expect_page(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	const struct zr_folio_expect *w = &cmd->u.expect_folio.want;
@@ -159,7 +199,7 @@ int zr_exec_expect_page(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 		return 0;
 	if (!zd_follow_entry(mm, addr, &e, &level) || zd_pte_none(e)) {
 		zr_want_str(w, want, sizeof(want));
-		if (!(w->have & ZR_EXP_MEM) || w->mem != -2)
+		if (!(w->have & ZR_EXP_MEM) || w->mem != ZR_MEM_NONE)
 			zr_fail(ctx, cmd->line, "expected page %s%s, found nothing mapped at %#lx",
 				where, want, addr);
 	} else {
@@ -171,7 +211,7 @@ int zr_exec_expect_page(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 
 /* ---- expect process (extension) ---- */
 
-int zr_exec_expect_process(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_expect_process(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	int proc = cmd->u.expect_proc.proc;
@@ -205,3 +245,12 @@ int zr_exec_expect_process(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			run->prog->names[ZR_PROCESS].v[proc].name, want, found);
 	return 0;
 }
+
+const struct zr_verb zr_verbs_expect_page[] = {
+	{ .name = "expect page", .subsys = "mm",
+	  .parse = parse_expect_page, .exec = exec_expect_page, .flags = ZR_VERB_EXPECTATION },
+	{ .name = "expect process", .subsys = "mm",
+	  .parse = parse_expect_process, .exec = exec_expect_process,
+	  .flags = ZR_VERB_EXPECTATION },
+	{ 0 },
+};

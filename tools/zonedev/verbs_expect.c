@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * expect.c - expectations: the result of the previous command (`expect
- * ok`, `expect error E`), the state of every folio a set holds (`expect
- * set`: memory type, refcount, mapcount, pins, LRU, order), a device's
- * counters (`expect device`) and the invariant checker (`check`). A
- * failed one prints "FILE:LINE: expected ..., found ..." and a page dump.
+ * verbs_expect.c - expectations, grammar and execution: the result of the
+ * previous command (`expect ok`, `expect error E`), the state of every
+ * folio a set holds (`expect set`: memory type, refcount, mapcount, pins,
+ * LRU, order, as dump_page() shows them), a device's counters (`expect
+ * device`) and the invariant checker (`check`). A failed one prints
+ * "FILE:LINE: expected ..., found ..." and a page dump. The folio keys
+ * and their names (mem=, yes/no) are shared with expect page
+ * (verbs_expect_page.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +15,145 @@
 
 #include <zonedev/devdax.h>
 
-#include "runner.h"
+#include "exec.h"
+#include "parse.h"
+
+/* ---- grammar ---- */
+
+static const struct zr_choice yes_no[] = { { "no", 0 }, { "yes", 1 }, { 0 } };
+
+/* mem=: a device type, ram or none. */
+static const struct zr_choice mems[] = {
+	{ "private", ZR_DEV_PRIVATE },
+	{ "coherent", ZR_DEV_COHERENT },
+	{ "devdax", ZR_DEV_DEVDAX },
+	{ "fsdax", ZR_DEV_FSDAX },
+	{ "generic", ZR_DEV_GENERIC },
+	{ "p2pdma", ZR_DEV_P2PDMA },
+	{ "ram", ZR_MEM_RAM },
+	{ "none", ZR_MEM_NONE },
+	{ 0 },
+};
+
+static int parse_nothing(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	(void)p;
+	(void)cmd;
+	return 0;
+}
+
+/* expect error ERRNO */
+static int parse_expect_error(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	static const char what[] = "an errno name (EBUSY, EFAULT, EINVAL, ENOMEM, ...: any Linux errno name)";
+	struct zr_token *t = zr_peek(p);
+
+	if (!t || t->kind != ZR_TOK_WORD || !(cmd->u.error.err = zr_errno_from_name(t->text)))
+		return zr_perr_here(p, what);
+	p->pos++;
+	return 0;
+}
+
+int zr_parse_folio_keys(struct zr_parser *p, struct zr_folio_expect *w, bool set)
+{
+	enum {
+		KEY_MEM, KEY_REF, KEY_MAP, KEY_PINNED, KEY_LRU, KEY_ORDER,
+		KEY_COUNT, KEY_FRAME, KEY_WRITABLE, KEY_NOPTS
+	};
+	struct zr_opt o[KEY_NOPTS] = {
+		[KEY_MEM] = { .key = "mem", .type = ZR_OPT_CHOICE, .choices = mems,
+			      .bit = ZR_EXP_MEM },
+		[KEY_REF] = { .key = "ref", .type = ZR_OPT_UINT, .bit = ZR_EXP_REF },
+		[KEY_MAP] = { .key = "map", .type = ZR_OPT_UINT, .bit = ZR_EXP_MAP },
+		[KEY_PINNED] = { .key = "pinned", .type = ZR_OPT_CHOICE, .choices = yes_no,
+				 .bit = ZR_EXP_PINNED },
+		[KEY_LRU] = { .key = "lru", .type = ZR_OPT_CHOICE, .choices = yes_no,
+			      .bit = ZR_EXP_LRU },
+		[KEY_ORDER] = { .key = "order", .type = ZR_OPT_UINT, .bit = ZR_EXP_ORDER },
+		[KEY_COUNT] = { .key = "count", .type = ZR_OPT_UINT, .bit = ZR_EXP_COUNT,
+				.absent = !set },
+		[KEY_FRAME] = { .key = "frame", .type = ZR_OPT_WORD, .bit = ZR_EXP_FRAME,
+				.absent = set },
+		[KEY_WRITABLE] = { .key = "writable", .type = ZR_OPT_CHOICE, .choices = yes_no,
+				   .bit = ZR_EXP_WRITABLE, .absent = set },
+	};
+	const struct zr_opt *mem = &o[KEY_MEM], *frame = &o[KEY_FRAME];
+	struct zr_token t;
+	int ret;
+
+	ret = zr_arg_opts(p, o, KEY_NOPTS);
+	if (ret)
+		return ret;
+	if (mem->seen && set && mem->choice == ZR_MEM_NONE)
+		return zr_perr(p, zr_opt_vcol(mem), "expected mem=ram or a device type for a set, found 'none'");
+	for (int i = 0; mem->seen && mem->choice == ZR_MEM_NONE && i < KEY_NOPTS; i++)
+		if (i != KEY_MEM && o[i].seen)
+			return zr_perr(p, o[i].col, "expected no other key with mem=none (nothing mapped), found '%s='",
+				       o[i].key);
+	w->have = zr_opts_have(o, KEY_NOPTS);
+	w->mem = mem->choice;
+	w->ref = o[KEY_REF].u;
+	w->map = o[KEY_MAP].u;
+	w->pinned = o[KEY_PINNED].choice;
+	w->lru = o[KEY_LRU].choice;
+	w->order = o[KEY_ORDER].u;
+	w->count = o[KEY_COUNT].u;
+	w->writable = o[KEY_WRITABLE].choice;
+	if (frame->seen) {
+		/* Extension: the first frame=NAME records the page frame, later ones compare. */
+		if (!zr_is_name(frame->value))
+			return zr_perr(p, zr_opt_vcol(frame), "expected a frame name after frame=, found '%s'",
+				       frame->value);
+		t = (struct zr_token){ .kind = ZR_TOK_WORD, .text = (char *)frame->value,
+				       .col = zr_opt_vcol(frame) };
+		ret = zr_define_or_get(p, ZR_FRAME, -1, &t, &w->frame);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* expect set SET [KEY=VALUE...] */
+static int parse_expect_set(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	int ret = zr_arg_set(p, false, &cmd->u.expect_folio.set);
+
+	return ret ? ret : zr_parse_folio_keys(p, &cmd->u.expect_folio.want, true);
+}
+
+/* expect device DEVICE [allocated=N] [free=N] [page_free=N] [faults=N] */
+static int parse_expect_device(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	enum { DEV_ALLOCATED, DEV_FREE, DEV_PAGE_FREE, DEV_FAULTS, DEV_NOPTS };
+	struct zr_opt o[DEV_NOPTS] = {
+		[DEV_ALLOCATED] = { .key = "allocated", .type = ZR_OPT_UINT,
+				    .bit = ZR_DEVEXP_ALLOCATED },
+		[DEV_FREE] = { .key = "free", .type = ZR_OPT_UINT, .bit = ZR_DEVEXP_FREE },
+		[DEV_PAGE_FREE] = { .key = "page_free", .type = ZR_OPT_UINT,
+				    .bit = ZR_DEVEXP_PAGE_FREE },
+		[DEV_FAULTS] = { .key = "faults", .type = ZR_OPT_UINT, .bit = ZR_DEVEXP_FAULTS },
+	};
+	int ret = zr_arg_device(p, &cmd->u.expect_dev.dev);
+	enum zr_devtype type;
+
+	if (!ret)
+		ret = zr_arg_opts(p, o, DEV_NOPTS);
+	if (ret)
+		return ret;
+	/* Only the device-DAX driver counts its faults so far (dmirror does not exist). */
+	type = p->prog->devices[cmd->u.expect_dev.dev].type;
+	if (o[DEV_FAULTS].seen && type != ZR_DEV_DEVDAX)
+		return zr_perr(p, o[DEV_FAULTS].col, "'faults=' on a %s device needs the dmirror subsystem, which this build does not have yet",
+			       zr_devtype_name(type));
+	cmd->u.expect_dev.have = zr_opts_have(o, DEV_NOPTS);
+	cmd->u.expect_dev.allocated = o[DEV_ALLOCATED].u;
+	cmd->u.expect_dev.free = o[DEV_FREE].u;
+	cmd->u.expect_dev.page_free = o[DEV_PAGE_FREE].u;
+	cmd->u.expect_dev.faults = o[DEV_FAULTS].u;
+	return 0;
+}
+
+/* ---- execution ---- */
 
 static const char *err_name(int rc)
 {
@@ -29,7 +170,7 @@ static const char *prev_desc(struct zr_ctx *ctx, char *buf, size_t len)
 	return buf;
 }
 
-int zr_exec_expect_ok(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_expect_ok(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	char buf[300];
 
@@ -39,7 +180,7 @@ int zr_exec_expect_ok(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	return 0;
 }
 
-int zr_exec_expect_error(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_expect_error(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	const char *want = zr_errno_name(cmd->u.error.err);
 	char buf[300];
@@ -65,7 +206,7 @@ static const char *folio_mem(struct zr_run *run, struct zd_folio *folio, int dev
 	if (!pgmap)
 		return "ram";
 	if (dev >= 0 && zr_devtype_memtype(run->prog->devices[dev].type) == pgmap->type)
-		return zr_devtype_names[run->prog->devices[dev].type];
+		return zr_devtype_name(run->prog->devices[dev].type);
 	return zd_memory_type_name(pgmap->type);
 }
 
@@ -73,9 +214,9 @@ static bool mem_matches(struct zr_run *run, struct zd_folio *folio, int dev, int
 {
 	const char *found = folio_mem(run, folio, dev);
 
-	if (want == -1)
+	if (want == ZR_MEM_RAM)
 		return !strcmp(found, "ram");
-	if (!strcmp(found, zr_devtype_names[want]))
+	if (!strcmp(found, zr_devtype_name(want)))
 		return true;
 	/* A GENERIC page of unknown origin may be called devdax or generic. */
 	return dev < 0 && zd_folio_pgmap(folio) &&
@@ -93,8 +234,7 @@ void zr_want_str(const struct zr_folio_expect *w, char *buf, size_t len)
 	if (w->have & ZR_EXP_COUNT)
 		ADD(" count=%llu", (unsigned long long)w->count);
 	if (w->have & ZR_EXP_MEM)
-		ADD(" mem=%s", w->mem == -1 ? "ram" : w->mem == -2 ? "none" :
-		    zr_devtype_names[w->mem]);
+		ADD(" mem=%s", zr_choice_name(mems, w->mem));
 	if (w->have & ZR_EXP_REF)
 		ADD(" ref=%llu", (unsigned long long)w->ref);
 	if (w->have & ZR_EXP_MAP)
@@ -139,7 +279,7 @@ void zr_folio_diff(struct zr_run *run, struct zd_folio *folio, int dev,
 #undef ADD
 }
 
-int zr_exec_expect_set(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_expect_set(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	const struct zr_folio_expect *w = &cmd->u.expect_folio.want;
@@ -218,7 +358,7 @@ static void devdax_stats(struct zr_run *run, int dev, struct zd_devmem_stats *st
 	*faults = ds.faults[0] + ds.faults[1] + ds.faults[2];
 }
 
-int zr_exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	int dev = cmd->u.expect_dev.dev;
@@ -265,7 +405,7 @@ int zr_exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 
 /* ---- check ---- */
 
-int zr_exec_check(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_check(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	int n = zd_check_invariants(ctx->run->sys);
 
@@ -274,3 +414,22 @@ int zr_exec_check(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			n == 1 ? "" : "s");
 	return 0;
 }
+
+#define EXPECT ZR_VERB_EXPECTATION
+
+const struct zr_verb zr_verbs_expect[] = {
+	{ .name = "expect", .subsys = "core", .flags = ZR_VERB_PREFIX,
+	  .usage = "an expectation (ok, error, moved=N, page, process, device or set)" },
+	{ .name = "expect ok", .subsys = "core", .parse = parse_nothing, .exec = exec_expect_ok,
+	  .flags = EXPECT | ZR_VERB_RESULT },
+	{ .name = "expect error", .subsys = "core",
+	  .parse = parse_expect_error, .exec = exec_expect_error,
+	  .flags = EXPECT | ZR_VERB_RESULT },
+	{ .name = "expect device", .subsys = "core",
+	  .parse = parse_expect_device, .exec = exec_expect_device, .flags = EXPECT },
+	{ .name = "expect set", .subsys = "core",
+	  .parse = parse_expect_set, .exec = exec_expect_set, .flags = EXPECT },
+	{ .name = "check", .subsys = "core", .parse = parse_nothing, .exec = exec_check,
+	  .flags = EXPECT | ZR_VERB_QUIESCENT },
+	{ 0 },
+};

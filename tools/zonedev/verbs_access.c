@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * exec_access.c - the CPU's accesses: `write` stores DATA, `read` loads
- * LEN bytes and compares them with the expected DATA, `touch` faults a
- * range in (a read, or a write of nothing), all through the page table
- * as the MMU does (zd_cpu_read/write/touch: a missing entry faults, a
- * forbidden access is EFAULT, SIGBUS is EIO). With `system data=none`
+ * verbs_access.c - the CPU's accesses, grammar and execution (the MMU's
+ * side of mm/memory.c): `write` stores DATA, `read` loads LEN bytes and
+ * compares them with the expected DATA, `touch` faults a range in (a
+ * read, or a write of nothing), all through the page table as the MMU
+ * does (zd_cpu_read/write/touch: a missing entry faults, a forbidden
+ * access is EFAULT, SIGBUS is EIO). With `system data=none`
  * pages have no bytes: `write` and `read` then only fault the range in,
  * as `touch` does (data expectations are refused at parse time).
  */
@@ -13,7 +14,95 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "exec.h"
+#include "parse.h"
+
+/* ---- grammar ---- */
+
+/* write PROCESS ADDR DATA */
+static int parse_write(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	int ret = zr_arg_process(p, &cmd->u.access.proc);
+
+	if (!ret)
+		ret = zr_arg_addr(p, cmd->u.access.proc, &cmd->u.access.addr);
+	if (!ret)
+		ret = zr_arg_data(p, &cmd->u.access.data);
+	cmd->u.access.len = cmd->u.access.data.len;
+	return ret;
+}
+
+/* [expect DATA] of read: LEN bytes, refused with data=none. */
+static int parse_data_expect(struct zr_parser *p, uint64_t len, struct zr_data *d)
+{
+	struct zr_token *t = zr_peek(p);
+	int col, ret;
+
+	if (!t)
+		return 0;
+	col = t->col;
+	ret = zr_arg_literal(p, "expect");
+	if (ret)
+		return ret;
+	if (p->prog->data_none)
+		return zr_perr(p, col, "expected no data expectation with 'system data=none'");
+	ret = zr_arg_data(p, d);
+	if (ret)
+		return ret;
+	if (d->len != len)
+		return zr_perr(p, col, "expected data of the %llu bytes read, found %llu bytes",
+			       (unsigned long long)len, (unsigned long long)d->len);
+	return 0;
+}
+
+/*
+ * read PROCESS ADDR LEN [expect DATA], or read SET OFFSET LEN [expect DATA]:
+ * the bytes a reference set's pages hold (what DMA through those
+ * references reads). An address starts with a region name, an offset
+ * with a digit: the second word tells the two apart.
+ */
+static int parse_read(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	struct zr_token *second = p->pos + 1 < p->ntok ? &p->tok[p->pos + 1] : NULL;
+	int ret;
+
+	if (second && second->kind == ZR_TOK_WORD && second->text[0] >= '0' &&
+	    second->text[0] <= '9') {
+		int col = zr_peek(p)->col;
+
+		ret = zr_arg_set(p, false, &cmd->u.access.set);
+		if (!ret)
+			ret = zr_arg_size(p, "an offset into the set's pages", &cmd->u.access.off);
+		if (!ret)
+			ret = zr_arg_size(p, "a length", &cmd->u.access.len);
+		if (ret)
+			return ret;
+		if (p->prog->data_none)
+			return zr_perr(p, col, "expected no read of a set's bytes with 'system data=none' (pages have none)");
+		cmd->u.access.from_set = true;
+		cmd->u.access.proc = -1;
+		return parse_data_expect(p, cmd->u.access.len, &cmd->u.access.data);
+	}
+	ret = zr_arg_range(p, &cmd->u.access.proc, &cmd->u.access.addr, &cmd->u.access.len);
+	return ret ? ret : parse_data_expect(p, cmd->u.access.len, &cmd->u.access.data);
+}
+
+/* touch PROCESS ADDR LEN [write] */
+static int parse_touch(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	enum { TOUCH_WRITE, TOUCH_NOPTS };
+	struct zr_opt o[TOUCH_NOPTS] = {
+		[TOUCH_WRITE] = { .key = "write", .type = ZR_OPT_FLAG },
+	};
+	int ret = zr_arg_range(p, &cmd->u.range.proc, &cmd->u.range.addr, &cmd->u.range.len);
+
+	if (!ret)
+		ret = zr_arg_opts(p, o, TOUCH_NOPTS);
+	cmd->u.range.how = o[TOUCH_WRITE].seen;
+	return ret;
+}
+
+/* ---- execution ---- */
 
 static bool data_none(struct zr_run *run)
 {
@@ -34,7 +123,7 @@ static bool range_ok(unsigned long addr, uint64_t len)
  * length far beyond the mapping fails at its first unmapped page, as the
  * CPU's copy would, without first allocating the whole length.
  */
-int zr_exec_write(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_write(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	const struct zr_data *d = &cmd->u.access.data;
@@ -194,7 +283,7 @@ static int read_set(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	return ret;
 }
 
-int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	const struct zr_data *want = &cmd->u.access.data;
@@ -250,7 +339,7 @@ int zr_exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	return ret;
 }
 
-int zr_exec_touch(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_touch(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	int proc = cmd->u.range.proc, ret;
 	unsigned long addr;
@@ -265,3 +354,10 @@ int zr_exec_touch(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	zr_proc_put(ctx->run, proc);
 	return ret;
 }
+
+const struct zr_verb zr_verbs_access[] = {
+	{ .name = "write", .subsys = "mm", .parse = parse_write, .exec = exec_write },
+	{ .name = "read", .subsys = "mm", .parse = parse_read, .exec = exec_read },
+	{ .name = "touch", .subsys = "mm", .parse = parse_touch, .exec = exec_touch },
+	{ 0 },
+};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * refs.c - reference sets: the references one holder owns (a driver's
+ * verbs_refs.c - reference sets, grammar and execution: the references
+ * one holder owns (a driver's
  * allocations, a GUP caller's references or pins). `devalloc` takes
  * folios from a device as a driver does for a migration
  * (zone_device_folio_init or activation: one reference each), `get`
@@ -21,7 +22,44 @@
 #include <zonedev/devdax.h>
 #include <zonedev/gup.h>
 
-#include "runner.h"
+#include "exec.h"
+#include "parse.h"
+
+/* ---- grammar ---- */
+
+/* devalloc SET DEVICE N [order=K] */
+static int parse_devalloc(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	enum { DEVALLOC_ORDER, DEVALLOC_NOPTS };
+	struct zr_opt o[DEVALLOC_NOPTS] = {
+		[DEVALLOC_ORDER] = { .key = "order", .type = ZR_OPT_UINT },
+	};
+	const struct zr_opt *order = &o[DEVALLOC_ORDER];
+	int ret = zr_arg_set(p, true, &cmd->u.devalloc.set);
+
+	if (!ret)
+		ret = zr_arg_device(p, &cmd->u.devalloc.dev);
+	if (!ret)
+		ret = zr_arg_uint(p, "a number of folios", &cmd->u.devalloc.n);
+	if (!ret && (!cmd->u.devalloc.n || cmd->u.devalloc.n > (1u << 24)))
+		ret = zr_perr(p, zr_prev(p)->col, "expected 1 to %u folios, found '%s'",
+			      1u << 24, zr_prev(p)->text);
+	if (!ret)
+		ret = zr_arg_opts(p, o, DEVALLOC_NOPTS);
+	if (!ret && order->seen && order->u > ZD_MAX_FOLIO_ORDER)
+		ret = zr_perr(p, zr_opt_vcol(order), "expected an order from 0 to %d, found '%s'",
+			      ZD_MAX_FOLIO_ORDER, order->tok->text + 6);
+	cmd->u.devalloc.order = order->seen ? order->u : 0;
+	return ret;
+}
+
+/* get SET, release SET */
+static int parse_set_use(struct zr_parser *p, struct zr_cmd *cmd)
+{
+	return zr_arg_set(p, false, &cmd->u.set.set);
+}
+
+/* ---- execution ---- */
 
 static size_t slot_of(const struct zr_set_rt *s, const struct zd_folio *folio)
 {
@@ -170,7 +208,7 @@ static int devdax_take(struct zr_run *run, int dev, unsigned int order, struct z
  * devalloc SET DEVICE N [order=K]: N folios, one reference each. On a
  * failure the folios already allocated stay in the set.
  */
-int zr_exec_devalloc(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_devalloc(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	int dev = cmd->u.devalloc.dev, ret = 0;
@@ -207,7 +245,7 @@ int zr_exec_devalloc(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 }
 
 /* get SET: one more plain reference on every folio (pinned ones too). */
-int zr_exec_get(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_get(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	struct zr_run *run = ctx->run;
 	struct zr_set_rt *s = &run->sets[cmd->u.set.set];
@@ -249,7 +287,7 @@ static void set_release(struct zr_run *run, struct zr_set_rt *s)
 	free(v);
 }
 
-int zr_exec_release(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int exec_release(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
 	set_release(ctx->run, &ctx->run->sets[cmd->u.set.set]);
 	return 0;
@@ -260,3 +298,11 @@ void zr_release_all_sets(struct zr_run *run)
 	for (int i = 0; i < run->prog->names[ZR_SET].n; i++)
 		set_release(run, &run->sets[i]);
 }
+
+const struct zr_verb zr_verbs_refs[] = {
+	{ .name = "devalloc", .subsys = "core",
+	  .parse = parse_devalloc, .exec = exec_devalloc },
+	{ .name = "get", .subsys = "core", .parse = parse_set_use, .exec = exec_get },
+	{ .name = "release", .subsys = "core", .parse = parse_set_use, .exec = exec_release },
+	{ 0 },
+};
