@@ -388,6 +388,12 @@ int zt_mm_teardown(void **state)
 	return zt_teardown(state);
 }
 
+void zt_mm_exit(struct zt_fixture *fx)
+{
+	zd_mm_destroy(fx->mm);
+	fx->mm = NULL;
+}
+
 /* ---- address spaces ---- */
 
 unsigned long zt_map_anon(struct zd_mm *mm, unsigned long len)

@@ -233,6 +233,8 @@ int zt_teardown(void **state);
 int zt_mm_setup(void **state);
 int zt_mm_setup_one(void **state);
 int zt_mm_teardown(void **state);
+/* The fixture's mm exits now (exit_mmap), before what the test does next. */
+void zt_mm_exit(struct zt_fixture *fx);
 #define ZT_MM_TEST(fn) \
 	{ #fn, fn, zt_mm_setup, zt_mm_teardown, NULL }
 #define ZT_MM_TEST_ONE(fn) \

@@ -673,18 +673,16 @@ static int cpu_read_matches(struct zd_mm *mm, unsigned long base, unsigned long 
 static void test_mmap_shared(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_mm_stats mst;
 	struct zd_tmpfs *fs;
 	struct zd_file *f;
-	struct zd_mm *mm;
+	struct zd_mm *mm = ZT_FX(state)->mm;
 	unsigned long addr;
 	unsigned char buf[100];
 
 	ZT_EQ(zd_tmpfs_create(sys, &fs), 0);
 	ZT_EQ(zd_tmpfs_create_file(fs, "m", 0, &f), 0);
 	write_pattern(f, 0, 4 * PAGE, 20);
-	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	addr = map(mm, f, 4 * PAGE, ZD_MAP_SHARED, 0);
 	ZT_EQ(zd_atomic_load_relaxed(&f->f_count), 2);		/* the VMA's reference */
 	zd_mmap_read_lock(mm);
@@ -733,27 +731,24 @@ static void test_mmap_shared(void **state)
 		ZT_EQ(cache_mapcount(f, i), 0);
 	}
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zd_mm_destroy(mm);
+	zt_mm_exit(ZT_FX(state));
 	zd_fput(f);
 	zd_tmpfs_destroy(fs);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 /* MAP_PRIVATE: reads share the cache folios, writes copy. */
 static void test_mmap_private(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_mm_stats mst;
 	struct zd_tmpfs *fs;
 	struct zd_file *f;
-	struct zd_mm *mm;
+	struct zd_mm *mm = ZT_FX(state)->mm;
 	unsigned long addr;
 
 	ZT_EQ(zd_tmpfs_create(sys, &fs), 0);
 	ZT_EQ(zd_tmpfs_create_file(fs, "p", 0, &f), 0);
 	write_pattern(f, 0, 3 * PAGE, 30);
-	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	addr = map(mm, f, 3 * PAGE, ZD_MAP_PRIVATE, 0);
 
 	cpu_expect_pattern(mm, addr, 0, 3 * PAGE, 30);
@@ -780,10 +775,9 @@ static void test_mmap_private(void **state)
 		ZT_EQ(cache_mapcount(f, i), 0);
 	}
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zd_mm_destroy(mm);
+	zt_mm_exit(ZT_FX(state));
 	zd_fput(f);
 	zd_tmpfs_destroy(fs);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 /*
@@ -794,14 +788,12 @@ static void test_mmap_private(void **state)
 static void test_mmap_private_first_write(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_file *f;
-	struct zd_mm *mm;
+	struct zd_mm *mm = ZT_FX(state)->mm;
 	unsigned long addr;
 
 	ZT_EQ(zd_shmem_file_setup(sys, 2 * PAGE, &f), 0);
 	write_pattern(f, 0, 2 * PAGE, 70);
-	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	addr = map(mm, f, 2 * PAGE, ZD_MAP_PRIVATE, 0);
 	cpu_write_pattern(mm, addr, 0, 100, 71);		/* write before any read */
 	cpu_expect_pattern(mm, addr, 0, 100, 71);
@@ -812,9 +804,8 @@ static void test_mmap_private_first_write(void **state)
 	ZT_EQ(zd_munmap(mm, addr, 2 * PAGE), 0);
 	ZT_EQ(cache_ref(f, 0), 1);
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zd_mm_destroy(mm);
+	zt_mm_exit(ZT_FX(state));
 	zd_fput(f);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 /*
@@ -825,10 +816,9 @@ static void test_mmap_private_first_write(void **state)
 static void test_truncate_zaps_mappings(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_tmpfs *fs;
 	struct zd_file *f;
-	struct zd_mm *a, *b;
+	struct zd_mm *a = ZT_FX(state)->mm, *b;
 	unsigned long addr_a, addr_b;
 	unsigned char buf[PAGE];
 	zd_pte_t entry;
@@ -837,7 +827,6 @@ static void test_truncate_zaps_mappings(void **state)
 	ZT_EQ(zd_tmpfs_create(sys, &fs), 0);
 	ZT_EQ(zd_tmpfs_create_file(fs, "z", 0, &f), 0);
 	write_pattern(f, 0, 4 * PAGE, 40);
-	ZT_EQ(zd_mm_create(sys, &a), 0);
 	ZT_EQ(zd_mm_create(sys, &b), 0);
 	addr_a = map(a, f, 4 * PAGE, ZD_MAP_SHARED, 0);
 	addr_b = map(b, f, 4 * PAGE, ZD_MAP_PRIVATE, 0);
@@ -878,11 +867,10 @@ static void test_truncate_zaps_mappings(void **state)
 	ZT_EQ(zd_cpu_read(a, addr_a, buf, 1), -EIO);
 	ZT_EQ(zd_cpu_read(b, addr_b, buf, 1), -EIO);
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zd_mm_destroy(a);
+	zt_mm_exit(ZT_FX(state));
 	zd_mm_destroy(b);
 	zd_fput(f);
 	zd_tmpfs_destroy(fs);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 /* Faults beyond EOF are SIGBUS; the mapping may be longer than the file. */
@@ -890,12 +878,11 @@ static void test_fault_beyond_eof(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
 	struct zd_file *f;
-	struct zd_mm *mm;
+	struct zd_mm *mm = ZT_FX(state)->mm;
 	unsigned long addr;
 	unsigned char c;
 
 	ZT_EQ(zd_shmem_file_setup(sys, PAGE + 1, &f), 0);
-	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	addr = map(mm, f, 4 * PAGE, ZD_MAP_SHARED, 0);
 	ZT_EQ(zd_cpu_read(mm, addr + PAGE + 100, &c, 1), 0);	/* the partial page */
 	ZT_EQ(zd_cpu_read(mm, addr + 2 * PAGE, &c, 1), -EIO);
@@ -906,7 +893,7 @@ static void test_fault_beyond_eof(void **state)
 	addr = map(mm, f, PAGE, ZD_MAP_PRIVATE, 5);
 	ZT_EQ(zd_cpu_read(mm, addr, &c, 1), -EIO);
 	ZT_EQ(zd_cpu_write(mm, addr, &c, 1), -EIO);
-	zd_mm_destroy(mm);
+	zt_mm_exit(ZT_FX(state));
 	zd_fput(f);
 }
 
@@ -917,15 +904,13 @@ static void test_fault_beyond_eof(void **state)
 static void test_punch_hole_mapped(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_file *f;
-	struct zd_mm *a, *b;
+	struct zd_mm *a = ZT_FX(state)->mm, *b;
 	unsigned long addr_a, addr_b;
 	unsigned char buf[PAGE];
 
 	ZT_EQ(zd_shmem_file_setup(sys, 3 * PAGE, &f), 0);
 	write_pattern(f, 0, 3 * PAGE, 50);
-	ZT_EQ(zd_mm_create(sys, &a), 0);
 	ZT_EQ(zd_mm_create(sys, &b), 0);
 	addr_a = map(a, f, 3 * PAGE, ZD_MAP_SHARED, 0);
 	addr_b = map(b, f, 3 * PAGE, ZD_MAP_PRIVATE, 0);
@@ -953,24 +938,21 @@ static void test_punch_hole_mapped(void **state)
 		ZT_TRUE(memcmp(buf, want + 2 * PAGE, PAGE) == 0);
 	}
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zd_mm_destroy(a);
+	zt_mm_exit(ZT_FX(state));
 	zd_mm_destroy(b);
 	zd_fput(f);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 /* MAP_SHARED|MAP_ANONYMOUS is shmem: shared across fork, freed with the last mapping. */
 static void test_shared_anon(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_vm_area_struct *vma;
 	struct zd_file *file;
-	struct zd_mm *mm, *child;
+	struct zd_mm *mm = ZT_FX(state)->mm, *child;
 	unsigned long addr;
 	unsigned char buf[8];
 
-	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	addr = map(mm, NULL, 2 * PAGE, ZD_MAP_SHARED | ZD_MAP_ANONYMOUS, 0);
 	zd_mmap_read_lock(mm);
 	vma = zd_vma_lookup(mm, addr);
@@ -998,24 +980,20 @@ static void test_shared_anon(void **state)
 	ZT_EQ(cache_ref(file, 0), 2);
 	ZT_EQ(zd_munmap(mm, addr, 2 * PAGE), 0);		/* the last reference to the file */
 	ZT_EQ(zd_check_invariants(sys), 0);
-	zd_mm_destroy(mm);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 /* A mapping keeps an unlinked file alive; its munmap frees everything. */
 static void test_unlink_while_mapped(void **state)
 {
 	struct zd_system *sys = fx_sys(state);
-	unsigned long free0 = zd_nr_free_pages(sys);
 	struct zd_tmpfs *fs;
 	struct zd_file *f;
-	struct zd_mm *mm;
+	struct zd_mm *mm = ZT_FX(state)->mm;
 	unsigned long addr;
 
 	ZT_EQ(zd_tmpfs_create(sys, &fs), 0);
 	ZT_EQ(zd_tmpfs_create_file(fs, "gone", 0, &f), 0);
 	write_pattern(f, 0, 2 * PAGE, 60);
-	ZT_EQ(zd_mm_create(sys, &mm), 0);
 	addr = map(mm, f, 2 * PAGE, ZD_MAP_SHARED, 0);
 	ZT_EQ(zd_tmpfs_unlink(fs, "gone"), 0);
 	zd_fput(f);
@@ -1024,8 +1002,6 @@ static void test_unlink_while_mapped(void **state)
 	cpu_write_pattern(mm, addr, 0, 2 * PAGE, 61);
 	cpu_expect_pattern(mm, addr, 0, 2 * PAGE, 61);
 	ZT_EQ(zd_munmap(mm, addr, 2 * PAGE), 0);
-	zd_mm_destroy(mm);
-	ZT_EQU(zd_nr_free_pages(sys), free0);
 }
 
 int main(void)
@@ -1042,14 +1018,14 @@ int main(void)
 		ZT_TEST(test_alloc_failure),
 		ZT_TEST(test_data_none),
 		ZT_TEST(test_xarray),
-		ZT_TEST(test_mmap_shared),
-		ZT_TEST(test_mmap_private),
-		ZT_TEST(test_mmap_private_first_write),
-		ZT_TEST(test_truncate_zaps_mappings),
-		ZT_TEST(test_fault_beyond_eof),
-		ZT_TEST(test_punch_hole_mapped),
-		ZT_TEST(test_shared_anon),
-		ZT_TEST(test_unlink_while_mapped),
+		ZT_MM_TEST(test_mmap_shared),
+		ZT_MM_TEST(test_mmap_private),
+		ZT_MM_TEST(test_mmap_private_first_write),
+		ZT_MM_TEST(test_truncate_zaps_mappings),
+		ZT_MM_TEST(test_fault_beyond_eof),
+		ZT_MM_TEST(test_punch_hole_mapped),
+		ZT_MM_TEST(test_shared_anon),
+		ZT_MM_TEST(test_unlink_while_mapped),
 	};
 
 	return cmocka_run_group_tests_name("tmpfs", tests, NULL, NULL);
