@@ -21,123 +21,122 @@
 #                                         the tree and make sure each fails
 # Exit status: 0 clean, 1 a violation, 2 a usage error.
 set -eu
-set -f	# file and header names are split on blanks, never globbed
 
-# Ranks: equal ranks may include each other. lib/ (the kernel's lib/:
-# the xarray) depends on nothing of ours, like sync/; drivers and fs do not
+# The check itself, in one awk pass over the tree's files (their paths,
+# one a line, on stdin). Prints each breach as file:line and exits 1 if
+# there is one.
+# shellcheck disable=SC2016 # the awk program, not shell expansions
+check_awk='
+# Ranks: equal ranks may include each other. lib/ (the kernel lib/: the
+# xarray) depends on nothing of ours, like sync/; drivers and fs do not
 # depend on each other today, but neither sits above the other.
-rank() {
-	case "$1" in
-	sync | lib) echo 0 ;;
-	core) echo 1 ;;
-	mm) echo 2 ;;
-	gup) echo 3 ;;
-	hmm) echo 4 ;;
-	drivers | fs) echo 5 ;;
-	check) echo 6 ;;
-	tools) echo 7 ;;
-	*) echo "" ;;
-	esac
+function rank(l) {
+	if (l == "sync" || l == "lib") return 0
+	if (l == "core") return 1
+	if (l == "mm") return 2
+	if (l == "gup") return 3
+	if (l == "hmm") return 4
+	if (l == "drivers" || l == "fs") return 5
+	if (l == "check") return 6
+	if (l == "tools") return 7
+	return -1
 }
 
 # The layer of each public header: the layer of the code it declares.
-# zonedev.h is the umbrella for users of the library: nothing in it may
-# include it.
-header_layer() {
-	case "$1" in
-	sync/*) echo sync ;;
-	system.h | fault_inject.h | events.h | debug.h | page.h | page_alloc.h | \
-	memremap.h | driver.h) echo core ;;
-	pgtable.h | mm.h | mm_walkers.h | tmpfs.h) echo mm ;;
-	gup.h) echo gup ;;
-	devmem_pool.h | devdax.h) echo drivers ;;
-	trace.h | check.h) echo check ;;
-	zonedev.h) echo tools ;;
-	*) echo "" ;;
-	esac
+# zonedev.h is the umbrella for the users of the library: nothing in the
+# library may include it.
+function header_layer(h) {
+	if (h ~ /^sync\//) return "sync"
+	if (h == "system.h" || h == "fault_inject.h" || h == "events.h" || h == "debug.h" ||
+	    h == "page.h" || h == "page_alloc.h" || h == "memremap.h" || h == "driver.h")
+		return "core"
+	if (h == "pgtable.h" || h == "mm.h" || h == "mm_walkers.h" || h == "tmpfs.h")
+		return "mm"
+	if (h == "gup.h") return "gup"
+	if (h == "devmem_pool.h" || h == "devdax.h") return "drivers"
+	if (h == "trace.h" || h == "check.h") return "check"
+	if (h == "zonedev.h") return "tools"
+	return ""
 }
 
-# The layer of a file of the tree, by its path from ROOT, or "" if unplaced.
-file_layer() {
-	case "$1" in
-	src/*/*)
-		d=${1#src/}
-		d=${d%%/*}
-		case "$d" in
-		sync | lib | core | mm | gup | hmm | drivers | fs | check) echo "$d" ;;
-		*) echo "" ;;
-		esac ;;
-	include/zonedev/*) header_layer "${1#include/zonedev/}" ;;
-	*) echo "" ;;
-	esac
+# The layer of a file of the tree, by its path from the root, or "".
+function file_layer(f,   d) {
+	if (f ~ /^src\/[^\/]+\//) {
+		d = f
+		sub(/^src\//, "", d)
+		sub(/\/.*/, "", d)
+		return rank(d) >= 0 && d != "tools" ? d : ""
+	}
+	if (f ~ /^include\/zonedev\//)
+		return header_layer(substr(f, length("include/zonedev/") + 1))
+	return ""
 }
+
+{ files[++n] = $0; exists[$0] = 1 }
+
+END {
+	for (i = 1; i <= n; i++) {
+		f = files[i]
+		if (file_layer(f) != "")
+			continue
+		if (f ~ /^include\/zonedev\//)
+			print f ":1: public header with no layer: give it one in tools/check-layers.sh (header_layer)"
+		else if (f ~ /^src\/[^\/]+\//) {
+			d = f; sub(/^src\//, "", d); sub(/\/.*/, "", d)
+			print f ":1: src/" d "/ has no layer: add the directory to tools/check-layers.sh (file_layer, rank)"
+		} else
+			print f ":1: file outside src/<layer>/ and include/zonedev/"
+		bad = 1
+	}
+	for (i = 1; i <= n; i++) {
+		f = files[i]
+		fl = file_layer(f)
+		if (fl == "")
+			continue
+		dir = f; sub(/\/[^\/]*$/, "", dir)
+		line = 0
+		while ((getline text < f) > 0) {
+			line++
+			if (text !~ /^[ \t]*#[ \t]*include[ \t]*["<]/)
+				continue
+			name = text
+			sub(/^[^"<]*["<]/, "", name)
+			quoted = substr(text, length(text) - length(name), 1) == "\""
+			sub(/[">].*/, "", name)
+			shown = quoted ? "#include \"" name "\"" : "#include <" name ">"
+			il = "-"
+			if (name ~ /^zonedev\// && exists["include/" name])
+				il = file_layer("include/" name)
+			else if (quoted && exists[dir "/" name])
+				il = file_layer(dir "/" name)
+			else if (exists["src/" name])
+				il = file_layer("src/" name)
+			else if (name ~ /^zonedev\//) {
+				print f ":" line ": " shown ": no such public header"
+				bad = 1
+				continue
+			}
+			if (il == "-" || il == "")
+				continue	# a system header, or an unplaced one: reported above
+			if (rank(il) <= rank(fl))
+				continue
+			if (name == "zonedev/zonedev.h")
+				print f ":" line ": " shown ": the umbrella is for users of the library; include the headers used"
+			else
+				print f ":" line ": " shown ": a " fl " file includes a " il " header"
+			bad = 1
+		}
+		close(f)
+	}
+	exit bad
+}
+'
 
 check_tree() {
-	root=$1
-	cd "$root" || exit 2
-	fail=0
-	work=$(mktemp "${TMPDIR:-/tmp}/check-layers.XXXXXX")
+	cd "$1" || exit 2
 	files=$(find src include -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)
-	[ -n "$files" ] || { echo "check-layers: no sources under $root" >&2; exit 2; }
-
-	# Every directory of src/ and every public header has a layer.
-	for f in $files; do
-		[ -n "$(file_layer "$f")" ] && continue
-		case "$f" in
-		include/zonedev/*)
-			echo "$f:1: public header with no layer: give it one in tools/check-layers.sh (header_layer)" ;;
-		src/*/*)
-			d=${f#src/}
-			echo "$f:1: src/${d%%/*}/ has no layer: add the directory to tools/check-layers.sh (file_layer, rank)" ;;
-		*)
-			echo "$f:1: file outside src/<layer>/ and include/zonedev/" ;;
-		esac
-		fail=1
-	done
-
-	for f in $files; do
-		fl=$(file_layer "$f")
-		[ -n "$fl" ] || continue
-		fr=$(rank "$fl")
-		dir=${f%/*}
-		# "LINE:text" of each #include "name" or #include <name>; a quoted
-		# name is looked up beside the file first, then under src/.
-		grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]' "$f" > "$work" || true
-		while IFS= read -r hit; do
-			line=${hit%%:*}
-			text=${hit#*:}
-			name=$(printf '%s\n' "$text" | sed 's/^[^"<]*["<]\([^">]*\)[">].*/\1/')
-			case "$(printf '%s\n' "$text" | sed 's/^[^"<]*\(["<]\).*/\1/')" in
-			'"') quoted=1 text="#include \"$name\"" ;;
-			*) quoted=0 text="#include <$name>" ;;
-			esac
-			il=""
-			if [ -f "include/$name" ] && [ "${name#zonedev/}" != "$name" ]; then
-				il=$(file_layer "include/$name")
-			elif [ $quoted = 1 ] && [ -f "$dir/$name" ]; then
-				il=$(file_layer "$dir/$name")
-			elif [ -f "src/$name" ]; then
-				il=$(file_layer "src/$name")
-			elif [ "${name#zonedev/}" != "$name" ]; then
-				echo "$f:$line: $text: no such public header"
-				fail=1
-				continue
-			else
-				continue	# a system or third-party header
-			fi
-			[ -n "$il" ] || continue	# unplaced: reported above
-			if [ "$(rank "$il")" -gt "$fr" ]; then
-				if [ "$name" = zonedev/zonedev.h ]; then
-					echo "$f:$line: $text: the umbrella is for users of the library; include the headers used"
-				else
-					echo "$f:$line: $text: a $fl file includes a $il header"
-				fi
-				fail=1
-			fi
-		done < "$work"
-	done
-	rm -f "$work"
-	return $fail
+	[ -n "$files" ] || { echo "check-layers: no sources under $1" >&2; exit 2; }
+	printf '%s\n' "$files" | awk "$check_awk"
 }
 
 self_test() {
