@@ -233,6 +233,17 @@ int zr_arg_uint(struct zr_parser *p, const char *what, uint64_t *v)
 	return 0;
 }
 
+int zr_arg_count(struct zr_parser *p, const char *what, const char *unit, uint64_t max,
+		 uint64_t *v)
+{
+	int ret = zr_arg_uint(p, what, v);
+
+	if (!ret && (!*v || *v > max))
+		ret = zr_perr(p, zr_prev(p)->col, "expected 1 to %llu %s, found '%s'",
+			      (unsigned long long)max, unit, zr_prev(p)->text);
+	return ret;
+}
+
 /* "a, b or c" for messages. */
 static void choice_list(char *buf, size_t len, const struct zr_choice *choices)
 {

@@ -103,6 +103,9 @@ extern const char zr_size_forms[];
 int zr_arg_name(struct zr_parser *p, const char *what, struct zr_token **t);
 int zr_arg_size(struct zr_parser *p, const char *what, uint64_t *v);
 int zr_arg_uint(struct zr_parser *p, const char *what, uint64_t *v);
+/* A number from 1 to @max of @unit ("pages"). */
+int zr_arg_count(struct zr_parser *p, const char *what, const char *unit, uint64_t max,
+		 uint64_t *v);
 /* A word token (any text), @what for the message. */
 int zr_arg_word(struct zr_parser *p, const char *what, struct zr_token **t);
 

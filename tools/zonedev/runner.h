@@ -95,6 +95,12 @@ enum zr_devtype {
 	ZR_NR_DEVTYPES,
 };
 
+/* Their names, as struct zr_choice entries (device type=, expect mem=). */
+#define ZR_DEVTYPE_CHOICES \
+	{ "private", ZR_DEV_PRIVATE }, { "coherent", ZR_DEV_COHERENT }, \
+	{ "devdax", ZR_DEV_DEVDAX }, { "fsdax", ZR_DEV_FSDAX }, \
+	{ "generic", ZR_DEV_GENERIC }, { "p2pdma", ZR_DEV_P2PDMA }
+
 const char *zr_devtype_name(enum zr_devtype t);		/* "private" */
 enum zd_memory_type zr_devtype_memtype(enum zr_devtype t);
 

@@ -24,15 +24,7 @@ static const struct zr_choice yes_no[] = { { "no", 0 }, { "yes", 1 }, { 0 } };
 
 /* mem=: a device type, ram or none. */
 static const struct zr_choice mems[] = {
-	{ "private", ZR_DEV_PRIVATE },
-	{ "coherent", ZR_DEV_COHERENT },
-	{ "devdax", ZR_DEV_DEVDAX },
-	{ "fsdax", ZR_DEV_FSDAX },
-	{ "generic", ZR_DEV_GENERIC },
-	{ "p2pdma", ZR_DEV_P2PDMA },
-	{ "ram", ZR_MEM_RAM },
-	{ "none", ZR_MEM_NONE },
-	{ 0 },
+	ZR_DEVTYPE_CHOICES, { "ram", ZR_MEM_RAM }, { "none", ZR_MEM_NONE }, { 0 },
 };
 
 static int parse_nothing(struct zr_parser *p, struct zr_cmd *cmd)

@@ -36,10 +36,7 @@ static int parse_gup_common(struct zr_parser *p, struct zr_cmd *cmd, bool pin)
 	if (!ret)
 		ret = zr_arg_addr(p, cmd->u.gup.proc, &cmd->u.gup.addr);
 	if (!ret)
-		ret = zr_arg_uint(p, "a number of pages", &cmd->u.gup.npages);
-	if (!ret && (!cmd->u.gup.npages || cmd->u.gup.npages > (1u << 24)))
-		ret = zr_perr(p, zr_prev(p)->col, "expected 1 to %u pages, found '%s'",
-			      1u << 24, zr_prev(p)->text);
+		ret = zr_arg_count(p, "a number of pages", "pages", 1u << 24, &cmd->u.gup.npages);
 	if (!ret)
 		ret = zr_arg_opts(p, o, GUP_NOPTS);
 	cmd->u.gup.write = o[GUP_WRITE].seen;

@@ -20,15 +20,7 @@
 
 /* ---- device types ---- */
 
-static const struct zr_choice devtypes[] = {
-	{ "private", ZR_DEV_PRIVATE },
-	{ "coherent", ZR_DEV_COHERENT },
-	{ "devdax", ZR_DEV_DEVDAX },
-	{ "fsdax", ZR_DEV_FSDAX },
-	{ "generic", ZR_DEV_GENERIC },
-	{ "p2pdma", ZR_DEV_P2PDMA },
-	{ 0 },
-};
+static const struct zr_choice devtypes[] = { ZR_DEVTYPE_CHOICES, { 0 } };
 
 const char *zr_devtype_name(enum zr_devtype t)
 {

@@ -40,10 +40,7 @@ static int parse_devalloc(struct zr_parser *p, struct zr_cmd *cmd)
 	if (!ret)
 		ret = zr_arg_device(p, &cmd->u.devalloc.dev);
 	if (!ret)
-		ret = zr_arg_uint(p, "a number of folios", &cmd->u.devalloc.n);
-	if (!ret && (!cmd->u.devalloc.n || cmd->u.devalloc.n > (1u << 24)))
-		ret = zr_perr(p, zr_prev(p)->col, "expected 1 to %u folios, found '%s'",
-			      1u << 24, zr_prev(p)->text);
+		ret = zr_arg_count(p, "a number of folios", "folios", 1u << 24, &cmd->u.devalloc.n);
 	if (!ret)
 		ret = zr_arg_opts(p, o, DEVALLOC_NOPTS);
 	if (!ret && order->seen && order->u > ZD_MAX_FOLIO_ORDER)
