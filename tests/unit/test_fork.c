@@ -218,6 +218,12 @@ static void test_folio_needs_cow_for_dma_mmf_has_pinned(void **state)
  * A PMD-mapped anonymous THP that may be pinned is not copied whole: the
  * parent's PMD is split and each (exclusive, maybe pinned) PTE copied for
  * the child as a small page. The parent keeps the THP and its pin.
+ *
+ *   a          a+7p       a+8p                       a+2M
+ *   |== PMD leaf: THP T, page 7 pinned ==============|   parent, before fork
+ *   |- PTEs ---|- T+7 rw -|- PTEs of T --------------|   parent after fork: 512 PTEs of T,
+ *                                                        writable and exclusive, the pin kept
+ *   |- copies -|- copy ---|- copies -----------------|   child: 512 order-0 copies
  */
 static void test_copy_huge_pmd_pinned_thp(void **state)
 {

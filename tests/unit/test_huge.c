@@ -77,6 +77,15 @@ static long rss_file(struct zd_mm *mm)
  * 4 KiB page of a 2 MiB PMD leaf removes the whole leaf (one rmap
  * removal, one put), it does not split it into 511 PTEs with 511
  * references; the next access refaults the PMD, with the data kept.
+ *
+ *   a          a+1p                 a+2M                 a+4M
+ *   |== PMD leaf F0 (ref 2) ========|                    |   write at a+5p
+ *   |    none  ^                    |                    |   DONTNEED(a+1p, 1p): F0's
+ *               zapped 4 KiB                                 whole leaf goes (ref 1)
+ *   |== PMD leaf F0 ================|== PMD leaf F1 =====|   reads at a+1p, a+2M refault
+ *   |== PMD leaf F0 ================|                        munmap(a+1p, 1p): EINVAL;
+ *                                                            munmap(a+2M, 2M): F1 goes
+ *   |    none                       |                        DONTNEED(a+2M-1p, 1p): F0 goes
  */
 static void test___split_huge_pmd_locked_dax(void **state)
 {
@@ -142,6 +151,12 @@ static void test___split_huge_pmd_locked_dax(void **state)
  * __split_huge_pud_locked(): MADV_DONTNEED of 2 MiB inside a 1 GiB PUD
  * leaf of device DAX removes the leaf (today's kernel; it used to leave
  * it mapped, zapping nothing), and the next access refaults it.
+ *
+ *   a          a+2M      a+4M                              a+1G
+ *   |== PUD leaf F (ref 2, mapcount 1) ====================|   write at a+3M
+ *   |    none                                              |   DONTNEED(a+2M, 2M): the
+ *                                                              whole leaf goes (ref 1)
+ *   |== PUD leaf F ========================================|   read at a+3M refaults it
  */
 static void test___split_huge_pud_locked_dax(void **state)
 {
@@ -171,6 +186,11 @@ static void test___split_huge_pud_locked_dax(void **state)
 /*
  * __split_huge_pmd_locked() for an anonymous VMA still splits: a zap of
  * one page of a THP leaves 511 PTEs holding 511 references.
+ *
+ *   a        a+1p     a+2p                       a+2M
+ *   |== PMD leaf: THP F =========================|   before
+ *   |- PTE --|  none  |- PTE --|-- ... PTE ------|   DONTNEED(a+1p, 1p): split,
+ *                                                    F: ref 511, mapcount 511
  */
 static void test___split_huge_pmd_locked_anon(void **state)
 {
@@ -198,6 +218,11 @@ static void test___split_huge_pmd_locked_anon(void **state)
  * move_huge_pud(): mremap of a 1 GiB device-DAX mapping moves its PUD
  * leaf whole, with its reference and mapcount; the old place maps
  * nothing and the new one needs no fault.
+ *
+ *   a                a+1G        b = a+4G         b+1G
+ *   |== PUD leaf F ==|           |                |   before (written at a+7M)
+ *   |    none        |           |== PUD leaf F ==|   mremap(a, 1G, FIXED b): the
+ *                                                     same leaf, writable, ref 2, map 1
  */
 static void test_move_huge_pud_dax(void **state)
 {
@@ -230,6 +255,10 @@ static void test_move_huge_pud_dax(void **state)
 /*
  * move_huge_pmd(): mremap of a 4 MiB device-DAX mapping (2 MiB leaves)
  * moves both PMD leaves whole, references and mapcounts unchanged.
+ *
+ *   a         a+2M      a+4M      b = a+64M  b+2M      b+4M
+ *   |== F0 ===|== F1 ===|         |          |         |   before
+ *   |  none   |  none   |         |== F0 ====|== F1 ===|   mremap(a, 4M, FIXED b)
  */
 static void test_move_huge_pmd_dax(void **state)
 {
@@ -279,7 +308,11 @@ static unsigned long map_thp(struct zt_fixture *fx, struct zd_mm *mm, struct zd_
  * (every page mapped twice), not the whole leaf once per VMA that
  * overlaps it (refcount 3, mapcount 3, 512 pages lost at exit).
  *
- *   [ RW 1 MiB | R 1 MiB ]   one THP   ->   512 PTEs, fork: map 1024
+ *   a                       a+1M                     a+2M
+ *   |== PMD leaf: THP F, one VMA rw =================|   before
+ *   |- A rw: 256 PTEs ------|- B r: 256 PTEs --------|   mprotect(a+1M, 1M, R): ref 512,
+ *                                                        map 512
+ *   fork: the child copies the 512 PTEs (ref 1024, map 1024); its exit: 512 again
  */
 static void test_vma_adjust_trans_huge_fork(void **state)
 {
@@ -310,6 +343,12 @@ static void test_vma_adjust_trans_huge_fork(void **state)
  * of the upper half and a write fault in the lower (writable) half,
  * neither a CPU write nor pin_user_pages_fast(FOLL_WRITE) may write the
  * read-only half (Linux: -EFAULT), and the entries there stay read-only.
+ *
+ *   a                       a+1M  ro = a+1M+3p       a+2M
+ *   |== PMD leaf: THP F, one VMA rw =================|   before
+ *   |- A rw: PTEs ----------|- B r: PTEs ^-----------|   mprotect(a+1M, 1M, R), write at
+ *                                                        a+1p; at ro: PTE read-only, a
+ *                                                        write and a FOLL_WRITE pin fail
  */
 static void test_vma_adjust_trans_huge_protection(void **state)
 {
@@ -334,6 +373,11 @@ static void test_vma_adjust_trans_huge_protection(void **state)
 /*
  * vma_adjust_trans_huge() from madvise: an advice that splits the VMA
  * (MADV_NOHUGEPAGE on the first 4 KiB) splits the PMD at the boundary.
+ *
+ *   a        a+1p                                 a+2M
+ *   |== PMD leaf: THP F, one VMA =================|   before
+ *   |- A ----|- B: 511 PTEs ----------------------|   MADV_NOHUGEPAGE(a, 1p): two VMAs,
+ *     1 PTE                                           512 PTEs, F: ref 512, map 512
  */
 static void test_vma_adjust_trans_huge_madvise(void **state)
 {

@@ -62,8 +62,13 @@ static void test_munmap_mprotect_errors(void **state)
 }
 
 /*
- *   [ rw | rw | rw | rw ]  mprotect page 1 read-only
- *   [ rw | r  | rw | rw ]  three VMAs; back to rw: one again
+ *   a        a+1p     a+2p     a+3p     a+4p
+ *   |-- A rw ---------------------------|   before: one VMA
+ *   |-- A rw |-- B r -|-- C rw ---------|   mprotect(a+1p, 1p, R): split in three
+ *   |-- A rw ---------------------------|   mprotect(a+1p, 1p, RW): merged into one
+ *   |-- A rw |        |-- C rw ---------|   munmap(a+1p, 1p): two, a hole between
+ *   |-- A rw ---------------------------|   mmap(a+1p, 1p, FIXED): the three merge
+ *                                           munmap(a, 4p): none
  */
 static void test_vma_split_merge(void **state)
 {
@@ -229,6 +234,15 @@ static void test_munmap_restores_counts(void **state)
 
 /* ---- THP ---- */
 
+/*
+ * A write fault in a THP-enabled, PMD-aligned VMA maps a whole order-9
+ * folio with one PMD leaf; munmap of one page of it splits the leaf:
+ *
+ *   a        a+1p     a+2p                      a+2M
+ *   |== PMD leaf: folio F, 512 pages ===========|   before: 1 ref, entire mapcount 1
+ *   |- PTE --|        |- PTE --|-- ... PTE -----|   after munmap(a+1p, 1p): 511 PTEs of F,
+ *                                                   511 refs, mapcount 511, no entire map
+ */
 static void test_thp_fault_and_split(void **state)
 {
 	struct zt_fixture *fx = ZT_FX(state);
@@ -357,6 +371,12 @@ static void test_mprotect_fixup_unchanged(void **state)
 	ZT_TRUE(entry_writable(fx->mm, a));
 }
 
+/*
+ *   a        a+1p     a+2p     a+3p     a+4p
+ *   |  none  |  P rw  |  none  |  none  |   before: page 1 written (one RAM page)
+ *   |  none  |  none  |  none  |  none  |   MADV_DONTNEED(a, 4p): the PTE zapped, the
+ *                                           page freed; the VMA stays, a read sees zeros
+ */
 static void test_madvise_dontneed(void **state)
 {
 	struct zt_fixture *fx = ZT_FX(state);
@@ -373,6 +393,19 @@ static void test_madvise_dontneed(void **state)
 
 /* ---- mremap ---- */
 
+/*
+ *   a    a+1p a+2p a+3p a+4p a+5p
+ *   |-- A ----|                       mmap 2 pages; "moved" written at a+1p
+ *   |-- A --------------|             mremap(a, 2p -> 4p): grown in place
+ *   |-- A --------------|-B r|        B at a+4p: growing to 8p fails (ENOMEM) ...
+ *                       |-B r|        ... but with MREMAP_MAYMOVE A moves to out,
+ *                                     8 pages, "moved" at out+1p; reads at a fault
+ *
+ *   a := out                        out
+ *   |-- A, 8 pages, empty --|  ...  |-- A, 8 pages ----------|
+ *   MREMAP_DONTUNMAP (a, 8p -> 8p): the pages move to out, the old range
+ *   stays mapped and empty (it reads zeros)
+ */
 static void test_mremap(void **state)
 {
 	struct zt_fixture *fx = ZT_FX(state);

@@ -100,6 +100,11 @@ static void test_remap_is_valid(void **state)
  * mremap shrinking in place unmaps [addr + new_len, addr + old_len) as
  * munmap does: across holes, and an old_len running past the task size
  * is EINVAL (do_vmi_munmap), never a range that wraps.
+ *
+ *   a        a+2p     a+4p              a+8p
+ *   |-- A ------------|                 |   before: one VMA of 4 pages
+ *   |-- A ---|                          |   mremap(a, 8p -> 2p): [a+2p, a+8p) unmapped,
+ *                                           the hole past the VMA included
  */
 static void test_mremap_shrink_bounds(void **state)
 {

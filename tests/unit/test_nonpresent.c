@@ -63,7 +63,8 @@ static void test_change_pte_range_migration_entry(void **state)
 	ZT_EQ(zd_swp_type(zt_entry_at(mm, s, NULL)), ZD_SWP_MIGRATION_WRITE);
 
 	ZT_EQ(zd_mprotect(mm, a, PG, ZD_PROT_READ), 0);
-	ZT_EQU(zt_entry_at(mm, a, NULL), zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon0)));
+	ZT_EQU(zt_entry_at(mm, a, NULL),
+	       zd_swp_entry(ZD_SWP_MIGRATION_READ_EXCLUSIVE, zd_folio_pfn(anon0)));
 	/* PROT_WRITE kept (only PROT_EXEC added): downgraded all the same */
 	ZT_EQ(zd_mprotect(mm, a + PG, PG, RW | ZD_PROT_EXEC), 0);
 	ZT_EQU(zt_entry_at(mm, a + PG, NULL),
@@ -189,7 +190,8 @@ static void test_remove_device_exclusive_entry(void **state)
 	ZT_TRUE(zd_folio_test_flag(f[0], ZD_PG_dirty));
 	/* page 2: the VMA loses write; the entry itself is left as it is */
 	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, ZD_PROT_READ), 0);
-	ZT_EQU(zt_entry_at(mm, a + 2 * PG, NULL), zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_folio_pfn(f[2])));
+	ZT_EQU(zt_entry_at(mm, a + 2 * PG, NULL),
+	       zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_folio_pfn(f[2])));
 
 	/* The read faults (before the access itself marks the PTE young). */
 	zd_mmap_read_lock(mm);
