@@ -107,6 +107,21 @@ static inline void zd_page_clear_flag(struct zd_page *page, enum zd_pageflags b)
 	zd_atomic_fetch_and_relaxed(&page->flags, ~ZD_PG_BIT(b));
 }
 
+/*
+ * __SetPageX()/__ClearPageX(): the non-atomic forms, for a page whose flags
+ * word nobody else may write meanwhile (a free page under the zone lock, a
+ * folio whose refcount reached zero). Readers still read it atomically.
+ */
+static inline void _zd_page_set_flag_nonatomic(struct zd_page *page, enum zd_pageflags b)
+{
+	zd_atomic_store_relaxed(&page->flags, zd_atomic_load_relaxed(&page->flags) | ZD_PG_BIT(b));
+}
+
+static inline void _zd_page_clear_flag_nonatomic(struct zd_page *page, enum zd_pageflags b)
+{
+	zd_atomic_store_relaxed(&page->flags, zd_atomic_load_relaxed(&page->flags) & ~ZD_PG_BIT(b));
+}
+
 static inline bool zd_folio_test_flag(const struct zd_folio *f, enum zd_pageflags b)
 {
 	return zd_page_test_flag(&f->page, b);

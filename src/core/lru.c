@@ -87,7 +87,8 @@ void _zd_lru_del_on_free(struct zd_system *sys, struct zd_folio *folio)
 
 		zd_list_del(&folio->page.lru);
 		sys->lru_count[l]--;
-		zd_page_clear_flag(&folio->page, ZD_PG_lru);
+		/* __folio_clear_lru_flags(): nobody holds a reference to set flags. */
+		_zd_page_clear_flag_nonatomic(&folio->page, ZD_PG_lru);
 	}
 	zd_spin_unlock(&sys->lru_lock);
 }

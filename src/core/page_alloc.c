@@ -15,7 +15,8 @@
 static void set_buddy(struct zd_page *page, unsigned int order)
 {
 	page->private = order;
-	zd_page_set_flag(page, ZD_PG_buddy);
+	/* __SetPageBuddy(): a free page's flags are the zone lock holder's alone. */
+	_zd_page_set_flag_nonatomic(page, ZD_PG_buddy);
 }
 
 static void add_free(struct zd_system *sys, unsigned long pfn, unsigned int order)
@@ -30,9 +31,18 @@ static void add_free(struct zd_system *sys, unsigned long pfn, unsigned int orde
 static void del_free(struct zd_system *sys, struct zd_page *page, unsigned int order)
 {
 	zd_list_del(&page->lru);
-	zd_page_clear_flag(page, ZD_PG_buddy);
+	_zd_page_clear_flag_nonatomic(page, ZD_PG_buddy);
 	page->private = 0;
 	sys->nr_free_area[order]--;
+}
+
+/*
+ * A statistic only ever changed under zone_lock: a plain increment, no
+ * locked instruction (zd_system_stats() reads it without the lock).
+ */
+static void stat_inc_locked(_Atomic uint64_t *st)
+{
+	zd_atomic_store_relaxed(st, zd_atomic_load_relaxed(st) + 1);
 }
 
 /* Context: zone_lock held. */
@@ -123,6 +133,7 @@ struct zd_folio *zd_folio_alloc(struct zd_system *sys, unsigned int gfp, unsigne
 		add_free(sys, (unsigned long)(page - sys->ram_memmap) + (1ul << o), o);
 	}
 	sys->free_pages -= 1ul << order;
+	stat_inc_locked(&sys->st_folio_allocs);
 	zd_spin_unlock(&sys->zone_lock);
 
 	prep_folio(page, order);
@@ -132,7 +143,6 @@ struct zd_folio *zd_folio_alloc(struct zd_system *sys, unsigned int gfp, unsigne
 		zd_atomic_store_relaxed(&sys->ram_shadow[page - sys->ram_memmap], 1);
 	/* Release: the initialised folio is visible to whoever gets its pointer. */
 	zd_atomic_store_release(&page->_refcount, 1);
-	zd_atomic_fetch_add_relaxed(&sys->st_folio_allocs, 1);
 	if (_zd_tracing(sys))
 		_zd_emit(sys, ZD_EV_ALLOC, (struct zd_folio *)page, 1);
 	return (struct zd_folio *)page;
@@ -156,8 +166,8 @@ void _zd_free_ram_folio(struct zd_system *sys, struct zd_folio *folio)
 	zd_atomic_store_relaxed(&head->flags, 0ul);
 	head->mapping = NULL;
 	head->index = 0;
-	zd_atomic_fetch_add_relaxed(&sys->st_folio_frees, 1);
 	zd_spin_lock(&sys->zone_lock);
+	stat_inc_locked(&sys->st_folio_frees);
 	free_one(sys, (unsigned long)(head - sys->ram_memmap), order);
 	zd_spin_unlock(&sys->zone_lock);
 }

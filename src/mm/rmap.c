@@ -53,7 +53,14 @@ void _zd_folio_add_new_anon_rmap(struct zd_folio *folio, struct zd_vm_area_struc
 	folio->page.index = _zd_linear_index(vma, addr & ~((nr << ZD_PAGE_SHIFT) - 1));
 	for (unsigned long i = 0; i < nr; i++)
 		zd_page_set_flag(zd_folio_page(folio, i), ZD_PG_anon_exclusive);
-	_zd_folio_add_rmap(folio, &folio->page, lvl);
+	if (nr > 1 || lvl != ZD_LVL_PTE) {
+		_zd_folio_add_rmap(folio, &folio->page, lvl);
+		return;
+	}
+	/* A new small folio's count starts at -1: atomic_set(), as Linux does. */
+	zd_atomic_store_relaxed(&folio->page._mapcount, 0);
+	if (_zd_tracing(zd_page_system(&folio->page)))
+		_zd_emit(zd_page_system(&folio->page), ZD_EV_MAP, folio, 0);
 }
 
 void _zd_folio_set_file_rmap(struct zd_folio *folio, struct zd_address_space *mapping,

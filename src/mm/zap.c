@@ -11,9 +11,13 @@
  */
 #include "internal.h"
 
-/* Drop what one entry held. Context: its lock held; it is cleared here. */
+/*
+ * Drop what one entry held; its RSS change is added to @rss, which the
+ * caller gives to the mm before it drops the entry's lock (zap_pte_range's
+ * rss[] and add_mm_rss_vec). Context: its lock held; it is cleared here.
+ */
 static void zap_entry(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot, unsigned long addr,
-		      enum zd_pt_level lvl)
+		      enum zd_pt_level lvl, long rss[3])
 {
 	struct zd_mm *mm = vma->vm_mm;
 	zd_pte_t e = _zd_read_entry(slot);
@@ -33,18 +37,25 @@ static void zap_entry(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot, uns
 	} else if (zd_is_migration_entry(e)) {
 		folio = zd_pfn_folio(mm->sys, zd_swp_offset(e));
 		if (folio)
-			_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio), -1);
+			rss[_zd_mm_counter(vma, folio)]--;
 		return;
 	}
 	if (!page)
 		return;
 	folio = zd_page_folio(page);
 	_zd_folio_remove_rmap(folio, page, lvl);
-	_zd_add_mm_counter(mm, _zd_mm_counter(vma, folio),
-			   lvl == ZD_LVL_PTE ? -1 : -(long)zd_folio_nr_pages(folio));
+	rss[_zd_mm_counter(vma, folio)] -= lvl == ZD_LVL_PTE ? 1 : (long)zd_folio_nr_pages(folio);
 	if (zd_pte_present(e) && zd_pte_dirty(e) && !zd_folio_test_anon(folio))
 		zd_page_set_flag(&folio->page, ZD_PG_dirty);
 	zd_folio_put(folio);
+}
+
+/* add_mm_rss_vec(): one counter update per counter that changed. */
+static void add_mm_rss_vec(struct zd_mm *mm, long rss[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (rss[i])
+			_zd_add_mm_counter(mm, i, rss[i]);
 }
 
 static unsigned long level_size(enum zd_pt_level lvl)
@@ -67,8 +78,11 @@ static void zap_upper(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot, uns
 		return;
 	if (zd_pte_huge(e) || !(e & ZD_PTE_PRESENT)) {
 		if (start <= lo && lo + size <= end) {
+			long rss[3] = { 0 };
+
 			zd_spin_lock(_zd_huge_lockptr(mm));
-			zap_entry(vma, slot, lo, lvl);
+			zap_entry(vma, slot, lo, lvl, rss);
+			add_mm_rss_vec(mm, rss);
 			zd_spin_unlock(_zd_huge_lockptr(mm));
 			return;
 		}
@@ -106,12 +120,14 @@ static void zap_level(struct zd_vm_area_struct *vma, unsigned long start, unsign
 		if (slot) {
 			if (lvl == ZD_LVL_PTE) {
 				struct zd_spinlock *ptl = _zd_pte_lockptr(slot);
+				long rss[3] = { 0 };
 
 				zd_spin_lock(ptl);
 				/* every PTE of this table inside the range */
 				for (; addr < end && (addr & ~(ZD_PMD_SIZE - 1)) == (lo & ~(ZD_PMD_SIZE - 1));
 				     addr += ZD_PAGE_SIZE, slot++)
-					zap_entry(vma, slot, addr, ZD_LVL_PTE);
+					zap_entry(vma, slot, addr, ZD_LVL_PTE, rss);
+				add_mm_rss_vec(mm, rss);
 				zd_spin_unlock(ptl);
 				continue;
 			}
