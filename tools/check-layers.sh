@@ -50,7 +50,9 @@ function header_layer(h) {
 	if (h == "system.h" || h == "fault_inject.h" || h == "events.h" || h == "debug.h" ||
 	    h == "page.h" || h == "page_alloc.h" || h == "memremap.h" || h == "driver.h")
 		return "core"
-	if (h == "pgtable.h" || h == "mm.h" || h == "mm_walkers.h" || h == "tmpfs.h")
+	if (h == "pgtable.h" || h == "mm.h" || h == "huge_mm.h" || h == "pagewalk.h" ||
+	    h == "khugepaged.h" || h == "ksm.h" || h == "mempolicy.h" || h == "migrate.h" ||
+	    h == "tmpfs.h")
 		return "mm"
 	if (h == "gup.h") return "gup"
 	if (h == "devmem_pool.h" || h == "devdax.h") return "drivers"

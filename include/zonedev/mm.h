@@ -4,8 +4,8 @@
  *
  * Models include/linux/mm_types.h (mm_struct, vm_area_struct),
  * include/linux/mm.h (vm_operations_struct, vm_fault, VM_* flags,
- * vm_normal_page, the vmf_insert_* helpers) and the syscalls of
- * mm/mmap.c, mm/mprotect.c, mm/mremap.c and mm/madvise.c.
+ * vm_normal_page, follow_pte, the vmf_insert_* helpers) and the syscalls
+ * of mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c and mm/mlock.c.
  *
  * Locking, as in Linux: mmap_lock (an rwsem per mm) is held for read by
  * faults, CPU accesses and GUP, for write by mmap/munmap/mprotect/mremap/
@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <zonedev/page.h>
 #include <zonedev/pgtable.h>
+#include <zonedev/huge_mm.h>	/* as linux/mm.h includes linux/huge_mm.h */
 
 struct zd_mm;
 struct zd_vm_area_struct;
@@ -320,20 +321,38 @@ int zd_mremap(struct zd_mm *mm, unsigned long old, unsigned long old_len,
 int zd_madvise(struct zd_mm *mm, unsigned long addr, unsigned long len, int advice);
 
 /*
- * zd_thp_set_use_zero_page - /sys/kernel/mm/transparent_hugepage/
- * use_zero_page: whether a read fault in a THP-eligible anonymous region
- * (MADV_HUGEPAGE, a PMD that fits the VMA) maps the huge zero folio with
- * a special PMD leaf (@on, the default) or falls back to PTEs (the small
- * zero page). Context: any thread; later faults see the new value.
+ * zd_mlock - mlock(2): set VM_LOCKED on the VMAs of [addr, addr + len)
+ * (the range is widened to whole pages; VMAs are split and merged), fault
+ * every page of the range in (writing private writable VMAs, as
+ * populate_vma_page_range does), then mlock each RAM folio mapped in the
+ * locked VMAs: PG_unevictable (standing for PG_mlocked too) is set and
+ * the folio is taken off the active/inactive lists, as mlock_folio moves
+ * it to the unevictable list. The model has no unevictable list, so an
+ * mlocked folio is on no LRU (PG_lru clear). ZONE_DEVICE folios are never
+ * touched (mlock_pte_range skips them); DAX and VM_SPECIAL VMAs are not
+ * marked VM_LOCKED at all (mlock_fixup), though their range is faulted
+ * in. A new anonymous folio faulted into a VM_LOCKED VMA later is
+ * mlocked as it is mapped (mlock_new_folio in folio_add_lru_vma). Not
+ * modelled: a page-cache folio mapped there later is not mlocked
+ * (mlock_vma_folio), and unmapping does not munlock (a folio still
+ * mapped elsewhere stays unevictable until it is freed or munlocked
+ * there). Returns 0; -EINVAL (overflow); -ENOMEM (a
+ * hole: nothing is changed, or the fault-in hit an unmapped range);
+ * -EAGAIN (out of memory while faulting in). Context: takes mmap_lock
+ * (write, then read for the fault-in, then write).
  */
-void zd_thp_set_use_zero_page(struct zd_system *sys, bool on);
-bool zd_thp_use_zero_page(struct zd_system *sys);
+int zd_mlock(struct zd_mm *mm, unsigned long addr, size_t len);
+
 /*
- * zd_huge_zero_folio - the huge zero folio (order 9, all zeros) while some
- * mm holds it (maps it, or did and has not exited), else NULL. Mapping it
- * takes neither a reference nor a mapcount. Context: any thread.
+ * zd_munlock - munlock(2): clear VM_LOCKED on the VMAs of the range, and
+ * give each mlocked RAM folio mapped there back to the inactive or active
+ * list unless another VM_LOCKED VMA still maps it (found through rmap,
+ * as the pre-5.16 munlock_vma_page did; Linux now keeps an mlock_count).
+ * ZONE_DEVICE folios are skipped. Returns 0, -EINVAL, -ENOMEM (a hole:
+ * nothing changed). Context: takes mmap_lock for write; may sleep on a
+ * folio lock.
  */
-struct zd_folio *zd_huge_zero_folio(struct zd_system *sys);
+int zd_munlock(struct zd_mm *mm, unsigned long addr, size_t len);
 
 /* ---- VMAs ---- */
 

@@ -20,8 +20,13 @@
 #include <zonedev/driver.h>
 /* mm */
 #include <zonedev/pgtable.h>
+#include <zonedev/huge_mm.h>
 #include <zonedev/mm.h>
-#include <zonedev/mm_walkers.h>
+#include <zonedev/pagewalk.h>
+#include <zonedev/khugepaged.h>
+#include <zonedev/ksm.h>
+#include <zonedev/mempolicy.h>
+#include <zonedev/migrate.h>
 #include <zonedev/tmpfs.h>
 /* gup */
 #include <zonedev/gup.h>

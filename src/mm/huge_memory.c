@@ -36,7 +36,8 @@
  * (tmpfs has order-0 folios). No PMD migration entries, no NUMA hinting
  * of PMD leaves.
  */
-#include <zonedev/mm_walkers.h>
+#include <zonedev/huge_mm.h>
+#include <zonedev/pagewalk.h>
 
 #include "internal.h"
 

@@ -364,7 +364,7 @@ int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long en
 /* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (shmem.c). */
 int zd_shmem_file_setup(struct zd_system *sys, uint64_t size, struct zd_file **out);
 
-/* ---- walkers that expect LRU pages (include/zonedev/mm_walkers.h) ---- */
+/* ---- page-table freeing, mlock and the LRU ---- */
 
 /*
  * tlb_remove_table() / pte_free_defer(): free a page-table page already

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zonedev/mm_walkers.h>
+#include <zonedev/khugepaged.h>
 
 #include "internal.h"
 

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zonedev/mm_walkers.h>
+#include <zonedev/ksm.h>
 
 #include "internal.h"
 

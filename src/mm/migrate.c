@@ -27,7 +27,8 @@
  */
 #include <string.h>
 
-#include <zonedev/mm_walkers.h>
+#include <zonedev/migrate.h>
+#include <zonedev/pagewalk.h>
 
 #include "internal.h"
 

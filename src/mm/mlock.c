@@ -21,8 +21,6 @@
  */
 #include <stdlib.h>
 
-#include <zonedev/mm_walkers.h>
-
 #include "internal.h"
 
 /* ---- folios ---- */

@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include <zonedev/mm_walkers.h>
+#include <zonedev/mempolicy.h>
 
 #include "internal.h"
 

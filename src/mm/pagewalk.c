@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include <zonedev/mm_walkers.h>
+#include <zonedev/pagewalk.h>
 
 #include "internal.h"
 

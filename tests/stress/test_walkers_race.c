@@ -32,7 +32,7 @@
 #include "helpers.h"
 #include <zonedev/gup.h>
 #include <zonedev/mm.h>
-#include <zonedev/mm_walkers.h>
+#include <zonedev/migrate.h>
 #include "mm/internal.h"
 
 #define PG ZD_PAGE_SIZE

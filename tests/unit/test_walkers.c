@@ -25,7 +25,11 @@
 
 #include "helpers.h"
 #include <zonedev/mm.h>
-#include <zonedev/mm_walkers.h>
+#include <zonedev/khugepaged.h>
+#include <zonedev/ksm.h>
+#include <zonedev/mempolicy.h>
+#include <zonedev/migrate.h>
+#include <zonedev/pagewalk.h>
 #include <zonedev/devdax.h>
 #include "mm/internal.h"
 
