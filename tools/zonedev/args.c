@@ -26,6 +26,11 @@ struct zr_token *zr_next(struct zr_parser *p)
 	return p->pos < p->ntok ? &p->tok[p->pos++] : NULL;
 }
 
+struct zr_token *zr_peek_ahead(struct zr_parser *p, int n)
+{
+	return p->pos + n < p->ntok ? &p->tok[p->pos + n] : NULL;
+}
+
 struct zr_token *zr_prev(struct zr_parser *p)
 {
 	return p->pos > 0 ? &p->tok[p->pos - 1] : NULL;

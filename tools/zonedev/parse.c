@@ -346,23 +346,23 @@ static int parse_command(struct zr_parser *p)
 	verb = find_verb(p);
 	if (!verb)
 		return -EINVAL;
-	if (!p->have_system) {
+	if (!p->have_first) {
 		/* Whatever comes first, check the rest as if a system existed. */
-		p->have_system = true;
-		p->system_line = p->line;
+		p->have_first = true;
+		p->first_line = p->line;
 		if (!(verb->flags & ZR_VERB_FIRST)) {
-			p->said_system = true;
+			p->said_first = true;
 			return zr_perr(p, p->tok[0].col, "expected '%s' as the first command, found '%s'",
 				       zr_verb_first()->usage, verb->name);
 		}
 	} else if (verb->flags & ZR_VERB_FIRST) {
-		if (p->said_system)
+		if (p->said_first)
 			return zr_perr(p, p->tok[0].col,
 				       "expected '%s' as the first command, found it at line %d",
 				       verb->name, p->line);
 		return zr_perr(p, p->tok[0].col,
 			       "expected one '%s' per file, found a second one (the first is at line %d)",
-			       verb->name, p->system_line);
+			       verb->name, p->first_line);
 	}
 	if (!verb->parse)
 		return zr_perr(p, p->tok[0].col, "'%s' needs the %s subsystem, which this build does not have yet",
@@ -478,7 +478,7 @@ int zr_parse(const char *file, const char *text, size_t len, FILE *err,
 		zr_perr(&p, 1, "expected '}' closing thread '%s', found the end of the file",
 			p.prog->names[ZR_THREAD].v[p.thread].name);
 	}
-	if (!ret && !p.have_system && !p.nerrors) {
+	if (!ret && !p.have_first && !p.nerrors) {
 		p.line = p.line ? p.line : 1;
 		zr_perr(&p, 1, "expected '%s' as the first command, found the end of the file",
 			zr_verb_first()->usage);

@@ -54,8 +54,8 @@ struct zr_parser {
 	int thread_line;
 	bool *running;			/* thread started and not joined (main's view) */
 	int *started_line;		/* line of each thread's closing brace */
-	bool have_system, said_system;
-	int system_line;
+	bool have_first, said_first;	/* the ZR_VERB_FIRST command: seen, misplaced */
+	int first_line;
 };
 
 /* Program-owned memory, freed with the program. */
@@ -89,6 +89,8 @@ void zr_join_all(struct zr_parser *p);
 
 struct zr_token *zr_peek(struct zr_parser *p);
 struct zr_token *zr_next(struct zr_parser *p);
+/* The token @n after the current one, or NULL. */
+struct zr_token *zr_peek_ahead(struct zr_parser *p, int n);
 /* The token just consumed (for a message about it). */
 struct zr_token *zr_prev(struct zr_parser *p);
 int zr_expect_end(struct zr_parser *p);

@@ -2,12 +2,12 @@
 /*
  * verbs_access.c - the CPU's accesses, grammar and execution (the MMU's
  * side of mm/memory.c): `write` stores DATA, `read` loads LEN bytes and
- * compares them with the expected DATA, `touch` faults a range in (a
- * read, or a write of nothing), all through the page table as the MMU
- * does (zd_cpu_read/write/touch: a missing entry faults, a forbidden
- * access is EFAULT, SIGBUS is EIO). With `system data=none`
- * pages have no bytes: `write` and `read` then only fault the range in,
- * as `touch` does (data expectations are refused at parse time).
+ * compares them with the expected DATA, `touch` faults a range in (a read,
+ * or a write of nothing), all through the page table as the MMU does
+ * (zd_cpu_read/write/touch: a missing entry faults, a forbidden access is
+ * EFAULT, SIGBUS is EIO). With `system data=none` pages have no bytes:
+ * `write` and `read` then only fault the range in, as `touch` does (data
+ * expectations are refused at parse time).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,7 +63,7 @@ static int parse_data_expect(struct zr_parser *p, uint64_t len, struct zr_data *
  */
 static int parse_read(struct zr_parser *p, struct zr_cmd *cmd)
 {
-	struct zr_token *second = p->pos + 1 < p->ntok ? &p->tok[p->pos + 1] : NULL;
+	struct zr_token *second = zr_peek_ahead(p, 1);
 	int ret;
 
 	if (second && second->kind == ZR_TOK_WORD && second->text[0] >= '0' &&

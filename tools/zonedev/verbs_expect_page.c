@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * verbs_expect_page.c - expectations on an address space, grammar and
- * execution: `expect page PROCESS
- * ADDR [...]` reads the entry mapping ADDR without faulting (PTE, PMD or
- * PUD leaf, or a device-private or migration entry) and checks the page
- * behind it as `expect set` checks a set's folios; mem=none asks that
- * nothing be mapped there. `expect process PROCESS [vmas=N] [anon=N]
- * [file=N] [shmem=N]` (an extension) checks the VMA count and RSS, so
- * splits and merges are visible; `frame=NAME` (an extension) names the
- * folio found, and later expectations naming it want the same one.
+ * execution: `expect page PROCESS ADDR [...]` reads the entry mapping ADDR
+ * without faulting (PTE, PMD or PUD leaf, or a device-private or migration
+ * entry) and checks the page behind it as `expect set` checks a set's
+ * folios; mem=none asks that nothing be mapped there. `expect process
+ * PROCESS [vmas=N] [anon=N] [file=N] [shmem=N]` (an extension) checks the
+ * VMA count and RSS, so splits and merges are visible; `frame=NAME` (an
+ * extension) names the folio found, and later expectations naming it want
+ * the same one.
  *
  * The shared zero page (a read fault on anonymous memory) is a special
  * entry: it shows as mem=ram map=0 with the zero page's own refcount,
- * which mapping it does not change; the huge zero folio (a read fault in
- * a THP region) likewise, with order=9.
+ * which mapping it does not change; the huge zero folio (a read fault in a
+ * THP region) likewise, with order=9.
  */
 #include <errno.h>
 #include <stdlib.h>

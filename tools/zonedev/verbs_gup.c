@@ -2,9 +2,9 @@
 /*
  * verbs_gup.c - grammar and execution of `gup SET PROCESS ADDR NPAGES
  * [write] [fast]` and `pin SET PROCESS ADDR NPAGES [write] [longterm]
- * [fast]`: get_user_pages / pin_user_pages (mm/gup.c) on a process's range (the slow path taking mmap_lock
- * itself, or GUP-fast with its fallback), the references or pins going to
- * SET, which `release` puts or unpins.
+ * [fast]`: get_user_pages / pin_user_pages (mm/gup.c) on a process's range
+ * (the slow path taking mmap_lock itself, or GUP-fast with its fallback),
+ * the references or pins going to SET, which `release` puts or unpins.
  *
  * GUP may return fewer pages than asked; as its kernel callers do, the
  * runner then asks again from the first page it did not get, so the

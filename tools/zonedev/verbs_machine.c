@@ -7,7 +7,7 @@
  * memremap_pages in mm/memremap.c), `unbind` tears it down as a driver's
  * remove does (device-DAX: kill, zap every mapping, wait for every folio
  * to be idle; pool: memunmap_pages waiting for every page), never past
- * the deadline. The device types' names live here.
+ * the deadline. A device type's name and memory type are looked up here.
  */
 #include <errno.h>
 #include <stdlib.h>

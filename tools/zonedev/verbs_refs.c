@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * verbs_refs.c - reference sets, grammar and execution: the references
- * one holder owns (a driver's
- * allocations, a GUP caller's references or pins). `devalloc` takes
- * folios from a device as a driver does for a migration
- * (zone_device_folio_init or activation: one reference each), `get`
- * takes one more plain reference on each (folio_get), `release` drops
- * all of them (folio_put_refs, and unpin_user_folio for pins).
+ * verbs_refs.c - reference sets, grammar and execution: the references one
+ * holder owns (a driver's allocations, a GUP caller's references or pins).
+ * `devalloc` takes folios from a device as a driver does for a migration
+ * (zone_device_folio_init or activation: one reference each), `get` takes
+ * one more plain reference on each (folio_get), `release` drops all of
+ * them (folio_put_refs, and unpin_user_folio for pins).
  *
  * A set has one entry per folio, found through a small hash index, so a
  * folio reached twice (two GUP calls, 512 pages of one THP) is counted
