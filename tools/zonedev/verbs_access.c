@@ -193,36 +193,44 @@ static void compare_chunk(struct mismatch *m, uint64_t off, const unsigned char 
 	}
 }
 
+/* The bytes shown of a mismatch, " 61 62 ...", wanted and found. */
+struct mismatch_hex {
+	char want[3 * 16 + 1], found[3 * 16 + 1];
+};
+
+static void mismatch_hex(const struct mismatch *m, struct mismatch_hex *h)
+{
+	h->want[0] = h->found[0] = '\0';
+	for (size_t i = 0; i < m->shown; i++) {
+		snprintf(h->want + 3 * i, sizeof(h->want) - 3 * i, " %02x", m->want[i]);
+		snprintf(h->found + 3 * i, sizeof(h->found) - 3 * i, " %02x", m->found[i]);
+	}
+}
+
 /* Print the first difference (of a read of @len bytes from @addr). */
 static void report_mismatch(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long addr,
 			    const struct mismatch *m)
 {
-	char w[3 * 16 + 1] = "", f[3 * 16 + 1] = "";
+	struct mismatch_hex h;
 
-	for (size_t i = 0; i < m->shown; i++) {
-		snprintf(w + 3 * i, sizeof(w) - 3 * i, " %02x", m->want[i]);
-		snprintf(f + 3 * i, sizeof(f) - 3 * i, " %02x", m->found[i]);
-	}
+	mismatch_hex(m, &h);
 	zr_fail(ctx, cmd->line, "expected at byte %llu (address %#lx, page %llu of the read)%s, found%s (%llu byte%s differ)",
 		(unsigned long long)m->first, addr + (unsigned long)m->first,
 		(unsigned long long)(((addr & (ZD_PAGE_SIZE - 1)) + m->first) >> ZD_PAGE_SHIFT),
-		w, f, (unsigned long long)m->ndiff, m->ndiff == 1 ? "" : "s");
+		h.want, h.found, (unsigned long long)m->ndiff, m->ndiff == 1 ? "" : "s");
 }
 
 /* Print the first difference of `read SET`'s bytes. */
 static void report_set_mismatch(struct zr_ctx *ctx, const struct zr_cmd *cmd, uint64_t off,
 				const struct mismatch *m)
 {
-	char w[3 * 16 + 1] = "", f[3 * 16 + 1] = "";
+	struct mismatch_hex h;
 
-	for (size_t i = 0; i < m->shown; i++) {
-		snprintf(w + 3 * i, sizeof(w) - 3 * i, " %02x", m->want[i]);
-		snprintf(f + 3 * i, sizeof(f) - 3 * i, " %02x", m->found[i]);
-	}
+	mismatch_hex(m, &h);
 	zr_fail(ctx, cmd->line, "expected at byte %llu of the read (page %llu of set '%s', offset %#llx)%s, found%s (%llu byte%s differ)",
 		(unsigned long long)m->first, (unsigned long long)((off + m->first) >> ZD_PAGE_SHIFT),
 		ctx->run->prog->names[ZR_SET].v[cmd->u.access.set].name,
-		(unsigned long long)((off + m->first) & (ZD_PAGE_SIZE - 1)), w, f,
+		(unsigned long long)((off + m->first) & (ZD_PAGE_SIZE - 1)), h.want, h.found,
 		(unsigned long long)m->ndiff, m->ndiff == 1 ? "" : "s");
 }
 
