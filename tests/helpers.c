@@ -555,7 +555,7 @@ void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *f
 	zd_mmap_read_lock(mm);
 	vma = zd_vma_lookup(mm, addr);
 	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
-		slot = _zd_walk(mm, addr, lvl, true);
+		slot = _zd_pxx_alloc(mm, addr, lvl);
 	/* migrate_vma_insert_huge_pmd_page(): an anonymous PMD leaf carries a deposit. */
 	if (slot && order) {
 		pgtable = _zd_pte_alloc_one(mm);
@@ -596,7 +596,7 @@ void zt_map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio
 	zd_mmap_read_lock(mm);
 	vma = zd_vma_lookup(mm, addr);
 	if (vma && zd_vma_is_anonymous(vma) && !_zd_anon_vma_prepare(vma))
-		slot = _zd_walk(mm, addr, ZD_LVL_PTE, true);
+		slot = _zd_pxx_alloc(mm, addr, ZD_LVL_PTE);
 	if (slot) {
 		zd_spin_lock(_zd_pte_lockptr(slot));
 		busy = !zd_pte_none(_zd_read_entry(slot));

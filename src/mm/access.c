@@ -82,7 +82,7 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 	for (enum zd_pt_level l = ZD_LVL_PUD; l >= ZD_LVL_PMD; l--) {
 		unsigned long size = 1ul << (12 + 9 * (l - 1));
 
-		slot = _zd_walk(mm, addr, l, false);
+		slot = _zd_pxx_offset(mm, addr, l);
 		if (!slot)
 			return 0;
 		e = _zd_read_entry(slot);
@@ -100,7 +100,7 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 		zd_spin_unlock(&mm->page_table_lock);
 		return ret ? ret : 1;
 	}
-	slot = _zd_walk(mm, addr, ZD_LVL_PTE, false);
+	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
 	/* A lockless look first: an entry that cannot serve us means a fault anyway. */
 	if (!slot || !leaf_allows(_zd_read_entry(slot), write))
 		return 0;

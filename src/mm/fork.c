@@ -263,7 +263,7 @@ static void copy_leaf(_Atomic zd_pte_t *src, unsigned long addr, enum zd_pt_leve
 
 	if (c->err)
 		return;
-	dst = _zd_walk(c->dst->vm_mm, addr, lvl, true);
+	dst = _zd_pxx_alloc(c->dst->vm_mm, addr, lvl);
 	if (!dst) {
 		c->err = -ENOMEM;
 		return;
@@ -294,10 +294,10 @@ static int copy_page_range(struct zd_vm_area_struct *dst, struct zd_vm_area_stru
 
 	for (;;) {
 		c.err = 0;
-		_zd_walk_leaves(src->vm_mm, start, src->vm_end, copy_leaf, &c);
+		_zd_walk_page_range(src->vm_mm, start, src->vm_end, copy_leaf, &c);
 		if (c.err != -EAGAIN)
 			return c.err;
-		pmd = _zd_walk(src->vm_mm, c.split_addr, ZD_LVL_PMD, false);
+		pmd = _zd_pxx_offset(src->vm_mm, c.split_addr, ZD_LVL_PMD);
 		if (!pmd)
 			return -ENOMEM;
 		_zd_split_huge_pmd(src, pmd, c.split_addr);

@@ -313,7 +313,7 @@ static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio 
 		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
 	else if (_zd_vma_page_prot_write(vma))
 		bits |= ZD_PTE_WRITE;
-	slot = _zd_walk(mm, vmf->address, lvl, true);
+	slot = _zd_pxx_alloc(mm, vmf->address, lvl);
 	if (!slot)
 		return ZD_VM_FAULT_FALLBACK;
 	zd_spin_lock(&mm->page_table_lock);
@@ -366,7 +366,7 @@ static zd_vm_fault_t insert_pfn_huge(struct zd_vm_fault *vmf, unsigned long pfn,
 		bits |= ZD_PTE_DIRTY | (vma->vm_flags & ZD_VM_WRITE ? ZD_PTE_WRITE : 0);
 	else if (_zd_vma_page_prot_write(vma))
 		bits |= ZD_PTE_WRITE;
-	slot = _zd_walk(mm, vmf->address, lvl, true);
+	slot = _zd_pxx_alloc(mm, vmf->address, lvl);
 	if (!slot)
 		return ZD_VM_FAULT_FALLBACK;
 	zd_spin_lock(&mm->page_table_lock);

@@ -144,12 +144,19 @@ void zd_address_space_destroy(struct zd_address_space *as);
 /* ---- page tables (pgtable.c) ---- */
 
 /*
- * The slot for @addr at @lvl, allocating missing tables above it when
- * @alloc (under page_table_lock). NULL if a table is missing (and !alloc),
- * allocation failed, or a higher-level entry is a huge leaf or not a
- * table. Context: mmap_lock held (or RCU read side without @alloc).
+ * pud_offset() / pmd_offset() / pte_offset_map(), from the PGD down: the
+ * slot for @addr at @lvl, found without allocating. NULL if a table on the
+ * way is missing, or a higher-level entry is a huge leaf or not a table.
+ * Context: mmap_lock held, or the RCU read side (tables are RCU-freed).
  */
-_Atomic zd_pte_t *_zd_walk(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl, bool alloc);
+_Atomic zd_pte_t *_zd_pxx_offset(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl);
+/*
+ * pud_alloc() / pmd_alloc() / pte_alloc(): the slot for @addr at @lvl,
+ * allocating the missing tables above it (installed under
+ * page_table_lock). NULL if an allocation failed or a higher-level entry
+ * is a huge leaf or not a table. Context: mmap_lock held.
+ */
+_Atomic zd_pte_t *_zd_pxx_alloc(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl);
 /* pte_lockptr(): the lock of the PTE table holding @pte. */
 static inline struct zd_spinlock *_zd_pte_lockptr(_Atomic zd_pte_t *pte)
 {
@@ -169,17 +176,6 @@ void _zd_free_all_pgtables(struct zd_mm *mm);
  */
 void _zd_free_pgtables(struct zd_mm *mm, unsigned long start, unsigned long end);
 /*
- * Call @fn for every non-empty leaf entry (a PTE, or a PMD/PUD leaf or
- * non-present entry) whose address lies in [start, end), with the entry's
- * lock held (PTE table lock, or page_table_lock). A huge leaf is passed
- * with its aligned address even if @start lies inside it. @fn may change
- * the entry but not free tables. Context: mmap_lock held.
- */
-typedef void (*_zd_leaf_fn)(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_pt_level lvl,
-			    void *arg);
-void _zd_walk_leaves(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
-		     void *arg);
-/*
  * pte_alloc_one(): a PTE table for a deposit, counted in nr_pgtables;
  * NULL on -ENOMEM. _zd_pte_free() frees one never deposited.
  */
@@ -194,6 +190,21 @@ void _zd_pte_free(struct zd_mm *mm, struct zd_pgtable *t);
 void _zd_pgtable_trans_huge_deposit(struct zd_mm *mm, struct zd_pgtable *t);
 struct zd_pgtable *_zd_pgtable_trans_huge_withdraw(struct zd_mm *mm);
 void _zd_zap_deposited_table(struct zd_mm *mm);
+
+/* ---- walking a range (pagewalk.c) ---- */
+
+/*
+ * walk_page_range(), reduced to one callback for every leaf: call @fn for
+ * every non-empty leaf entry (a PTE, or a PMD/PUD leaf or non-present
+ * entry) whose address lies in [start, end), with the entry's lock held
+ * (PTE table lock, or page_table_lock). A huge leaf is passed with its
+ * aligned address even if @start lies inside it. @fn may change the entry
+ * but not free tables. Context: mmap_lock held.
+ */
+typedef void (*_zd_leaf_fn)(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_pt_level lvl,
+			    void *arg);
+void _zd_walk_page_range(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
+			 void *arg);
 
 /* ---- VMAs (vma.c) ---- */
 

@@ -99,7 +99,7 @@ static enum zd_scan_result scan_pmd(struct collapse *c, const struct collapse_co
 	int shared = 0, referenced = 0;
 	bool writable = false;
 
-	c->pmd = _zd_walk(mm, c->haddr, ZD_LVL_PMD, false);
+	c->pmd = _zd_pxx_offset(mm, c->haddr, ZD_LVL_PMD);
 	if (!c->pmd)
 		return ZD_SCAN_PMD_NULL;
 	c->pmde = _zd_read_entry(c->pmd);

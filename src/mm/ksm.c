@@ -131,7 +131,7 @@ static int cmp_mm(const void *a, const void *b)
  */
 static _Atomic zd_pte_t *lock_item(const struct ksm_item *it, struct zd_folio *folio, zd_pte_t *e)
 {
-	_Atomic zd_pte_t *slot = _zd_walk(it->vma->vm_mm, it->addr, ZD_LVL_PTE, false);
+	_Atomic zd_pte_t *slot = _zd_pxx_offset(it->vma->vm_mm, it->addr, ZD_LVL_PTE);
 
 	if (!slot)
 		return NULL;
@@ -299,7 +299,7 @@ int zd_ksm_scan(struct zd_mm **mms, int n)
 		for (size_t v = 0; v < mm->nr_vmas && !s.err; v++) {
 			s.vma = mm->vmas[v];
 			if ((s.vma->vm_flags & ZD_VM_MERGEABLE) && vma_ksm_compatible(s.vma))
-				_zd_walk_leaves(mm, s.vma->vm_start, s.vma->vm_end, ksm_leaf, &s);
+				_zd_walk_page_range(mm, s.vma->vm_start, s.vma->vm_end, ksm_leaf, &s);
 		}
 	}
 	if (!s.err && s.nr > 1) {

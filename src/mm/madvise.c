@@ -80,7 +80,7 @@ static int madvise_vma(struct zd_vm_area_struct *vma, unsigned long start, unsig
 	default:
 		return 0;
 	}
-	_zd_walk_leaves(vma->vm_mm, start, end, madv_leaf, &w);
+	_zd_walk_page_range(vma->vm_mm, start, end, madv_leaf, &w);
 	/* pageout: reclaim would drop clean file pages from every mapping. */
 	for (unsigned int i = 0; i < w.nr_unmap; i++) {
 		if (zd_folio_trylock(w.unmap[i])) {

@@ -457,7 +457,7 @@ static zd_vm_fault_t handle_pte_fault(struct zd_vm_fault *vmf)
 	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
 	zd_pte_t e;
 
-	vmf->pte = _zd_walk(vma->vm_mm, vmf->address, ZD_LVL_PTE, true);
+	vmf->pte = _zd_pxx_alloc(vma->vm_mm, vmf->address, ZD_LVL_PTE);
 	if (!vmf->pte)
 		return zd_pte_huge(_zd_read_entry(vmf->pmd)) ? 0 : ZD_VM_FAULT_OOM;
 	e = vmf->orig_pte = _zd_read_entry(vmf->pte);
@@ -518,7 +518,7 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 		return ZD_VM_FAULT_SIGSEGV;
 	vmf.pgoff = _zd_linear_index(vma, vmf.address);
 
-	vmf.pud = _zd_walk(mm, vmf.address, ZD_LVL_PUD, true);
+	vmf.pud = _zd_pxx_alloc(mm, vmf.address, ZD_LVL_PUD);
 	if (!vmf.pud)
 		return ZD_VM_FAULT_OOM;
 	e = _zd_read_entry(vmf.pud);
@@ -532,7 +532,7 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 	if (zd_pte_huge(_zd_read_entry(vmf.pud)))
 		return 0;	/* a PUD leaf, already as wanted */
 
-	vmf.pmd = _zd_walk(mm, vmf.address, ZD_LVL_PMD, true);
+	vmf.pmd = _zd_pxx_alloc(mm, vmf.address, ZD_LVL_PMD);
 	if (!vmf.pmd)
 		return ZD_VM_FAULT_OOM;
 	e = _zd_read_entry(vmf.pmd);
@@ -609,7 +609,7 @@ static zd_vm_fault_t insert_pte(struct zd_vm_fault *vmf, unsigned long pfn, zd_p
 	_Atomic zd_pte_t *pte;
 	zd_pte_t e;
 
-	pte = _zd_walk(mm, vmf->address, ZD_LVL_PTE, true);
+	pte = _zd_pxx_alloc(mm, vmf->address, ZD_LVL_PTE);
 	if (!pte)
 		return ZD_VM_FAULT_OOM;
 	ptl = _zd_pte_lockptr(pte);

@@ -35,7 +35,7 @@ static bool try_to_migrate_one(struct zd_folio *folio, struct zd_vm_area_struct 
 	(void)arg;
 	for (unsigned long i = 0; i < nr; i++) {
 		unsigned long a = addr + (i << ZD_PAGE_SHIFT), pfn;
-		_Atomic zd_pte_t *slot = _zd_walk(mm, a, ZD_LVL_PMD, false);
+		_Atomic zd_pte_t *slot = _zd_pxx_offset(mm, a, ZD_LVL_PMD);
 		struct zd_spinlock *ptl;
 		struct zd_page *page;
 		zd_pte_t e;
@@ -44,7 +44,7 @@ static bool try_to_migrate_one(struct zd_folio *folio, struct zd_vm_area_struct 
 			continue;
 		if (slot && zd_pte_huge(_zd_read_entry(slot)) && zd_vma_is_anonymous(vma))
 			_zd_split_huge_pmd(vma, slot, a);
-		slot = _zd_walk(mm, a, ZD_LVL_PTE, false);
+		slot = _zd_pxx_offset(mm, a, ZD_LVL_PTE);
 		if (!slot)
 			continue;
 		ptl = _zd_pte_lockptr(slot);
@@ -98,7 +98,7 @@ static bool remove_migration_pte(struct zd_folio *src, struct zd_vm_area_struct 
 
 		if (a < vma->vm_start || a >= vma->vm_end)
 			continue;
-		slot = _zd_walk(mm, a, ZD_LVL_PTE, false);
+		slot = _zd_pxx_offset(mm, a, ZD_LVL_PTE);
 		if (!slot)
 			continue;
 		ptl = _zd_pte_lockptr(slot);

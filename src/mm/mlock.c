@@ -299,7 +299,7 @@ static void walk_vmas(struct zd_mm *mm, unsigned long start, unsigned long end, 
 		if (!locked_only || (vma->vm_flags & ZD_VM_LOCKED)) {
 			if (b)
 				b->vma = vma;
-			_zd_walk_leaves(mm, s, e, fn, b ? (void *)b : (void *)vma);
+			_zd_walk_page_range(mm, s, e, fn, b ? (void *)b : (void *)vma);
 		}
 		a = e;
 	}

@@ -316,7 +316,7 @@ int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int pro
 		pc.vma = vma;
 		pc.write = newflags & ZD_VM_WRITE;
 		pc.none = !(newflags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC));
-		_zd_walk_leaves(mm, vma->vm_start, vma->vm_end, change_prot_one, &pc);
+		_zd_walk_page_range(mm, vma->vm_start, vma->vm_end, change_prot_one, &pc);
 	}
 	for (a = addr; a < end;) {
 		vma = zd_vma_lookup(mm, a);

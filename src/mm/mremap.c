@@ -52,12 +52,12 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 		struct zd_spinlock *sptl, *dptl;
 		zd_pte_t e;
 
-		src = _zd_walk(mm, from, ZD_LVL_PUD, false);
+		src = _zd_pxx_offset(mm, from, ZD_LVL_PUD);
 		if (src && zd_pte_huge(_zd_read_entry(src))) {
 			/* move_huge_pud(): the leaf moves whole, or is split (removed). */
 			if (!(from & (ZD_PUD_SIZE - 1)) && !(to & (ZD_PUD_SIZE - 1)) &&
 			    off + ZD_PUD_SIZE <= len) {
-				dst = _zd_walk(mm, to, ZD_LVL_PUD, true);
+				dst = _zd_pxx_alloc(mm, to, ZD_LVL_PUD);
 				if (!dst)
 					return -ENOMEM;
 				if (move_huge_leaf(mm, src, dst)) {
@@ -69,7 +69,7 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 			off += ZD_PUD_SIZE - (from & (ZD_PUD_SIZE - 1));
 			continue;
 		}
-		src = _zd_walk(mm, from, ZD_LVL_PMD, false);
+		src = _zd_pxx_offset(mm, from, ZD_LVL_PMD);
 		if (!src) {
 			/* no PMD table here: skip to the next PMD boundary */
 			off += ZD_PMD_SIZE - (from & (ZD_PMD_SIZE - 1));
@@ -84,7 +84,7 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 			if (!(from & (ZD_PMD_SIZE - 1)) && !(to & (ZD_PMD_SIZE - 1)) &&
 			    off + ZD_PMD_SIZE <= len) {
 				/* move_huge_pmd() */
-				dst = _zd_walk(mm, to, ZD_LVL_PMD, true);
+				dst = _zd_pxx_alloc(mm, to, ZD_LVL_PMD);
 				if (!dst)
 					return -ENOMEM;
 				if (move_huge_leaf(mm, src, dst)) {
@@ -94,8 +94,8 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 			}
 			_zd_split_huge_pmd(vma, src, from);
 		}
-		src = _zd_walk(mm, from, ZD_LVL_PTE, false);
-		dst = _zd_walk(mm, to, ZD_LVL_PTE, true);
+		src = _zd_pxx_offset(mm, from, ZD_LVL_PTE);
+		dst = _zd_pxx_alloc(mm, to, ZD_LVL_PTE);
 		if (!dst)
 			return -ENOMEM;
 		if (!src) {

@@ -76,7 +76,7 @@ long zd_change_prot_numa(struct zd_vm_area_struct *vma, unsigned long start, uns
 	/* vma_is_accessible(): a PROT_NONE VMA takes no hinting faults. */
 	if (start >= end || !(vma->vm_flags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC)))
 		return 0;
-	_zd_walk_leaves(vma->vm_mm, start, end, prot_numa_leaf, &pn);
+	_zd_walk_page_range(vma->vm_mm, start, end, prot_numa_leaf, &pn);
 	return pn.pages;
 }
 
@@ -142,7 +142,7 @@ int zd_numa_maps(struct zd_mm *mm, struct zd_numa_stats *st)
 	zd_mmap_read_lock(mm);
 	for (size_t i = 0; i < mm->nr_vmas; i++) {
 		w.vma = mm->vmas[i];
-		_zd_walk_leaves(mm, w.vma->vm_start, w.vma->vm_end, numa_leaf, &w);
+		_zd_walk_page_range(mm, w.vma->vm_start, w.vma->vm_end, numa_leaf, &w);
 	}
 	zd_mmap_read_unlock(mm);
 	return 0;

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/mm/pagewalk.c - looking up the folio mapped at an address.
+ * src/mm/pagewalk.c - walking the page table of a range, and looking up
+ * the folio mapped at one address.
  *
- * Models folio_walk_start()/folio_walk_end() of mm/pagewalk.c and, for
- * the callers that used it, follow_page() of mm/gup.c as it was in the
- * 6.0 cycle, with the short-lived FOLL_LRU flag (3218f8712d6b) that
- * refused ZONE_DEVICE pages. FOLL_LRU was replaced by explicit checks in
- * each caller after follow_page(FOLL_GET), and those checks first leaked
- * the reference on their skip path (bug B16): zd_follow_page gives it
- * back before it refuses.
+ * Models mm/pagewalk.c: walk_page_range() (reduced to one callback for
+ * every leaf entry, called under the entry's lock) and folio_walk_start()/
+ * folio_walk_end(); and, for the callers that used it, follow_page() of
+ * mm/gup.c as it was in the 6.0 cycle, with the short-lived FOLL_LRU flag
+ * (3218f8712d6b) that refused ZONE_DEVICE pages. FOLL_LRU was replaced by
+ * explicit checks in each caller after follow_page(FOLL_GET), and those
+ * checks first leaked the reference on their skip path (bug B16):
+ * zd_follow_page gives it back before it refuses. follow_page stays here,
+ * not in gup/, because mm's own walkers (KSM, move_pages) call it.
+ *
+ * Names: "walk" is an iteration over a range (walk_page_range; the
+ * kernel's folio_walk_start keeps its name, though it looks at one
+ * address); "follow" is the lookup of one address (zd_follow_entry,
+ * zd_follow_page, GUP's follow_page_mask); the single steps down the
+ * table are _zd_pxx_offset (lookup) and _zd_pxx_alloc (allocating), in
+ * pgtable.c.
  */
 #include <string.h>
 
@@ -80,7 +90,7 @@ struct zd_folio *zd_folio_walk_start(struct zd_folio_walk *fw, struct zd_vm_area
 		return NULL;
 	/* PUD, then PMD: a leaf (or a non-present entry) there ends the walk. */
 	for (enum zd_pt_level lvl = ZD_LVL_PUD; lvl >= ZD_LVL_PMD; lvl--) {
-		slot = _zd_walk(mm, addr, lvl, false);
+		slot = _zd_pxx_offset(mm, addr, lvl);
 		if (!slot)
 			return NULL;
 		e = _zd_read_entry(slot);
@@ -101,7 +111,7 @@ struct zd_folio *zd_folio_walk_start(struct zd_folio_walk *fw, struct zd_vm_area
 		zd_spin_unlock(ptl);
 		return NULL;
 	}
-	slot = _zd_walk(mm, addr, ZD_LVL_PTE, false);
+	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
 	if (!slot)
 		return NULL;
 	ptl = _zd_pte_lockptr(slot);
@@ -156,4 +166,55 @@ int zd_follow_page(struct zd_vm_area_struct *vma, unsigned long addr, unsigned i
 	}
 	*pagep = page;
 	return 0;
+}
+
+/* ---- walk_page_range: every leaf of a range ---- */
+
+static void walk_leaves(struct zd_mm *mm, struct zd_pgtable *t, unsigned long base,
+			unsigned long start, unsigned long end, _zd_leaf_fn fn, void *arg)
+{
+	enum zd_pt_level lvl = (enum zd_pt_level)t->level;
+	unsigned long span = 1ul << (12 + 9 * (lvl - 1));
+	unsigned int first = 0;
+
+	if (start > base)
+		first = (unsigned int)((start - base) / span);
+	if (lvl == ZD_LVL_PTE) {
+		zd_spin_lock(&t->ptl);
+		for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
+			unsigned long addr = base + i * span;
+
+			if (addr >= end)
+				break;
+			if (!zd_pte_none(zd_atomic_load_relaxed(&t->ent[i])))
+				fn(&t->ent[i], addr, ZD_LVL_PTE, arg);
+		}
+		zd_spin_unlock(&t->ptl);
+		return;
+	}
+	for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
+		unsigned long lo = base + i * span;
+		zd_pte_t e;
+
+		if (lo >= end)
+			break;
+		e = _zd_read_entry(&t->ent[i]);
+		if (zd_pte_none(e))
+			continue;
+		if (lvl != ZD_LVL_PGD && (zd_pte_huge(e) || !(e & ZD_PTE_PRESENT))) {
+			zd_spin_lock(&mm->page_table_lock);
+			if (_zd_read_entry(&t->ent[i]) == e)
+				fn(&t->ent[i], lo, lvl, arg);
+			zd_spin_unlock(&mm->page_table_lock);
+			continue;
+		}
+		walk_leaves(mm, _zd_entry_table(e), lo, start, end, fn, arg);
+	}
+}
+
+void _zd_walk_page_range(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
+			 void *arg)
+{
+	if (start < end)
+		walk_leaves(mm, mm->pgd, 0, start, end, fn, arg);
 }

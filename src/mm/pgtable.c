@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * src/mm/pgtable.c - page-table pages: allocation, walks, freeing.
+ * src/mm/pgtable.c - page-table pages: allocation, lookup, freeing, and
+ * the PTE tables deposited with PMD leaves.
  *
- * Models mm/pgtable-generic.c, the p?d_alloc/pte_alloc helpers of
- * mm/memory.c and free_pgtables(); a table unlinked from its parent is
- * freed only after a grace period (pgtable_rcu.c), so a lockless walker
- * (GUP-fast) that read the parent entry earlier never touches freed memory. There is no
- * TLB: the CPU access path reads the page table on every access.
+ * Models mm/pgtable-generic.c (pgtable_trans_huge_deposit/withdraw), the
+ * p?d_offset lookups and the p?d_alloc/__pte_alloc helpers of
+ * include/linux/pgtable.h and mm/memory.c, follow_pte (zd_follow_entry)
+ * and free_pgtables(); a table unlinked from its parent is freed only
+ * after a grace period (pgtable_rcu.c), so a lockless walker (GUP-fast)
+ * that read the parent entry earlier never touches freed memory. There is
+ * no TLB: the CPU access path reads the page table on every access. It
+ * calls no fault-handler or THP code: splitting leaves is huge_memory.c's,
+ * walking a range is pagewalk.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,7 +50,35 @@ int _zd_pgd_alloc(struct zd_mm *mm)
 	return mm->pgd ? 0 : -ENOMEM;
 }
 
-_Atomic zd_pte_t *_zd_walk(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl, bool alloc)
+/*
+ * __pud_alloc() / __pmd_alloc() / __pte_alloc(): give the empty upper
+ * entry @slot a new table of @level, unless somebody installs one first.
+ * Returns the entry @slot holds afterwards, 0 if no table could be had.
+ */
+static zd_pte_t __pxx_alloc(struct zd_mm *mm, _Atomic zd_pte_t *slot, enum zd_pt_level level)
+{
+	struct zd_pgtable *n = pgtable_alloc(mm, level);
+	zd_pte_t e;
+
+	if (!n)
+		return 0;
+	zd_spin_lock(&mm->page_table_lock);
+	e = _zd_read_entry(slot);
+	if (zd_pte_none(e)) {
+		/* Release: the zeroed table is visible before its pointer. */
+		e = (zd_pte_t)(uintptr_t)n | ZD_PTE_PRESENT;
+		_zd_set_entry(slot, e);
+		n = NULL;
+	}
+	zd_spin_unlock(&mm->page_table_lock);
+	if (n) {	/* somebody else installed one */
+		zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
+		pgtable_free_now(n);
+	}
+	return e;
+}
+
+_Atomic zd_pte_t *_zd_pxx_alloc(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl)
 {
 	struct zd_pgtable *t = mm->pgd;
 
@@ -53,28 +86,23 @@ _Atomic zd_pte_t *_zd_walk(struct zd_mm *mm, unsigned long addr, enum zd_pt_leve
 		_Atomic zd_pte_t *slot = &t->ent[_zd_level_index(addr, l)];
 		zd_pte_t e = _zd_read_entry(slot);
 
-		if (zd_pte_none(e)) {
-			struct zd_pgtable *n;
+		if (zd_pte_none(e))
+			e = __pxx_alloc(mm, slot, l - 1);
+		if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
+			return NULL;
+		t = _zd_entry_table(e);
+	}
+	return &t->ent[_zd_level_index(addr, lvl)];
+}
 
-			if (!alloc)
-				return NULL;
-			n = pgtable_alloc(mm, l - 1);
-			if (!n)
-				return NULL;
-			zd_spin_lock(&mm->page_table_lock);
-			e = _zd_read_entry(slot);
-			if (zd_pte_none(e)) {
-				/* Release: the zeroed table is visible before its pointer. */
-				e = (zd_pte_t)(uintptr_t)n | ZD_PTE_PRESENT;
-				_zd_set_entry(slot, e);
-				n = NULL;
-			}
-			zd_spin_unlock(&mm->page_table_lock);
-			if (n) {	/* somebody else installed one */
-				zd_atomic_fetch_sub_relaxed(&mm->nr_pgtables, 1);
-				pgtable_free_now(n);
-			}
-		}
+_Atomic zd_pte_t *_zd_pxx_offset(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl)
+{
+	struct zd_pgtable *t = mm->pgd;
+
+	for (enum zd_pt_level l = ZD_LVL_PGD; l > lvl; l--) {
+		zd_pte_t e = _zd_read_entry(&t->ent[_zd_level_index(addr, l)]);
+
+		/* Empty, a huge leaf or a non-present entry: no table below. */
 		if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
 			return NULL;
 		t = _zd_entry_table(e);
@@ -235,55 +263,4 @@ void _zd_zap_deposited_table(struct zd_mm *mm)
 {
 	/* Never reachable from the page table: no grace period needed. */
 	_zd_pte_free(mm, _zd_pgtable_trans_huge_withdraw(mm));
-}
-
-/* ---- walking the leaves of a range ---- */
-
-static void walk_leaves(struct zd_mm *mm, struct zd_pgtable *t, unsigned long base,
-			unsigned long start, unsigned long end, _zd_leaf_fn fn, void *arg)
-{
-	enum zd_pt_level lvl = (enum zd_pt_level)t->level;
-	unsigned long span = 1ul << (12 + 9 * (lvl - 1));
-	unsigned int first = 0;
-
-	if (start > base)
-		first = (unsigned int)((start - base) / span);
-	if (lvl == ZD_LVL_PTE) {
-		zd_spin_lock(&t->ptl);
-		for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
-			unsigned long addr = base + i * span;
-
-			if (addr >= end)
-				break;
-			if (!zd_pte_none(zd_atomic_load_relaxed(&t->ent[i])))
-				fn(&t->ent[i], addr, ZD_LVL_PTE, arg);
-		}
-		zd_spin_unlock(&t->ptl);
-		return;
-	}
-	for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
-		unsigned long lo = base + i * span;
-		zd_pte_t e;
-
-		if (lo >= end)
-			break;
-		e = _zd_read_entry(&t->ent[i]);
-		if (zd_pte_none(e))
-			continue;
-		if (lvl != ZD_LVL_PGD && (zd_pte_huge(e) || !(e & ZD_PTE_PRESENT))) {
-			zd_spin_lock(&mm->page_table_lock);
-			if (_zd_read_entry(&t->ent[i]) == e)
-				fn(&t->ent[i], lo, lvl, arg);
-			zd_spin_unlock(&mm->page_table_lock);
-			continue;
-		}
-		walk_leaves(mm, _zd_entry_table(e), lo, start, end, fn, arg);
-	}
-}
-
-void _zd_walk_leaves(struct zd_mm *mm, unsigned long start, unsigned long end, _zd_leaf_fn fn,
-		     void *arg)
-{
-	if (start < end)
-		walk_leaves(mm, mm->pgd, 0, start, end, fn, arg);
 }

@@ -186,7 +186,7 @@ static bool try_to_unmap_one(struct zd_folio *folio, struct zd_vm_area_struct *v
 			continue;
 		/* A PMD or PUD leaf maps the whole folio at once. */
 		for (enum zd_pt_level l = ZD_LVL_PUD; l >= ZD_LVL_PMD; l--) {
-			slot = _zd_walk(mm, a, l, false);
+			slot = _zd_pxx_offset(mm, a, l);
 			if (!slot)
 				continue;
 			e = _zd_read_entry(slot);
@@ -196,7 +196,7 @@ static bool try_to_unmap_one(struct zd_folio *folio, struct zd_vm_area_struct *v
 				zd_spin_unlock(_zd_huge_lockptr(mm));
 			}
 		}
-		slot = _zd_walk(mm, a, ZD_LVL_PTE, false);
+		slot = _zd_pxx_offset(mm, a, ZD_LVL_PTE);
 		if (slot) {
 			zd_spin_lock(_zd_pte_lockptr(slot));
 			unmap_one_entry(vma, folio, slot, ZD_LVL_PTE);

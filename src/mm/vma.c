@@ -270,13 +270,13 @@ static void split_huge_if_needed(struct zd_vm_area_struct *vma, unsigned long ad
 
 	if ((addr & (ZD_PUD_SIZE - 1)) && (addr & ~(ZD_PUD_SIZE - 1)) >= vma->vm_start &&
 	    (addr & ~(ZD_PUD_SIZE - 1)) + ZD_PUD_SIZE <= vma->vm_end) {
-		slot = _zd_walk(mm, addr, ZD_LVL_PUD, false);
+		slot = _zd_pxx_offset(mm, addr, ZD_LVL_PUD);
 		if (slot && zd_pte_huge(_zd_read_entry(slot)))
 			_zd_split_huge_pud(vma, slot, addr);
 	}
 	if ((addr & (ZD_PMD_SIZE - 1)) && (addr & ~(ZD_PMD_SIZE - 1)) >= vma->vm_start &&
 	    (addr & ~(ZD_PMD_SIZE - 1)) + ZD_PMD_SIZE <= vma->vm_end) {
-		slot = _zd_walk(mm, addr, ZD_LVL_PMD, false);
+		slot = _zd_pxx_offset(mm, addr, ZD_LVL_PMD);
 		if (slot && zd_pte_huge(_zd_read_entry(slot)))
 			_zd_split_huge_pmd(vma, slot, addr);
 	}

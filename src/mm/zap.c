@@ -113,7 +113,7 @@ static void zap_level(struct zd_vm_area_struct *vma, unsigned long start, unsign
 
 	for (unsigned long addr = start; addr < end;) {
 		unsigned long lo = addr & ~(size - 1), next = lo + size;
-		_Atomic zd_pte_t *slot = _zd_walk(mm, addr, lvl, false);
+		_Atomic zd_pte_t *slot = _zd_pxx_offset(mm, addr, lvl);
 
 		if (next > end || next < lo)
 			next = end;

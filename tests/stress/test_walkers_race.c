@@ -215,7 +215,7 @@ static void test_walkers_race(void **state)
 	vma = zd_vma_lookup(r->mm, r->small);
 	{
 		unsigned long a = r->small + (NR_SMALL - 1) * PG;
-		_Atomic zd_pte_t *slot = _zd_walk(r->mm, a, ZD_LVL_PTE, true);
+		_Atomic zd_pte_t *slot = _zd_pxx_alloc(r->mm, a, ZD_LVL_PTE);
 
 		if (slot) {
 			zd_spin_lock(_zd_pte_lockptr(slot));

@@ -146,7 +146,7 @@ static void make_device_exclusive(struct zd_mm *mm, unsigned long addr)
 	zd_pte_t e;
 
 	zd_mmap_read_lock(mm);
-	slot = _zd_walk(mm, addr, ZD_LVL_PTE, false);
+	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
 	ZT_TRUE(slot != NULL);
 	zd_spin_lock(_zd_pte_lockptr(slot));
 	e = _zd_read_entry(slot);
