@@ -26,7 +26,8 @@
  * that each folio's mapcount equals the entries mapping it). Reports each
  * failure (ZD_MISUSE_INVARIANT) and returns how many were found. Does
  * nothing at ZD_CHECK_OFF. Context: quiescent system (no concurrent
- * users); takes the zone, LRU, pgmap and mm-list locks in turn.
+ * users); takes the zone and LRU locks, then the pgmap lock, and at
+ * ZD_CHECK_FULL the mm-list lock inside it.
  */
 int zd_check_invariants(struct zd_system *sys);
 
