@@ -86,6 +86,56 @@ struct _zd_mem_region {
 	struct _zd_mem_region *next;
 };
 
+/* ---- page-table pages (ptdesc.c) ---- */
+
+struct zd_pgtable;
+
+/*
+ * struct ptdesc: what the kernel keeps about a page-table page in its
+ * struct page. The table itself is 4 KiB of entries and nothing else.
+ */
+struct zd_ptdesc {
+	union {
+		struct zd_rcu_head pt_rcu_head;	/* while waiting for a grace period */
+		struct zd_pgtable *pt_deposit_next;	/* on mm->pmd_huge_pte while deposited */
+		struct zd_ptdesc *pt_free_next;	/* on the system's free list */
+	};
+	struct zd_spinlock ptl;		/* split PTE lock (PTE tables) */
+	int pt_level;			/* enum zd_pt_level */
+};
+
+#define ZD_PT_CHUNK_SIZE	(2ul << 20)
+#define ZD_PT_CHUNK_PAGES	(ZD_PT_CHUNK_SIZE >> ZD_PAGE_SHIFT)
+/* The first pages of a chunk hold one descriptor per page of the chunk. */
+#define ZD_PT_CHUNK_DESC_PAGES \
+	((ZD_PT_CHUNK_PAGES * sizeof(struct zd_ptdesc) + ZD_PAGE_SIZE - 1) >> ZD_PAGE_SHIFT)
+
+/* virt_to_ptdesc(): the descriptor of the page-table page holding @p. */
+static inline struct zd_ptdesc *_zd_virt_to_ptdesc(const void *p)
+{
+	uintptr_t base = (uintptr_t)p & ~(uintptr_t)(ZD_PT_CHUNK_SIZE - 1);
+
+	return (struct zd_ptdesc *)base + (((uintptr_t)p - base) >> ZD_PAGE_SHIFT);
+}
+
+/* ptdesc_address(): the page-table page @d describes. */
+static inline void *_zd_ptdesc_address(const struct zd_ptdesc *d)
+{
+	uintptr_t base = (uintptr_t)d & ~(uintptr_t)(ZD_PT_CHUNK_SIZE - 1);
+
+	return (void *)(base + ((size_t)(d - (const struct zd_ptdesc *)base) << ZD_PAGE_SHIFT));
+}
+
+/*
+ * pagetable_alloc(): a 4 KiB page-table page (contents undefined), whose
+ * descriptor is _zd_virt_to_ptdesc() of it; NULL if no memory.
+ * pagetable_free() gives it back to the system it came from. Context: any.
+ */
+void *_zd_pagetable_alloc(struct zd_system *sys);
+void _zd_pagetable_free(void *table);
+/* Unmap every page-table chunk. Context: system destroy, no table in use. */
+void _zd_pagetables_exit(struct zd_system *sys);
+
 struct zd_system {
 	struct zd_system_options opts;
 
@@ -98,6 +148,11 @@ struct zd_system {
 	_Atomic int *ram_shadow;
 	struct zd_spinlock zone_lock;
 	struct zd_list_head free_area[ZD_MAX_PAGE_ORDER + 1];
+	/* page-table pages: chunks, the free list, the next unused page of the newest chunk */
+	struct zd_spinlock pt_lock;
+	struct pt_chunk *pt_chunks;
+	struct zd_ptdesc *pt_free;
+	unsigned long pt_next;
 	unsigned long nr_free_area[ZD_MAX_PAGE_ORDER + 1];
 	unsigned long free_pages;
 	struct zd_folio *zero_folio;

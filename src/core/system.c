@@ -58,6 +58,7 @@ int zd_system_create(const struct zd_system_options *opts, struct zd_system **ou
 	sys->ram_pages = opts->ram_size >> ZD_PAGE_SHIFT;
 	sys->t0 = zd_monotonic_ns();
 	zd_spin_lock_init(&sys->zone_lock);
+	zd_spin_lock_init(&sys->pt_lock);
 	zd_spin_lock_init(&sys->huge_zero_lock);
 	zd_spin_lock_init(&sys->lru_lock);
 	zd_spin_lock_init(&sys->pgmap_lock);
@@ -168,10 +169,12 @@ void zd_system_destroy(struct zd_system *sys)
 	_zd_pgmap_orphans_free(sys);
 	zd_rcu_barrier();		/* no RCU callback may run after the system is gone */
 	_zd_memmap_ram_exit(sys);
+	_zd_pagetables_exit(sys);
 	_zd_sections_free(sys);
 	_zd_regions_free(sys);
 	zd_wait_table_destroy(sys->waits);
 	zd_spin_lock_destroy(&sys->zone_lock);
+	zd_spin_lock_destroy(&sys->pt_lock);
 	zd_spin_lock_destroy(&sys->huge_zero_lock);
 	zd_spin_lock_destroy(&sys->lru_lock);
 	zd_spin_lock_destroy(&sys->pgmap_lock);

@@ -23,18 +23,27 @@ enum zd_pt_level {
 };
 
 /*
- * A page-table page: 512 entries, then its lock (used for PTE tables:
- * split PTLs), freed after an RCU grace period (GUP-fast walks without
- * locks). 4 KiB aligned, so an entry slot finds its table by masking.
+ * A page-table page: 512 entries, exactly 4 KiB and 4 KiB aligned, so an
+ * entry slot finds its table by masking. Its lock (split PTLs, for PTE
+ * tables), RCU head (freed after a grace period: GUP-fast walks without
+ * locks), level and deposit link are in its descriptor, struct zd_ptdesc
+ * (_zd_pgtable_desc), as the kernel keeps them in struct ptdesc.
  */
 struct zd_pgtable {
 	_Atomic zd_pte_t ent[ZD_PTRS_PER_TABLE];
-	struct zd_spinlock ptl;
-	struct zd_rcu_head rcu;
-	struct zd_mm *mm;
-	int level;
-	struct zd_pgtable *deposit_next;	/* on mm->pmd_huge_pte while deposited */
 };
+_Static_assert(sizeof(struct zd_pgtable) == ZD_PAGE_SIZE, "a page table is one page");
+
+/* virt_to_ptdesc() for a table, or for any entry slot inside it. */
+static inline struct zd_ptdesc *_zd_pgtable_desc(const void *table_or_slot)
+{
+	return _zd_virt_to_ptdesc(table_or_slot);
+}
+
+static inline enum zd_pt_level _zd_pgtable_level(const struct zd_pgtable *t)
+{
+	return (enum zd_pt_level)_zd_pgtable_desc(t)->pt_level;
+}
 
 static inline struct zd_pgtable *_zd_slot_table(_Atomic zd_pte_t *slot)
 {
@@ -160,7 +169,7 @@ _Atomic zd_pte_t *_zd_pxx_alloc(struct zd_mm *mm, unsigned long addr, enum zd_pt
 /* pte_lockptr(): the lock of the PTE table holding @pte. */
 static inline struct zd_spinlock *_zd_pte_lockptr(_Atomic zd_pte_t *pte)
 {
-	return &_zd_slot_table(pte)->ptl;
+	return &_zd_pgtable_desc(pte)->ptl;
 }
 /* pmd_lockptr()/pud_lockptr(): one lock per mm for the upper levels. */
 static inline struct zd_spinlock *_zd_huge_lockptr(struct zd_mm *mm)

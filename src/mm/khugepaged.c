@@ -111,7 +111,7 @@ static enum zd_scan_result scan_pmd(struct collapse *c, const struct collapse_co
 	c->nr_folios = 0;
 	c->none_or_zero = 0;
 
-	zd_spin_lock(&c->pt->ptl);
+	zd_spin_lock(&_zd_pgtable_desc(c->pt)->ptl);
 	for (unsigned int i = 0; i < ZD_PTRS_PER_TABLE && result == ZD_SCAN_SUCCEED; i++) {
 		unsigned long addr = c->haddr + ((unsigned long)i << ZD_PAGE_SHIFT);
 		zd_pte_t e = c->orig[i] = _zd_read_entry(&c->pt->ent[i]);
@@ -161,7 +161,7 @@ static enum zd_scan_result scan_pmd(struct collapse *c, const struct collapse_co
 	for (int i = 0; i < c->nr_folios && result == ZD_SCAN_SUCCEED; i++)
 		if (!refcount_suitable(c->folios[i].folio))
 			result = ZD_SCAN_PAGE_COUNT;
-	zd_spin_unlock(&c->pt->ptl);
+	zd_spin_unlock(&_zd_pgtable_desc(c->pt)->ptl);
 	if (result != ZD_SCAN_SUCCEED)
 		return result;
 	if (!writable)
@@ -228,7 +228,7 @@ static enum zd_scan_result collapse(struct collapse *c)
 	zd_synchronize_rcu();
 
 	/* __collapse_huge_page_isolate(): the same entries, no extra references. */
-	zd_spin_lock(&c->pt->ptl);
+	zd_spin_lock(&_zd_pgtable_desc(c->pt)->ptl);
 	for (unsigned int i = 0; i < ZD_PTRS_PER_TABLE && result == ZD_SCAN_SUCCEED; i++)
 		if (_zd_read_entry(&c->pt->ent[i]) != c->orig[i])
 			result = ZD_SCAN_FAIL;
@@ -236,7 +236,7 @@ static enum zd_scan_result collapse(struct collapse *c)
 		if (!refcount_suitable(c->folios[i].folio))
 			result = ZD_SCAN_PAGE_COUNT;
 	if (result != ZD_SCAN_SUCCEED) {
-		zd_spin_unlock(&c->pt->ptl);
+		zd_spin_unlock(&_zd_pgtable_desc(c->pt)->ptl);
 		/* pmd_populate(): give the block its table back. */
 		zd_spin_lock(&mm->page_table_lock);
 		_zd_set_entry(c->pmd, c->pmde);
@@ -262,7 +262,7 @@ static enum zd_scan_result collapse(struct collapse *c)
 		if (c->pages[i])
 			_zd_folio_remove_rmap(zd_page_folio(c->pages[i]), c->pages[i], ZD_LVL_PTE);
 	}
-	zd_spin_unlock(&c->pt->ptl);
+	zd_spin_unlock(&_zd_pgtable_desc(c->pt)->ptl);
 
 	/*
 	 * set_pmd_at(): the new folio's allocation reference becomes the PMD's.

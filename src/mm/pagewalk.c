@@ -173,14 +173,14 @@ int zd_follow_page(struct zd_vm_area_struct *vma, unsigned long addr, unsigned i
 static void walk_leaves(struct zd_mm *mm, struct zd_pgtable *t, unsigned long base,
 			unsigned long start, unsigned long end, _zd_leaf_fn fn, void *arg)
 {
-	enum zd_pt_level lvl = (enum zd_pt_level)t->level;
+	enum zd_pt_level lvl = _zd_pgtable_level(t);
 	unsigned long span = 1ul << (12 + 9 * (lvl - 1));
 	unsigned int first = 0;
 
 	if (start > base)
 		first = (unsigned int)((start - base) / span);
 	if (lvl == ZD_LVL_PTE) {
-		zd_spin_lock(&t->ptl);
+		zd_spin_lock(&_zd_pgtable_desc(t)->ptl);
 		for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {
 			unsigned long addr = base + i * span;
 
@@ -189,7 +189,7 @@ static void walk_leaves(struct zd_mm *mm, struct zd_pgtable *t, unsigned long ba
 			if (!zd_pte_none(zd_atomic_load_relaxed(&t->ent[i])))
 				fn(&t->ent[i], addr, ZD_LVL_PTE, arg);
 		}
-		zd_spin_unlock(&t->ptl);
+		zd_spin_unlock(&_zd_pgtable_desc(t)->ptl);
 		return;
 	}
 	for (unsigned i = first; i < ZD_PTRS_PER_TABLE; i++) {

@@ -14,7 +14,6 @@
  * walking a range is pagewalk.c's.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -22,26 +21,27 @@
 static struct zd_pgtable *pgtable_alloc(struct zd_mm *mm, enum zd_pt_level level)
 {
 	struct zd_pgtable *t;
+	struct zd_ptdesc *d;
 
 	if (_zd_should_fail(mm->sys, ZD_FAULT_PGTABLE_ALLOC))
 		return NULL;
-	t = aligned_alloc(4096, (sizeof(*t) + 4095) & ~(size_t)4095);
+	t = _zd_pagetable_alloc(mm->sys);
 	if (!t)
 		return NULL;
 	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++)
 		zd_atomic_init(&t->ent[i], (zd_pte_t)0);
-	zd_spin_lock_init(&t->ptl);
-	t->mm = mm;
-	t->level = level;
-	t->deposit_next = NULL;
+	d = _zd_pgtable_desc(t);
+	zd_spin_lock_init(&d->ptl);
+	d->pt_level = level;
+	d->pt_deposit_next = NULL;
 	zd_atomic_fetch_add_relaxed(&mm->nr_pgtables, 1);
 	return t;
 }
 
 static void pgtable_free_now(struct zd_pgtable *t)
 {
-	zd_spin_lock_destroy(&t->ptl);
-	free(t);
+	zd_spin_lock_destroy(&_zd_pgtable_desc(t)->ptl);
+	_zd_pagetable_free(t);
 }
 
 int _zd_pgd_alloc(struct zd_mm *mm)
@@ -148,7 +148,7 @@ int zd_follow_entry(struct zd_mm *mm, unsigned long addr, zd_pte_t *entry, int *
 
 static void free_table_tree(struct zd_pgtable *t)
 {
-	if (t->level > ZD_LVL_PTE) {
+	if (_zd_pgtable_level(t) > ZD_LVL_PTE) {
 		for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
 			zd_pte_t e = zd_atomic_load_relaxed(&t->ent[i]);
 
@@ -169,7 +169,7 @@ void _zd_free_all_pgtables(struct zd_mm *mm)
 	while (mm->pmd_huge_pte) {
 		struct zd_pgtable *t = mm->pmd_huge_pte;
 
-		mm->pmd_huge_pte = t->deposit_next;
+		mm->pmd_huge_pte = _zd_pgtable_desc(t)->pt_deposit_next;
 		pgtable_free_now(t);
 	}
 	mm->nr_deposited = 0;
@@ -200,7 +200,7 @@ static bool span_has_vma(struct zd_mm *mm, unsigned long start, unsigned long en
 static bool free_level(struct zd_mm *mm, struct zd_pgtable *t, unsigned long base,
 		       unsigned long start, unsigned long end)
 {
-	unsigned long span = 1ul << (12 + 9 * (t->level - 1));
+	unsigned long span = 1ul << (12 + 9 * (_zd_pgtable_level(t) - 1));
 
 	for (unsigned i = 0; i < ZD_PTRS_PER_TABLE; i++) {
 		unsigned long lo = base + i * span, hi = lo + span;
@@ -210,7 +210,7 @@ static bool free_level(struct zd_mm *mm, struct zd_pgtable *t, unsigned long bas
 		if (hi <= start || lo >= end || !(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
 			continue;
 		child = _zd_entry_table(e);
-		if (child->level > ZD_LVL_PTE && !free_level(mm, child, lo, start, end))
+		if (_zd_pgtable_level(child) > ZD_LVL_PTE && !free_level(mm, child, lo, start, end))
 			continue;
 		if (!table_empty(child) || span_has_vma(mm, lo, hi))
 			continue;
@@ -243,7 +243,7 @@ void _zd_pte_free(struct zd_mm *mm, struct zd_pgtable *t)
 
 void _zd_pgtable_trans_huge_deposit(struct zd_mm *mm, struct zd_pgtable *t)
 {
-	t->deposit_next = mm->pmd_huge_pte;
+	_zd_pgtable_desc(t)->pt_deposit_next = mm->pmd_huge_pte;
 	mm->pmd_huge_pte = t;
 	mm->nr_deposited++;
 }
@@ -253,8 +253,8 @@ struct zd_pgtable *_zd_pgtable_trans_huge_withdraw(struct zd_mm *mm)
 	struct zd_pgtable *t = mm->pmd_huge_pte;
 
 	/* Every anonymous PMD leaf has one: the caller checked it has a leaf. */
-	mm->pmd_huge_pte = t->deposit_next;
-	t->deposit_next = NULL;
+	mm->pmd_huge_pte = _zd_pgtable_desc(t)->pt_deposit_next;
+	_zd_pgtable_desc(t)->pt_deposit_next = NULL;
 	mm->nr_deposited--;
 	return t;
 }
