@@ -11,9 +11,12 @@
  * with insert_pfn_pmd/pud); splitting a PMD or PUD leaf (__split_huge_pmd,
  * __split_huge_pud); and the debugfs split_huge_pages (split_huge_pages_pid).
  * The kernel keeps these together because they share the PMD-leaf rules
- * (deposit, huge zero folio, devmap); so does the model. mm/memory.c's
- * fault handler calls down into them; the page-table code (pgtable.c) calls
- * none of them.
+ * (deposit, huge zero folio, devmap); so does the model, and folds the
+ * former split.c and huge_zero.c in. mm/memory.c's fault handler calls
+ * down into them; the page-table code (pgtable.c) calls none of them.
+ * Unlike the kernel, copy_huge_pmd/pud (fork.c), zap_huge_pmd/pud (zap.c)
+ * and move_huge_pmd/pud (mremap.c) stay with the operation whose range
+ * walk calls them: each is a leaf handler of that walk's own context.
  *
  * The huge zero folio: an order-9 folio of zeros that a read fault in a THP
  * region maps read-only with a special PMD leaf: the mapping takes no
@@ -191,7 +194,7 @@ zd_vm_fault_t _zd_do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
  * gets a new zeroed THP, mapped as a fresh anonymous fault maps one
  * (dirty, writable where the VMA is, even for an unshare); FALLBACK if none.
  */
-static zd_vm_fault_t huge_zero_wp(struct zd_vm_fault *vmf, zd_pte_t e)
+static zd_vm_fault_t do_huge_zero_wp_pmd(struct zd_vm_fault *vmf, zd_pte_t e)
 {
 	struct zd_vm_area_struct *vma = vmf->vma;
 	struct zd_mm *mm = vma->vm_mm;
@@ -230,7 +233,7 @@ zd_vm_fault_t _zd_do_huge_pmd_wp_page(struct zd_vm_fault *vmf, zd_pte_t e)
 	struct zd_folio *folio = page ? zd_page_folio(page) : NULL;
 
 	if (_zd_is_huge_zero_pmd(vma->vm_mm, e)) {
-		zd_vm_fault_t ret = huge_zero_wp(vmf, e);
+		zd_vm_fault_t ret = do_huge_zero_wp_pmd(vmf, e);
 
 		if (!(ret & ZD_VM_FAULT_FALLBACK))
 			return ret;

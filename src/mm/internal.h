@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * src/mm/internal.h - what the mm files (and gup/, fs/, drivers/) share.
+ * src/mm/internal.h - what the mm files share, and what gup/ and check/ use of mm.
  *
  * Models mm/internal.h: struct mm_struct internals, page-table pages and
  * their locks, anon_vma and address_space, rmap and RSS helpers, the zap
