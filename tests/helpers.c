@@ -612,3 +612,30 @@ void zt_map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio
 	ZT_TRUE(slot != NULL);
 	ZT_TRUE(!busy);
 }
+
+/*
+ * What make_device_exclusive leaves (R7.10): the present PTE of an
+ * anonymous page replaced by a device-exclusive entry that keeps the
+ * mapping's reference and mapcount; a dirty PTE's dirtiness moves to the
+ * folio. The kernel faults the page in writable first; here it is written.
+ */
+void zt_make_device_exclusive(struct zd_mm *mm, unsigned long addr)
+{
+	_Atomic zd_pte_t *slot;
+	struct zd_folio *folio;
+	zd_pte_t e;
+
+	zd_mmap_read_lock(mm);
+	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
+	ZT_TRUE(slot != NULL);
+	zd_spin_lock(_zd_pte_lockptr(slot));
+	e = _zd_read_entry(slot);
+	folio = zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
+	if (folio && zd_pte_dirty(e))
+		zd_page_set_flag(&folio->page, ZD_PG_dirty);
+	if (folio)
+		_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_pte_pfn(e)));
+	zd_spin_unlock(_zd_pte_lockptr(slot));
+	zd_mmap_read_unlock(mm);
+	ZT_TRUE(folio && zd_folio_test_anon(folio));
+}

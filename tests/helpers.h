@@ -291,4 +291,12 @@ void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *f
  */
 void zt_map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio);
 
+/*
+ * What make_device_exclusive leaves (R7.10), until HMM exists: the present
+ * PTE of an anonymous page at @addr replaced by a device-exclusive entry
+ * that keeps the mapping's reference and mapcount; a dirty PTE's
+ * dirtiness moves to the folio. Asserts.
+ */
+void zt_make_device_exclusive(struct zd_mm *mm, unsigned long addr);
+
 #endif /* ZD_TESTS_HELPERS_H */

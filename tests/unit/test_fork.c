@@ -85,27 +85,6 @@ static void test_copy_nonpresent_pte_migration(void **state)
 }
 
 /*
- * What make_device_exclusive leaves (R7.10): a device-exclusive entry
- * that keeps the mapping's reference and mapcount.
- */
-static void make_device_exclusive(struct zd_mm *mm, unsigned long addr)
-{
-	_Atomic zd_pte_t *slot;
-	zd_pte_t e;
-
-	zd_mmap_read_lock(mm);
-	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
-	ZT_TRUE(slot != NULL);
-	zd_spin_lock(_zd_pte_lockptr(slot));
-	e = _zd_read_entry(slot);
-	if (zd_pte_present(e))
-		_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_pte_pfn(e)));
-	zd_spin_unlock(_zd_pte_lockptr(slot));
-	zd_mmap_read_unlock(mm);
-	ZT_TRUE(zd_pte_present(e));
-}
-
-/*
  * A device-exclusive entry is made present again in the parent (the
  * folio trylocked) and then copied as a present page: shared COW. If the
  * folio lock is taken, the copy fails with -EBUSY, which fork reports as
@@ -123,7 +102,7 @@ static void test_copy_nonpresent_pte_device_exclusive(void **state)
 	a = zt_map_anon(mm, PG);
 	ZT_EQ(zd_cpu_write(mm, a, "device", 7), 0);
 	folio = zt_folio_at(mm, a, NULL);
-	make_device_exclusive(mm, a);
+	zt_make_device_exclusive(mm, a);
 	excl = zt_entry_at(mm, a, NULL);
 
 	/* try_restore_exclusive_pte cannot lock the folio: -EBUSY, fork fails */
@@ -135,9 +114,14 @@ static void test_copy_nonpresent_pte_device_exclusive(void **state)
 	ZT_EQ(zd_folio_mapcount(folio), 1);
 	ZT_EQ(zd_check_invariants(sys), 0);
 
+	/*
+	 * Restored writable and, the folio being dirty, dirty; then COW
+	 * write-protects both sides and the dirty bit stays (a private mapping).
+	 */
+	ZT_TRUE(zd_page_test_flag(&folio->page, ZD_PG_dirty));
 	ZT_EQ(zd_fork(mm, &child), 0);
-	ZT_EQU(zt_entry_at(mm, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT));
-	ZT_EQU(zt_entry_at(child, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT));
+	ZT_EQU(zt_entry_at(mm, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT | ZD_PTE_DIRTY));
+	ZT_EQU(zt_entry_at(child, a, NULL), zd_pfn_pte(zd_folio_pfn(folio), ZD_PTE_PRESENT | ZD_PTE_DIRTY));
 	ZT_EQ(zd_folio_ref_count(folio), 2);
 	ZT_EQ(zd_folio_mapcount(folio), 2);
 	ZT_TRUE(!zd_page_test_flag(&folio->page, ZD_PG_anon_exclusive));

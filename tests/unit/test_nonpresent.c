@@ -134,33 +134,6 @@ static void test_change_pte_range_device_private(void **state)
 /* ---- remove_device_exclusive_entry ---- */
 
 /*
- * What make_device_exclusive leaves (R7.10): the present PTE of an
- * anonymous page replaced by a device-exclusive entry that keeps the
- * mapping's reference and mapcount; a dirty PTE's dirtiness moves to the
- * folio. The kernel faults the page in writable first; here it is written.
- */
-static void make_device_exclusive(struct zd_mm *mm, unsigned long addr)
-{
-	_Atomic zd_pte_t *slot;
-	struct zd_folio *folio;
-	zd_pte_t e;
-
-	zd_mmap_read_lock(mm);
-	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
-	ZT_TRUE(slot != NULL);
-	zd_spin_lock(_zd_pte_lockptr(slot));
-	e = _zd_read_entry(slot);
-	folio = zd_pte_present(e) ? zd_pfn_folio(zd_mm_system(mm), zd_pte_pfn(e)) : NULL;
-	if (folio && zd_pte_dirty(e))
-		zd_page_set_flag(&folio->page, ZD_PG_dirty);
-	if (folio)
-		_zd_set_entry(slot, zd_swp_entry(ZD_SWP_DEVICE_EXCLUSIVE, zd_pte_pfn(e)));
-	zd_spin_unlock(_zd_pte_lockptr(slot));
-	zd_mmap_read_unlock(mm);
-	ZT_TRUE(folio && zd_folio_test_anon(folio));
-}
-
-/*
  * A CPU access restores a present PTE (restore_exclusive_pte): old, as the
  * device's accesses set no accessed bit; writable only where
  * can_change_pte_writable allows (a writable VMA and an exclusive
@@ -186,7 +159,7 @@ static void test_remove_device_exclusive_entry(void **state)
 	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_FREE), 0);
 	ZT_TRUE(!zd_folio_test_flag(f[1], ZD_PG_dirty));
 	for (int i = 0; i < 3; i++)
-		make_device_exclusive(mm, a + (unsigned long)i * PG);
+		zt_make_device_exclusive(mm, a + (unsigned long)i * PG);
 	ZT_TRUE(zd_folio_test_flag(f[0], ZD_PG_dirty));
 	/* page 2: the VMA loses write; the entry itself is left as it is */
 	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, ZD_PROT_READ), 0);
@@ -257,7 +230,7 @@ static void test_remove_device_exclusive_entry_folio_try_get(void **state)
 	r.addr = zt_map_anon(r.mm, PG);
 	ZT_EQ(zd_cpu_write(r.mm, r.addr, "x", 1), 0);
 	folio = zt_folio_at(r.mm, r.addr, NULL);
-	make_device_exclusive(r.mm, r.addr);
+	zt_make_device_exclusive(r.mm, r.addr);
 
 	zd_folio_lock(folio);
 	ZT_EQ(zd_thread_create(&t, excl_read, &r), 0);
