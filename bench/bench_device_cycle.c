@@ -11,7 +11,8 @@
  * transition is hooked).
  *
  * Baseline: the RAM cycle zd_folio_alloc(order 0) + zd_folio_put (buddy
- * allocator and free path) in the same run.
+ * allocator and free path) in the same run. device_cycle_zero_vs_one puts
+ * the two schemes against each other, interleaved (goal: ratio <= 1).
  *
  * Then the same with two threads contending on one pool (one system for
  * the RAM baseline): the figure is wall-clock time divided by the cycles
@@ -167,6 +168,11 @@ int main(void)
 		     "RAM alloc+put", ram);
 	bench_report("device_cycle_one", "device cycle, scheme one", one, "ns/cycle",
 		     "RAM alloc+put", ram);
+	/* The schemes against each other, interleaved: the goal is zero no slower than one. */
+	bench_pair(loop_device_cycle, pool_zero, loop_device_cycle, pool_one, &zero, &one);
+	bench_report("device_cycle_zero_vs_one", "device cycle, scheme zero", zero, "ns/cycle",
+		     "scheme one", one);
+	printf("# goal device_cycle_zero_vs_one ratio <= 1: %s\n", zero <= one ? "met" : "NOT met");
 
 	/* Two threads on one pool (one RAM zone for the baseline). */
 	printf("# %d threads contending on one pool, best of %d; figures are ns per cycle"

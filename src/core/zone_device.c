@@ -137,15 +137,21 @@ int zd_zone_device_folio_init(struct zd_folio *folio, struct zd_dev_pagemap *pgm
 			reinit_page(head + i, pgmap);
 		for (unsigned long i = 1; i < nr; i++)
 			_zd_page_set_compound_head(&head[i], (unsigned long)head | 1ul);
-		if (order)
-			zd_atomic_store_relaxed(&head->flags, zd_atomic_load_relaxed(&head->flags) |
-						ZD_PG_BIT(ZD_PG_head) | ZD_PG_BIT(ZD_PG_large_rmappable) |
-						((unsigned long)order << ZD_PG_ORDER_SHIFT));
+		/*
+		 * lock_page(): nobody can take a reference before the count
+		 * is published below, so the lock bit goes in with the other
+		 * flags, without a locked instruction (__folio_set_locked).
+		 */
+		zd_atomic_store_relaxed(&head->flags, zd_atomic_load_relaxed(&head->flags) |
+					ZD_PG_BIT(ZD_PG_locked) |
+					(order ? ZD_PG_BIT(ZD_PG_head) | ZD_PG_BIT(ZD_PG_large_rmappable) |
+					 ((unsigned long)order << ZD_PG_ORDER_SHIFT) : 0ul));
 		shadow_set(head, 1);
 		/* Release: the initialised folio is published with its first reference. */
 		zd_atomic_store_release(&head->_refcount, 1);
 	}
-	zd_page_set_flag(head, ZD_PG_locked);
+	if (legacy(pgmap))
+		zd_page_set_flag(head, ZD_PG_locked);
 	zd_atomic_fetch_add_relaxed(&pgmap->nr_inits, 1);
 	zd_atomic_fetch_add_relaxed(&sys->st_device_inits, 1);
 	if (_zd_tracing(sys))
@@ -291,8 +297,9 @@ void _zd_free_zone_device_folio(struct zd_folio *folio)
 	sys = pgmap->sys;
 	if (_zd_tracing(sys))
 		_zd_emit(sys, ZD_EV_DEVICE_FREE, folio, 0);
+	/* __ClearPageAnonExclusive(): the folio is free, nobody else writes its flags. */
 	for (unsigned long i = 0; i < nr; i++)
-		zd_page_clear_flag(zd_folio_page(folio, i), ZD_PG_anon_exclusive);
+		_zd_page_clear_flag_nonatomic(zd_folio_page(folio, i), ZD_PG_anon_exclusive);
 	/* R3.7: a stale anon mapping would fool the next rmap (B1); fs-dax and dax keep theirs. */
 	if (pgmap->type != ZD_MEMORY_DEVICE_FS_DAX && pgmap->type != ZD_MEMORY_DEVICE_GENERIC)
 		folio->page.mapping = NULL;
@@ -356,7 +363,8 @@ static void put_legacy(struct zd_dev_pagemap *pgmap, struct zd_folio *folio, int
 		return;
 	}
 	folio->page.mapping = NULL;
-	zd_page_clear_flag(&folio->page, ZD_PG_anon_exclusive);
+	/* Free at 1: only the driver's next init writes its flags again. */
+	_zd_page_clear_flag_nonatomic(&folio->page, ZD_PG_anon_exclusive);
 	call_folio_free(pgmap, folio);
 }
 
