@@ -60,15 +60,19 @@ static int do_copy(struct zd_mm *mm, unsigned long pfn, size_t offset, struct ac
 	return 0;
 }
 
-/* A leaf that allows this access: young (and dirty if written). */
+/* A leaf that allows this access. */
 static bool leaf_allows(zd_pte_t e, bool write)
 {
 	return (e & ZD_PTE_PRESENT) && (!write || zd_pte_write(e));
 }
 
-static zd_pte_t touched(zd_pte_t e, bool write)
+/* The MMU sets the accessed (and dirty) bit of the leaf it used, where not set yet. */
+static void touch_leaf(_Atomic zd_pte_t *slot, zd_pte_t e, bool write)
 {
-	return write ? zd_pte_mkdirty(zd_pte_mkyoung(e)) : zd_pte_mkyoung(e);
+	zd_pte_t t = write ? zd_pte_mkdirty(zd_pte_mkyoung(e)) : zd_pte_mkyoung(e);
+
+	if (t != e)
+		_zd_set_entry(slot, t);
 }
 
 /* 1: done, 0: needs a fault, <0: error. Context: mmap_lock held for read. */
@@ -79,15 +83,19 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 	zd_pte_t e;
 	int ret;
 
-	for (enum zd_pt_level l = ZD_LVL_PUD; l >= ZD_LVL_PMD; l--) {
+	/* One walk from the PGD down, as the MMU's: each level read once. */
+	slot = &mm->pgd->ent[_zd_level_index(addr, ZD_LVL_PGD)];
+	for (enum zd_pt_level l = ZD_LVL_PGD; l >= ZD_LVL_PMD; l--) {
 		unsigned long size = 1ul << (12 + 9 * (l - 1));
 
-		slot = _zd_pxx_offset(mm, addr, l);
-		if (!slot)
-			return 0;
 		e = _zd_read_entry(slot);
-		if (!zd_pte_huge(e))
+		if (l == ZD_LVL_PGD || !zd_pte_huge(e)) {
+			/* Empty, or not a table: nothing mapped below. */
+			if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
+				return 0;
+			slot = &_zd_entry_table(e)->ent[_zd_level_index(addr, l - 1)];
 			continue;
+		}
 		zd_spin_lock(&mm->page_table_lock);
 		e = _zd_read_entry(slot);
 		if (!zd_pte_huge(e) || !leaf_allows(e, write)) {
@@ -96,13 +104,12 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 		}
 		ret = do_copy(mm, zd_pte_pfn(e) + ((addr & (size - 1)) >> ZD_PAGE_SHIFT),
 			      addr & (ZD_PAGE_SIZE - 1), a);
-		_zd_set_entry(slot, touched(e, write));
+		touch_leaf(slot, e, write);
 		zd_spin_unlock(&mm->page_table_lock);
 		return ret ? ret : 1;
 	}
-	slot = _zd_pxx_offset(mm, addr, ZD_LVL_PTE);
 	/* A lockless look first: an entry that cannot serve us means a fault anyway. */
-	if (!slot || !leaf_allows(_zd_read_entry(slot), write))
+	if (!leaf_allows(_zd_read_entry(slot), write))
 		return 0;
 	zd_spin_lock(_zd_pte_lockptr(slot));
 	e = _zd_read_entry(slot);
@@ -111,7 +118,7 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 		return 0;
 	}
 	ret = do_copy(mm, zd_pte_pfn(e), addr & (ZD_PAGE_SIZE - 1), a);
-	_zd_set_entry(slot, touched(e, write));
+	touch_leaf(slot, e, write);
 	zd_spin_unlock(_zd_pte_lockptr(slot));
 	return ret ? ret : 1;
 }

@@ -166,6 +166,13 @@ _Atomic zd_pte_t *_zd_pxx_offset(struct zd_mm *mm, unsigned long addr, enum zd_p
  * is a huge leaf or not a table. Context: mmap_lock held.
  */
 _Atomic zd_pte_t *_zd_pxx_alloc(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl);
+/*
+ * pmd_alloc(mm, pud, addr) / pte_alloc() + pte_offset_map(): the same one
+ * level down from the upper entry @upper (at @lvl + 1) already found, so a
+ * fault walks the table once, not once per level from the PGD.
+ */
+_Atomic zd_pte_t *_zd_pxx_alloc_below(struct zd_mm *mm, _Atomic zd_pte_t *upper,
+				      unsigned long addr, enum zd_pt_level lvl);
 /* pte_lockptr(): the lock of the PTE table holding @pte. */
 static inline struct zd_spinlock *_zd_pte_lockptr(_Atomic zd_pte_t *pte)
 {

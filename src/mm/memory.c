@@ -457,7 +457,7 @@ static zd_vm_fault_t handle_pte_fault(struct zd_vm_fault *vmf)
 	bool write = vmf->flags & ZD_FAULT_FLAG_WRITE;
 	zd_pte_t e;
 
-	vmf->pte = _zd_pxx_alloc(vma->vm_mm, vmf->address, ZD_LVL_PTE);
+	vmf->pte = _zd_pxx_alloc_below(vma->vm_mm, vmf->pmd, vmf->address, ZD_LVL_PTE);
 	if (!vmf->pte)
 		return zd_pte_huge(_zd_read_entry(vmf->pmd)) ? 0 : ZD_VM_FAULT_OOM;
 	e = vmf->orig_pte = _zd_read_entry(vmf->pte);
@@ -532,7 +532,7 @@ zd_vm_fault_t zd_handle_mm_fault(struct zd_vm_area_struct *vma, unsigned long ad
 	if (zd_pte_huge(_zd_read_entry(vmf.pud)))
 		return 0;	/* a PUD leaf, already as wanted */
 
-	vmf.pmd = _zd_pxx_alloc(mm, vmf.address, ZD_LVL_PMD);
+	vmf.pmd = _zd_pxx_alloc_below(mm, vmf.pud, vmf.address, ZD_LVL_PMD);
 	if (!vmf.pmd)
 		return ZD_VM_FAULT_OOM;
 	e = _zd_read_entry(vmf.pmd);

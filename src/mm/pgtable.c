@@ -78,21 +78,25 @@ static zd_pte_t __pxx_alloc(struct zd_mm *mm, _Atomic zd_pte_t *slot, enum zd_pt
 	return e;
 }
 
+_Atomic zd_pte_t *_zd_pxx_alloc_below(struct zd_mm *mm, _Atomic zd_pte_t *upper,
+				      unsigned long addr, enum zd_pt_level lvl)
+{
+	zd_pte_t e = _zd_read_entry(upper);
+
+	if (zd_pte_none(e))
+		e = __pxx_alloc(mm, upper, lvl);
+	if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
+		return NULL;
+	return &_zd_entry_table(e)->ent[_zd_level_index(addr, lvl)];
+}
+
 _Atomic zd_pte_t *_zd_pxx_alloc(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl)
 {
-	struct zd_pgtable *t = mm->pgd;
+	_Atomic zd_pte_t *slot = &mm->pgd->ent[_zd_level_index(addr, ZD_LVL_PGD)];
 
-	for (enum zd_pt_level l = ZD_LVL_PGD; l > lvl; l--) {
-		_Atomic zd_pte_t *slot = &t->ent[_zd_level_index(addr, l)];
-		zd_pte_t e = _zd_read_entry(slot);
-
-		if (zd_pte_none(e))
-			e = __pxx_alloc(mm, slot, l - 1);
-		if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
-			return NULL;
-		t = _zd_entry_table(e);
-	}
-	return &t->ent[_zd_level_index(addr, lvl)];
+	for (enum zd_pt_level l = ZD_LVL_PGD - 1; slot && l >= lvl; l--)
+		slot = _zd_pxx_alloc_below(mm, slot, addr, l);
+	return slot;
 }
 
 _Atomic zd_pte_t *_zd_pxx_offset(struct zd_mm *mm, unsigned long addr, enum zd_pt_level lvl)
