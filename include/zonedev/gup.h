@@ -36,7 +36,7 @@
 #define ZD_FOLL_HWPOISON	(1u << 6)	/* -EHWPOISON instead of -EFAULT for poison */
 #define ZD_FOLL_ANON		(1u << 7)	/* anonymous VMAs only */
 #define ZD_FOLL_LONGTERM	(1u << 8)	/* pin for an indefinite time (needs PIN) */
-#define ZD_FOLL_SPLIT_PMD	(1u << 9)	/* not modelled: -EOPNOTSUPP */
+#define ZD_FOLL_SPLIT_PMD	(1u << 9)	/* split a PMD leaf, follow the PTE (slow path only) */
 #define ZD_FOLL_PCI_P2PDMA	(1u << 10)	/* the caller accepts p2pdma pages */
 #define ZD_FOLL_INTERRUPTIBLE	(1u << 11)	/* accepted; the model has no signals */
 #define ZD_FOLL_HONOR_NUMA_FAULT (1u << 12)	/* fault on PROT_NONE entries of accessible VMAs */

@@ -733,6 +733,35 @@ static int follow_huge_leaf(struct zd_vm_area_struct *vma, unsigned long addr,
 }
 
 /*
+ * FOLL_SPLIT_PMD (follow_pmd_mask): split the PMD leaf at @pmdp (an
+ * anonymous THP or the huge zero folio becomes a PTE table mapping the
+ * same pages; any other leaf is removed), make sure a PTE table is there
+ * (so the fault that may follow is a PTE fault, not a new PMD leaf), and
+ * follow the PTE. A PUD leaf is not split (as in Linux). Returns as
+ * follow_page_pte, or -ENOMEM if no PTE table could be allocated.
+ * Context: mmap_lock held, not the RCU read side (the split may sleep).
+ */
+static int follow_split_pmd(struct zd_vm_area_struct *vma, unsigned long addr,
+			    _Atomic zd_pte_t *pmdp, unsigned int flags,
+			    struct zd_dev_pagemap **pgmap, struct zd_page **pagep)
+{
+	struct zd_mm *mm = vma->vm_mm;
+	zd_pte_t e;
+	int ret = 0;
+
+	_zd_split_huge_pmd(vma, pmdp, addr);
+	if (!_zd_pxx_alloc(mm, addr, ZD_LVL_PTE))
+		return zd_pte_huge(_zd_read_entry(pmdp)) ? 0 : -ENOMEM;
+	zd_rcu_read_lock();
+	e = _zd_read_entry(pmdp);
+	/* A leaf again (a racing fault): 0 without a page, the caller faults and retries. */
+	if (zd_pte_present(e) && !zd_pte_huge(e))
+		ret = follow_page_pte(vma, addr, pmdp, e, flags, pgmap, pagep);
+	zd_rcu_read_unlock();
+	return ret;
+}
+
+/*
  * follow_page_mask: the page mapped at @addr, grabbed per @flags.
  * 0 with *pagep (NULL: fault needed), or -EMLINK/-EEXIST/-EFAULT/grab
  * errors as follow_page_pte. Context: mmap_lock held.
@@ -764,10 +793,14 @@ static int follow_page_mask(struct zd_vm_area_struct *vma, unsigned long addr,
 	e = _zd_read_entry(pmdp);
 	if (!zd_pte_present(e))
 		goto no_table;	/* none, or a device-private / migration PMD entry */
-	if (!zd_pte_huge(e))
+	if (!zd_pte_huge(e)) {
 		ret = follow_page_pte(vma, addr, pmdp, e, flags, pgmap, pagep);
-	else
+	} else if (flags & ZD_FOLL_SPLIT_PMD) {
+		zd_rcu_read_unlock();
+		return follow_split_pmd(vma, addr, pmdp, flags, pgmap, pagep);
+	} else {
 		ret = follow_huge_leaf(vma, addr, pmdp, ZD_LVL_PMD, flags, pgmap, page_mask, pagep);
+	}
 out:
 	zd_rcu_read_unlock();
 	return ret;
@@ -964,8 +997,8 @@ int _zd_gup_check_args(struct zd_page **pages, unsigned int *flags, unsigned int
 	/* The pgmap must stay hot-unpluggable at all times. */
 	if ((f & ZD_FOLL_LONGTERM) && (f & ZD_FOLL_PCI_P2PDMA))
 		return -EINVAL;
-	/* Not modelled: no IO to wait for, no PMD splitting on request. */
-	if (f & (ZD_FOLL_NOWAIT | ZD_FOLL_SPLIT_PMD))
+	/* Not modelled: no IO to wait for. */
+	if (f & ZD_FOLL_NOWAIT)
 		return -EOPNOTSUPP;
 	*flags = f;
 	return 0;

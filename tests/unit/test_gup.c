@@ -90,7 +90,9 @@ static void test_args(void **state)
 	ZT_EQ(get_locked(fx->mm, a, 1, 1u << 30, pages), -EINVAL);
 	ZT_EQ(zd_get_user_pages_fast(fx->mm, a, 1, ZD_FOLL_DUMP, pages), -EINVAL);
 	ZT_EQ(get_locked(fx->mm, a, 1, ZD_FOLL_NOWAIT, pages), -EOPNOTSUPP);
-	ZT_EQ(get_locked(fx->mm, a, 1, ZD_FOLL_SPLIT_PMD, pages), -EOPNOTSUPP);
+	/* FOLL_SPLIT_PMD is modelled (test_split_pmd): on a PTE it changes nothing */
+	ZT_EQ(get_locked(fx->mm, a, 1, ZD_FOLL_SPLIT_PMD, pages), 1);
+	zd_put_page(pages[0]);
 	/* ranges */
 	ZT_EQ(zd_get_user_pages_fast(fx->mm, a, 0, 0, pages), 0);
 	ZT_EQ(zd_get_user_pages_fast(fx->mm, a, -3, 0, pages), 0);
@@ -424,6 +426,52 @@ static void test_pin_thp(void **state)
 	zd_unpin_user_pages(pages, 9);
 	ZT_EQ(zd_folio_ref_count(f), (int)n - 1);
 	free(pages);
+}
+
+/*
+ * FOLL_SPLIT_PMD (make_device_exclusive's GUP): a PMD-mapped THP is split
+ * into PTEs of the same folio before the page is taken; the huge zero
+ * folio becomes small zero pages, and a write then breaks COW on one PTE.
+ *
+ *   before: PMD [ THP 0..511 ]      after: PTE table [ 0 ][ 1 ] ... [ 511 ]
+ */
+static void test_split_pmd(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_thp(fx->mm, 2 * ZD_PMD_SIZE), z = a + ZD_PMD_SIZE;
+	struct zd_page *pages[2];
+	struct zd_folio *f;
+	int lvl = 0;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + 5 * PG, "thp", 4), 0);
+	f = zt_folio_at(fx->mm, a, &lvl);
+	ZT_EQ(lvl, 2);
+	ZT_EQ(get_locked(fx->mm, a + 5 * PG, 1, ZD_FOLL_WRITE | ZD_FOLL_SPLIT_PMD, pages), 1);
+	ZT_PTR_EQ(pages[0], zd_folio_page(f, 5));
+	ZT_PTR_EQ(zt_folio_at(fx->mm, a + 5 * PG, &lvl), f);
+	ZT_EQ(lvl, 1);
+	ZT_EQ(zd_folio_mapcount(f), (int)ZD_PTRS_PER_TABLE);
+	ZT_EQ(zd_folio_ref_count(f), (int)ZD_PTRS_PER_TABLE + 1);	/* one per PTE + GUP */
+	zd_put_page(pages[0]);
+	/* already PTE-mapped: nothing more to split */
+	ZT_EQ(get_locked(fx->mm, a + 6 * PG, 1, ZD_FOLL_SPLIT_PMD, pages), 1);
+	ZT_PTR_EQ(pages[0], zd_folio_page(f, 6));
+	zd_put_page(pages[0]);
+
+	/* the huge zero folio: read -> small zero pages; write -> a COW copy */
+	ZT_EQ(zd_cpu_touch(fx->mm, z, PG, false), 0);
+	zt_entry_at(fx->mm, z, &lvl);
+	ZT_EQ(lvl, 2);
+	ZT_EQ(get_locked(fx->mm, z + PG, 1, ZD_FOLL_SPLIT_PMD, pages), 1);
+	ZT_PTR_EQ(zd_page_folio(pages[0]), zd_zero_folio(fx->sys));
+	zd_put_page(pages[0]);
+	zt_entry_at(fx->mm, z + PG, &lvl);
+	ZT_EQ(lvl, 1);
+	ZT_EQ(get_locked(fx->mm, z + 2 * PG, 1, ZD_FOLL_WRITE | ZD_FOLL_SPLIT_PMD, pages), 1);
+	ZT_TRUE(zd_page_folio(pages[0]) != zd_zero_folio(fx->sys));
+	ZT_PTR_EQ(zt_page_at(fx->mm, z + 2 * PG, &lvl), pages[0]);
+	ZT_EQ(lvl, 1);
+	zd_put_page(pages[0]);
 }
 
 /* The zero page is returned (by GET with a reference) but never pinned. */
@@ -892,6 +940,7 @@ int main(void)
 		ZT_MM_TEST(test_get_counts),
 		ZT_MM_TEST(test_pin_small),
 		ZT_MM_TEST(test_pin_thp),
+		ZT_MM_TEST(test_split_pmd),
 		ZT_MM_TEST(test_zero_page),
 		ZT_MM_TEST(test_longterm_ro_pin_zero_page),
 		ZT_MM_TEST(test_unpin_unpinned),
