@@ -60,6 +60,24 @@ static inline uint64_t bench_calibrate(bench_fn fn, void *ctx)
 }
 
 /*
+ * ZD_BENCH_PROFILE=<seconds>: a run for a profiler. Each figure's own loop
+ * runs alone for that long and its baseline not at all, so that every
+ * sample of `perf record` is the model's; the figures printed are 0.
+ */
+static inline bool bench_profiling(bench_fn fn, void *ctx, uint64_t n)
+{
+	const char *s = getenv("ZD_BENCH_PROFILE");
+	uint64_t end;
+
+	if (!s || !*s)
+		return false;
+	end = bench_now_ns() + (uint64_t)(atof(s) * 1e9);
+	while (bench_now_ns() < end)
+		fn(ctx, n);
+	return true;
+}
+
+/*
  * bench_pair_reps - best ns per iteration of @fn and of its @base,
  * interleaved over @reps repetitions. Each is calibrated on its own, so a
  * slow figure against a fast baseline still gets a long enough run.
@@ -68,9 +86,15 @@ static inline void bench_pair_reps(bench_fn fn, void *ctx, bench_fn base, void *
 				   int reps, double *value, double *baseline)
 {
 	uint64_t n = bench_calibrate(fn, ctx);
-	uint64_t nb = bench_calibrate(base, base_ctx);
+	uint64_t nb;
 	double best = 0, best_b = 0;
 	int r;
+
+	if (bench_profiling(fn, ctx, n)) {
+		*value = *baseline = 0;
+		return;
+	}
+	nb = bench_calibrate(base, base_ctx);
 
 	for (r = 0; r < reps; r++) {
 		double t = (double)fn(ctx, n) / (double)n;
@@ -94,9 +118,13 @@ static inline void bench_pair(bench_fn fn, void *ctx, bench_fn base, void *base_
 /* Best ns per iteration of one loop (a baseline shared by several figures). */
 static inline double bench_best(bench_fn fn, void *ctx)
 {
-	uint64_t n = bench_calibrate(fn, ctx);
+	uint64_t n;
 	double best = 0;
 	int r;
+
+	if (getenv("ZD_BENCH_PROFILE"))
+		return 0;	/* a profile run measures the model's loops only */
+	n = bench_calibrate(fn, ctx);
 
 	for (r = 0; r < BENCH_REPS; r++) {
 		double t = (double)fn(ctx, n) / (double)n;
@@ -108,17 +136,17 @@ static inline double bench_best(bench_fn fn, void *ctx)
 }
 
 /*
- * bench_selected - should the figure @name run? A benchmark given names on
- * its command line runs only the figures whose names start with one of
- * them (for profiling one loop: perf record -g build/bench/bench_mm
- * cpu_read_page); with none, every figure runs.
+ * bench_selected - should the figure @name run? A benchmark given figure
+ * names on its command line runs only those (for profiling one loop:
+ * ZD_BENCH_PROFILE=10 perf record -g build/bench/bench_mm cpu_read_page);
+ * with none, every figure runs.
  */
 static inline bool bench_selected(int argc, char **argv, const char *name)
 {
 	if (argc < 2)
 		return true;
 	for (int i = 1; i < argc; i++)
-		if (!strncmp(name, argv[i], strlen(argv[i])))
+		if (!strcmp(name, argv[i]))
 			return true;
 	return false;
 }

@@ -145,7 +145,7 @@ static void destroy_pool(struct zd_devmem_pool *pool)
 		bench_die("zd_devmem_pool_destroy", err);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct zd_system *sys_zero = bench_system(ZD_SCHEME_ZERO, ZD_CHECK_OFF, NULL);
 	struct zd_system *sys_one = bench_system(ZD_SCHEME_ONE, ZD_CHECK_OFF, NULL);
@@ -160,31 +160,45 @@ int main(void)
 	       " baseline: RAM alloc+put\n", BENCH_REPS);
 
 	/* One thread: the two schemes and the RAM baseline, interleaved. */
-	bench_pair(loop_device_cycle, pool_zero, loop_ram_cycle, sys_zero, &zero, &ram);
-	bench_pair(loop_device_cycle, pool_one, loop_ram_cycle, sys_zero, &one, &ram_b);
-	if (ram_b < ram)
+	zero = one = ram = ram_b = 0;
+	if (bench_selected(argc, argv, "device_cycle_zero"))
+		bench_pair(loop_device_cycle, pool_zero, loop_ram_cycle, sys_zero, &zero, &ram);
+	if (bench_selected(argc, argv, "device_cycle_one"))
+		bench_pair(loop_device_cycle, pool_one, loop_ram_cycle, sys_zero, &one, &ram_b);
+	if (!ram || (ram_b && ram_b < ram))
 		ram = ram_b;
-	bench_report("device_cycle_zero", "device cycle, scheme zero", zero, "ns/cycle",
-		     "RAM alloc+put", ram);
-	bench_report("device_cycle_one", "device cycle, scheme one", one, "ns/cycle",
-		     "RAM alloc+put", ram);
+	if (bench_selected(argc, argv, "device_cycle_zero"))
+		bench_report("device_cycle_zero", "device cycle, scheme zero", zero, "ns/cycle",
+			     "RAM alloc+put", ram);
+	if (bench_selected(argc, argv, "device_cycle_one"))
+		bench_report("device_cycle_one", "device cycle, scheme one", one, "ns/cycle",
+			     "RAM alloc+put", ram);
 	/* The schemes against each other, interleaved: the goal is zero no slower than one. */
-	bench_pair(loop_device_cycle, pool_zero, loop_device_cycle, pool_one, &zero, &one);
-	bench_report("device_cycle_zero_vs_one", "device cycle, scheme zero", zero, "ns/cycle",
-		     "scheme one", one);
-	printf("# goal device_cycle_zero_vs_one ratio <= 1: %s\n", zero <= one ? "met" : "NOT met");
+	if (bench_selected(argc, argv, "device_cycle_zero_vs_one")) {
+		bench_pair(loop_device_cycle, pool_zero, loop_device_cycle, pool_one, &zero, &one);
+		bench_report("device_cycle_zero_vs_one", "device cycle, scheme zero", zero,
+			     "ns/cycle", "scheme one", one);
+		printf("# goal device_cycle_zero_vs_one ratio <= 1: %s\n",
+		       zero <= one ? "met" : "NOT met");
+	}
 
 	/* Two threads on one pool (one RAM zone for the baseline). */
-	printf("# %d threads contending on one pool, best of %d; figures are ns per cycle"
-	       " per thread (wall time / cycles each thread ran)\n", NR_THREADS, BENCH_REPS_MT);
-	bench_pair_reps(loop_mt_fn, &mt_zero, loop_mt_fn, &mt_ram, BENCH_REPS_MT, &zero_b, &ram);
-	bench_pair_reps(loop_mt_fn, &mt_one, loop_mt_fn, &mt_ram, BENCH_REPS_MT, &one_b, &ram_b);
-	if (ram_b < ram)
-		ram = ram_b;
-	bench_report("device_cycle_zero_2t", "device cycle, scheme zero, 2 threads", zero_b,
-		     "ns/cycle/thread", "RAM alloc+put, 2 threads", ram);
-	bench_report("device_cycle_one_2t", "device cycle, scheme one, 2 threads", one_b,
-		     "ns/cycle/thread", "RAM alloc+put, 2 threads", ram);
+	if (bench_selected(argc, argv, "device_cycle_zero_2t") ||
+	    bench_selected(argc, argv, "device_cycle_one_2t")) {
+		printf("# %d threads contending on one pool, best of %d; figures are ns per cycle"
+		       " per thread (wall time / cycles each thread ran)\n", NR_THREADS,
+		       BENCH_REPS_MT);
+		bench_pair_reps(loop_mt_fn, &mt_zero, loop_mt_fn, &mt_ram, BENCH_REPS_MT, &zero_b,
+				&ram);
+		bench_pair_reps(loop_mt_fn, &mt_one, loop_mt_fn, &mt_ram, BENCH_REPS_MT, &one_b,
+				&ram_b);
+		if (ram_b < ram)
+			ram = ram_b;
+		bench_report("device_cycle_zero_2t", "device cycle, scheme zero, 2 threads", zero_b,
+			     "ns/cycle/thread", "RAM alloc+put, 2 threads", ram);
+		bench_report("device_cycle_one_2t", "device cycle, scheme one, 2 threads", one_b,
+			     "ns/cycle/thread", "RAM alloc+put, 2 threads", ram);
+	}
 
 	check_pool("zero", pool_zero);
 	check_pool("one", pool_one);
