@@ -55,7 +55,7 @@ function header_layer(h) {
 	    h == "tmpfs.h")
 		return "mm"
 	if (h == "gup.h") return "gup"
-	if (h == "devmem_pool.h" || h == "devdax.h") return "drivers"
+	if (h == "devmem_pool.h" || h == "devdax.h" || h == "dmirror.h") return "drivers"
 	if (h == "trace.h" || h == "check.h") return "check"
 	if (h == "zonedev.h") return "tools"
 	return ""

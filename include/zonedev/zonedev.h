@@ -33,6 +33,7 @@
 /* drivers */
 #include <zonedev/devmem_pool.h>
 #include <zonedev/devdax.h>
+#include <zonedev/dmirror.h>
 /* check */
 #include <zonedev/trace.h>
 #include <zonedev/check.h>

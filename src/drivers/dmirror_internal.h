@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/drivers/dmirror_internal.h - what dmirror.c (units, device memory,
+ * open/close) and dmirror_cmd.c (the commands) share.
+ *
+ * Models the private structures of lib/test_hmm.c: struct dmirror_device,
+ * struct dmirror_chunk, struct dmirror and the device page table's tags.
+ */
+#ifndef ZD_DRIVERS_DMIRROR_INTERNAL_H
+#define ZD_DRIVERS_DMIRROR_INTERNAL_H
+
+#include <stdint.h>
+#include <zonedev/dmirror.h>
+#include <zonedev/memremap.h>
+#include "lib/xarray.h"
+#include "sync/sync.h"
+
+#define DEVMEM_CHUNKS_RESERVE	16	/* the chunk array grows by this many slots */
+
+/* struct dmirror_chunk: one registered range of device memory. */
+struct dmirror_chunk {
+	struct zd_dev_pagemap pagemap;	/* first: container-of by cast */
+	struct zd_dmirror_device *mdevice;
+	uint64_t start;
+	bool remove;			/* being unregistered: frees do not refill the list */
+};
+
+/* struct dmirror_device: one unit. */
+struct zd_dmirror_device {
+	struct zd_system *sys;
+	int unit;
+	int zone_device_type;		/* ZD_HMM_DMIRROR_MEMORY_DEVICE_* */
+
+	struct zd_spinlock devmem_lock;	/* the kernel's mutex: chunk array, adding/removing chunks */
+	unsigned int devmem_capacity;
+	unsigned int devmem_count;
+	struct dmirror_chunk **devmem_chunks;
+
+	struct zd_spinlock lock;	/* free list and counters */
+	unsigned long calloc;
+	unsigned long cfree;
+	unsigned long nr_page_free_gone; /* folio_free calls of chunks already removed */
+	struct zd_page *free_pages;	/* linked through zone_device_data */
+};
+
+/*
+ * Device page table entries: the page holding the data, with the low
+ * bits as tags (xa_tag_pointer): writable, or atomic (exclusive) access.
+ */
+#define DPT_XA_TAG_WRITE	1ul
+#define DPT_XA_TAG_ATOMIC	2ul
+#define DPT_XA_TAG_MASK		3ul
+
+/* struct dmirror: one open file, mirroring the opener's address space. */
+struct zd_dmirror {
+	struct zd_dmirror_device *mdevice;
+	struct zd_mm *mm;
+	struct zd_xarray pt;		/* vpn -> tagged page, under @mutex */
+	struct zd_spinlock mutex;	/* the kernel's mutex: the device page table */
+	uint64_t flags;			/* ZD_HMM_DMIRROR_FLAG_* */
+};
+
+struct zd_dmirror_device *_zd_dmirror_page_to_device(const struct zd_page *page);
+void _zd_dmirror_device_remove_chunks(struct zd_dmirror_device *mdevice);
+void _zd_dmirror_device_evict_all(struct zd_dmirror_device *mdevice);
+
+/* dmirror_cmd.c */
+zd_vm_fault_t _zd_dmirror_devmem_fault(struct zd_vm_fault *vmf);
+void _zd_dmirror_evict_chunk(struct dmirror_chunk *chunk);
+int _zd_dmirror_notifier_insert(struct zd_dmirror *dmirror);
+void _zd_dmirror_notifier_remove(struct zd_dmirror *dmirror);
+/* Drop the entries of [start, end). Context: dmirror->mutex held. */
+void _zd_dmirror_pt_clear(struct zd_dmirror *dmirror, unsigned long start, unsigned long end);
+
+#endif /* ZD_DRIVERS_DMIRROR_INTERNAL_H */

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_dmirror - the HMM test device (lib/test_hmm.c).
+ *
+ * Units and their device memory: four units (two private, two
+ * coherent), one chunk each at load, pages handed out from the free list
+ * referenced and locked, folio_free exactly once per last put and the
+ * page back on the list (LIFO), RELEASE dropping every chunk and the
+ * next allocation adding one, unload leaving nothing registered.
+ * Commands: the common range checks, counters written back only on
+ * success, READ/WRITE round trips with data (CPU pattern -> device ->
+ * device write -> CPU) on both unit kinds with cpages and faults, the
+ * permission errors, FLAGS.
+ *
+ *   mm:      [ buf: npages, RW anon ]
+ *   unit 0:  mirror (device page table) --READ--> host buffer
+ *            host buffer --WRITE--> mirror --> the CPU sees it
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include <zonedev/dmirror.h>
+#include <zonedev/mm.h>
+
+#define RW (ZD_PROT_READ | ZD_PROT_WRITE)
+#define NPAGES 64ul
+
+struct dm {
+	struct zt_fixture *fx;
+	struct zd_dmirror_module *mod;
+};
+
+static struct dm dm_load(void **state)
+{
+	struct dm d = { .fx = ZT_FX(state) };
+
+	ZT_EQ(zd_dmirror_init(d.fx->sys, true, &d.mod), 0);
+	return d;
+}
+
+static void dm_unload(struct dm *d)
+{
+	zd_dmirror_exit(d->mod);
+	zt_expect_no_reports(&d->fx->log);
+}
+
+static int cmd(struct zd_dmirror *m, unsigned int c, unsigned long addr, void *ptr,
+	       unsigned long npages, struct zd_hmm_dmirror_cmd *out)
+{
+	struct zd_hmm_dmirror_cmd k = {
+		.addr = addr, .ptr = (uintptr_t)ptr, .npages = npages,
+		.cpages = 0xdead, .faults = 0xbeef,
+	};
+	int ret = zd_dmirror_ioctl(m, c, &k);
+
+	if (out)
+		*out = k;
+	return ret;
+}
+
+/* ---- units and device memory ---- */
+
+static void test_units(void **state)
+{
+	struct dm d = dm_load(state);
+	struct zd_dmirror_stats st;
+
+	for (int u = 0; u < ZD_DMIRROR_NDEVICES; u++) {
+		struct zd_dmirror_device *dev = zd_dmirror_device(d.mod, u);
+
+		ZT_TRUE(dev != NULL);
+		ZT_EQ(zd_dmirror_device_type(dev), u < 2 ? ZD_HMM_DMIRROR_MEMORY_DEVICE_PRIVATE :
+							   ZD_HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
+		zd_dmirror_device_stats(dev, &st);
+		ZT_EQU(st.nr_chunks, 1);
+		ZT_EQU(st.nr_free_pages, ZD_DMIRROR_CHUNK_SIZE >> ZD_PAGE_SHIFT);
+		ZT_EQU(st.calloc, 0);
+	}
+	ZT_TRUE(zd_dmirror_device(d.mod, ZD_DMIRROR_NDEVICES) == NULL);
+	dm_unload(&d);
+
+	/* Without the spm ranges only the two private units exist. */
+	ZT_EQ(zd_dmirror_init(d.fx->sys, false, &d.mod), 0);
+	ZT_TRUE(zd_dmirror_device(d.mod, 1) != NULL);
+	ZT_TRUE(zd_dmirror_device(d.mod, 2) == NULL);
+	dm_unload(&d);
+}
+
+static void alloc_free(struct dm *d, int unit)
+{
+	struct zd_dmirror_device *dev = zd_dmirror_device(d->mod, unit);
+	enum zd_memory_type type = unit < 2 ? ZD_MEMORY_DEVICE_PRIVATE : ZD_MEMORY_DEVICE_COHERENT;
+	struct zd_page *pages[8];
+	struct zd_dmirror_stats st;
+
+	for (int i = 0; i < 8; i++) {
+		pages[i] = zd_dmirror_devmem_alloc_page(dev);
+		ZT_TRUE(pages[i] != NULL);
+		ZT_EQ(zd_page_ref_count(pages[i]), 1);
+		ZT_TRUE(zd_folio_test_locked(zd_page_folio(pages[i])));
+		ZT_EQ((int)zd_page_pgmap(pages[i])->type, (int)type);
+		ZT_PTR_EQ(zd_page_pgmap(pages[i])->owner, dev);
+		zd_folio_unlock(zd_page_folio(pages[i]));
+	}
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.calloc, 8);
+	ZT_EQU(st.allocated, 8);
+	ZT_EQU(st.nr_page_free, 0);
+
+	/* Each last put calls folio_free once; the page is reused first. */
+	for (int i = 0; i < 8; i++)
+		zd_put_page(pages[i]);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.cfree, 8);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQU(st.nr_page_free, 8);
+	ZT_EQU(st.nr_free_pages, ZD_DMIRROR_CHUNK_SIZE >> ZD_PAGE_SHIFT);
+	ZT_PTR_EQ(zd_dmirror_devmem_alloc_page(dev), pages[7]);
+	zd_folio_unlock(zd_page_folio(pages[7]));
+	zd_put_page(pages[7]);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.nr_page_free, 9);
+	ZT_EQU(st.allocated, 0);
+}
+
+static void test_alloc_free(void **state)
+{
+	struct dm d = dm_load(state);
+
+	alloc_free(&d, 0);
+	alloc_free(&d, 2);
+	dm_unload(&d);
+}
+
+/* RELEASE drops every chunk; the next allocation adds one again. */
+static void test_release(void **state)
+{
+	struct dm d = dm_load(state);
+	struct zd_dmirror_device *dev = zd_dmirror_device(d.mod, 0);
+	unsigned long addr = zt_map_anon(d.fx->mm, ZD_PAGE_SIZE);
+	struct zd_dmirror_stats st;
+	struct zd_dmirror *m;
+	struct zd_page *page;
+
+	ZT_EQ(zd_dmirror_open(dev, d.fx->mm, &m), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_RELEASE, addr, NULL, 1, NULL), 0);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.nr_chunks, 0);
+	ZT_EQU(st.nr_free_pages, 0);
+	page = zd_dmirror_devmem_alloc_page(dev);
+	ZT_TRUE(page != NULL);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.nr_chunks, 1);
+	ZT_EQU(st.nr_free_pages, (ZD_DMIRROR_CHUNK_SIZE >> ZD_PAGE_SHIFT) - 1);
+	zd_folio_unlock(zd_page_folio(page));
+	zd_put_page(page);
+	ZT_EQ(zd_dmirror_close(m), 0);
+	dm_unload(&d);
+}
+
+/* The "device_alloc" fault site makes an allocation fail. */
+static void test_alloc_fault_injection(void **state)
+{
+	struct dm d = dm_load(state);
+	struct zd_dmirror_device *dev = zd_dmirror_device(d.mod, 0);
+	struct zd_fault_attr attr = { .probability = 100, .times = 1 };
+	struct zd_dmirror_stats st;
+
+	ZT_EQ(zd_system_set_fault(d.fx->sys, ZD_FAULT_DEVICE_ALLOC, &attr), 0);
+	ZT_TRUE(zd_dmirror_devmem_alloc_page(dev) == NULL);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.calloc, 0);
+	dm_unload(&d);
+}
+
+/* ---- commands ---- */
+
+static void fill(unsigned char *p, unsigned long n, unsigned int seed)
+{
+	for (unsigned long i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 7 + seed);
+}
+
+static void round_trip(struct dm *d, int unit)
+{
+	struct zd_mm *mm = d->fx->mm;
+	unsigned long size = NPAGES * ZD_PAGE_SIZE, addr = zt_map_anon(mm, size);
+	unsigned char *a = malloc(size), *b = malloc(size);
+	struct zd_hmm_dmirror_cmd k;
+	struct zd_dmirror_stats st;
+	struct zd_dmirror *m;
+
+	ZT_EQ(zd_dmirror_open(zd_dmirror_device(d->mod, unit), mm, &m), 0);
+
+	/* CPU pattern -> device */
+	fill(a, size, 1);
+	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
+	memset(b, 0, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, b, NPAGES, &k), 0);
+	ZT_EQU(k.cpages, NPAGES);
+	ZT_EQU(k.faults, 1);
+	ZT_EQ(memcmp(a, b, size), 0);
+
+	/* device write -> CPU */
+	fill(a, size, 99);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, a, NPAGES, &k), 0);
+	ZT_EQU(k.cpages, NPAGES);
+	ZT_EQU(k.faults, 1);
+	memset(b, 0, size);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
+	ZT_EQ(memcmp(a, b, size), 0);
+
+	/* the device reads back what it wrote */
+	memset(b, 0, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, b, NPAGES, &k), 0);
+	ZT_EQ(memcmp(a, b, size), 0);
+
+	ZT_EQ(zd_dmirror_close(m), 0);
+	zd_dmirror_device_stats(zd_dmirror_device(d->mod, unit), &st);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQ(zd_munmap(mm, addr, size), 0);
+	free(a);
+	free(b);
+}
+
+static void test_read_write(void **state)
+{
+	struct dm d = dm_load(state);
+
+	round_trip(&d, 0);	/* private */
+	round_trip(&d, 2);	/* coherent */
+	dm_unload(&d);
+}
+
+/* Zero-page and never-touched pages read as zeros; write replaces them. */
+static void test_read_zero_then_write(void **state)
+{
+	struct dm d = dm_load(state);
+	struct zd_mm *mm = d.fx->mm;
+	unsigned long size = 4 * ZD_PAGE_SIZE, addr = zt_map_anon(mm, size);
+	unsigned char a[4 * ZD_PAGE_SIZE], b[4 * ZD_PAGE_SIZE], zero[4 * ZD_PAGE_SIZE] = { 0 };
+	struct zd_hmm_dmirror_cmd k;
+	struct zd_dmirror *m;
+
+	ZT_EQ(zd_dmirror_open(zd_dmirror_device(d.mod, 0), mm, &m), 0);
+	ZT_EQ(zd_cpu_touch(mm, addr + ZD_PAGE_SIZE, ZD_PAGE_SIZE, false), 0);
+	memset(b, 0xff, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, b, 4, &k), 0);
+	ZT_EQ(memcmp(b, zero, size), 0);
+	fill(a, size, 5);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, a, 4, &k), 0);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
+	ZT_EQ(memcmp(a, b, size), 0);
+	ZT_EQ(zd_dmirror_close(m), 0);
+	dm_unload(&d);
+}
+
+static void test_errors(void **state)
+{
+	struct dm d = dm_load(state);
+	struct zd_mm *mm = d.fx->mm;
+	unsigned long size = 4 * ZD_PAGE_SIZE, addr = zt_map_anon(mm, size);
+	unsigned char buf[4 * ZD_PAGE_SIZE];
+	struct zd_hmm_dmirror_cmd k;
+	struct zd_dmirror *m;
+
+	ZT_EQ(zd_dmirror_open(zd_dmirror_device(d.mod, 0), mm, &m), 0);
+	/* the common checks; nothing is written back on error */
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr + 1, buf, 1, &k), -EINVAL);
+	ZT_EQU(k.cpages, 0xdead);
+	ZT_EQU(k.faults, 0xbeef);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, buf, 0, &k), -EINVAL);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, ~0ul & ~(ZD_PAGE_SIZE - 1), buf, 2, &k), -EINVAL);
+	ZT_EQ(cmd(m, 0x42, addr, buf, 1, &k), -EINVAL);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_FLAGS, addr, NULL, 0, &k), -EINVAL);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_FLAGS, addr, NULL, ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC, &k), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_CHECK_EXCLUSIVE, addr, NULL, 4, &k), 0);
+
+	/* a hole, PROT_NONE: EFAULT; the caller's buffer and counters untouched */
+	memset(buf, 0x5a, sizeof(buf));
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr + size, buf, 1, &k), -EFAULT);
+	ZT_EQ(zd_mprotect(mm, addr, size, ZD_PROT_NONE), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, buf, 4, &k), -EFAULT);
+	ZT_EQU(k.cpages, 0xdead);
+	ZT_EQ(buf[0], 0x5a);
+	ZT_EQ(buf[sizeof(buf) - 1], 0x5a);
+
+	/* a write to a read-only VMA: EPERM, the memory unchanged */
+	ZT_EQ(zd_mprotect(mm, addr, size, ZD_PROT_READ), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, buf, 4, &k), -EPERM);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, buf, 4, &k), 0);
+	ZT_EQ(buf[0], 0);
+	ZT_EQ(zd_mprotect(mm, addr, size, RW), 0);
+	memset(buf, 0x77, sizeof(buf));
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, buf, 4, &k), 0);
+	ZT_EQU(k.cpages, 4);
+
+	ZT_EQ(zd_dmirror_close(m), 0);
+	dm_unload(&d);
+}
+
+/* Two opens of one unit by two processes: each mirrors its own mm. */
+static void test_two_mms(void **state)
+{
+	struct dm d = dm_load(state);
+	struct zd_mm *mm = d.fx->mm, *mm2;
+	unsigned long addr = zt_map_anon(mm, ZD_PAGE_SIZE), addr2;
+	unsigned char buf[ZD_PAGE_SIZE];
+	struct zd_dmirror *m, *m2;
+	struct zd_hmm_dmirror_cmd k;
+
+	ZT_EQ(zd_mm_create(d.fx->sys, &mm2), 0);
+	addr2 = zt_map_anon(mm2, ZD_PAGE_SIZE);
+	ZT_EQ(zd_cpu_write(mm, addr, "one", 4), 0);
+	ZT_EQ(zd_cpu_write(mm2, addr2, "two", 4), 0);
+	ZT_EQ(zd_dmirror_open(zd_dmirror_device(d.mod, 0), mm, &m), 0);
+	ZT_EQ(zd_dmirror_open(zd_dmirror_device(d.mod, 0), mm2, &m2), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, buf, 1, &k), 0);
+	ZT_EQ(strcmp((char *)buf, "one"), 0);
+	ZT_EQ(cmd(m2, ZD_HMM_DMIRROR_READ, addr2, buf, 1, &k), 0);
+	ZT_EQ(strcmp((char *)buf, "two"), 0);
+	ZT_EQ(zd_dmirror_close(m2), 0);
+	ZT_EQ(zd_dmirror_close(m), 0);
+	zd_mm_destroy(mm2);
+	dm_unload(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		ZT_MM_TEST(test_units),
+		ZT_MM_TEST(test_alloc_free),
+		ZT_MM_TEST(test_release),
+		ZT_MM_TEST(test_alloc_fault_injection),
+		ZT_MM_TEST(test_read_write),
+		ZT_MM_TEST(test_read_zero_then_write),
+		ZT_MM_TEST(test_errors),
+		ZT_MM_TEST(test_two_mms),
+	};
+
+	return cmocka_run_group_tests_name("dmirror", tests, NULL, NULL);
+}
