@@ -52,7 +52,7 @@ function header_layer(h) {
 		return "core"
 	if (h == "pgtable.h" || h == "mm.h" || h == "huge_mm.h" || h == "pagewalk.h" ||
 	    h == "khugepaged.h" || h == "ksm.h" || h == "mempolicy.h" || h == "migrate.h" ||
-	    h == "tmpfs.h")
+	    h == "tmpfs.h" || h == "mmu_notifier.h")
 		return "mm"
 	if (h == "gup.h") return "gup"
 	if (h == "devmem_pool.h" || h == "devdax.h" || h == "dmirror.h") return "drivers"

@@ -22,6 +22,7 @@
 #include <zonedev/pgtable.h>
 #include <zonedev/huge_mm.h>
 #include <zonedev/mm.h>
+#include <zonedev/mmu_notifier.h>
 #include <zonedev/pagewalk.h>
 #include <zonedev/khugepaged.h>
 #include <zonedev/ksm.h>

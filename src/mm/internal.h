@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <zonedev/mm.h>
+#include <zonedev/mmu_notifier.h>
 #include "core/internal.h"
 
 /* ---- page-table pages ---- */
@@ -99,7 +100,39 @@ struct zd_mm {
 	struct zd_list_head mmlist;		/* on sys->mmlist while alive */
 	_Atomic int huge_zero;			/* MMF_HUGE_ZERO_FOLIO: holds the huge zero folio */
 	_Atomic unsigned long flags;		/* ZD_MMF_* (mm->flags) */
+	/*
+	 * mm_count: references on the struct itself (mmgrab/mmdrop), one for
+	 * its users (dropped by zd_mm_destroy) and one per interval notifier.
+	 */
+	_Atomic long mm_count;
+	struct zd_mmu_notifier_subscriptions *notifier_subscriptions;
 };
+
+/*
+ * struct mmu_notifier_subscriptions: the mm's interval notifiers (a list
+ * sorted by start, where the kernel keeps an interval tree) and the
+ * sequence that is odd while an invalidation that hit one runs. The list
+ * changes only under @lock and only while the sequence is even; with it
+ * odd, inserts and removes wait on @deferred_list for the last
+ * invalidation to end, and invalidations walk the list without the lock.
+ */
+struct zd_mmu_notifier_subscriptions {
+	struct zd_spinlock lock;
+	_Atomic unsigned long invalidate_seq;	/* written under @lock, read in waits */
+	unsigned long active_invalidate_ranges;
+	struct zd_list_head itree;
+	struct zd_list_head deferred_list;
+	bool released;				/* the RELEASE pass ran: inserts refused */
+};
+
+/* mm/mmu_notifier.c: set up and free the subscriptions (mm_alloc, __mmdrop). */
+int _zd_mmu_notifier_subscriptions_init(struct zd_mm *mm);
+void _zd_mmu_notifier_subscriptions_destroy(struct zd_mm *mm);
+/* __mmu_notifier_release: the RELEASE pass of exit, before any VMA is unmapped. */
+void _zd_mmu_notifier_release(struct zd_mm *mm);
+/* mmgrab / mmdrop: the last mmdrop frees the struct (its users are gone by then). */
+void _zd_mmgrab(struct zd_mm *mm);
+void _zd_mmdrop(struct zd_mm *mm);
 
 /*
  * MMF_HAS_PINNED: a FOLL_PIN GUP (slow or fast) ran on this mm once. Only

@@ -19,7 +19,9 @@ int zd_mm_create(struct zd_system *sys, struct zd_mm **out)
 	mm->sys = sys;
 	zd_rwsem_init(&mm->mmap_lock);
 	zd_spin_lock_init(&mm->page_table_lock);
-	if (_zd_pgd_alloc(mm)) {
+	zd_atomic_init(&mm->mm_count, 1);
+	if (_zd_mmu_notifier_subscriptions_init(mm) || _zd_pgd_alloc(mm)) {
+		_zd_mmu_notifier_subscriptions_destroy(mm);
 		zd_spin_lock_destroy(&mm->page_table_lock);
 		zd_rwsem_destroy(&mm->mmap_lock);
 		free(mm);
@@ -47,12 +49,29 @@ void zd_mm_destroy(struct zd_mm *mm)
 	zd_spin_lock(&mm->sys->mmlist_lock);
 	zd_list_del(&mm->mmlist);
 	zd_spin_unlock(&mm->sys->mmlist_lock);
+	/* exit_mmap: secondary MMUs drop their mappings before any VMA goes. */
+	_zd_mmu_notifier_release(mm);
 	zd_mmap_write_lock(mm);
 	_zd_mm_unmap_all(mm);
 	zd_mmap_write_unlock(mm);
 	_zd_mm_put_huge_zero_folio(mm);
 	_zd_free_all_pgtables(mm);
 	free(mm->vmas);
+	mm->vmas = NULL;
+	_zd_mmdrop(mm);
+}
+
+void _zd_mmgrab(struct zd_mm *mm)
+{
+	zd_atomic_fetch_add_relaxed(&mm->mm_count, 1);
+}
+
+void _zd_mmdrop(struct zd_mm *mm)
+{
+	/* Release/acquire: the last dropper sees every other holder's last use. */
+	if (zd_atomic_fetch_sub_acq_rel(&mm->mm_count, 1) != 1)
+		return;
+	_zd_mmu_notifier_subscriptions_destroy(mm);
 	zd_spin_lock_destroy(&mm->page_table_lock);
 	zd_rwsem_destroy(&mm->mmap_lock);
 	free(mm);

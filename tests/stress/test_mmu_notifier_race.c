@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_mmu_notifier_race - the interval notifier's read_begin/read_retry
+ * protocol (R7.6, R7.9) against invalidations on other threads.
+ *
+ * An invalidator zaps the page of a real mapping (MADV_DONTNEED between
+ * invalidate_range_start and _end) and writes it again, over and over;
+ * every change of the PTE bumps a generation counter, also inside the
+ * start/end pair. Readers loop the driver's fault path: read_begin, read
+ * the PTE and the generation, take the driver lock, and if read_retry is
+ * false, "program the device": record that mapping. Under the driver lock
+ * the mapping a reader programs must still be the CPU's: the generation
+ * it read is the current one (no invalidation completed against it), and
+ * the invalidate callback, which clears the device mapping under the same
+ * lock, must find it matching the PTE it is about to lose.
+ *
+ *   invalidator: start(CLEAR) -> [invalidate(): lock, set_seq, drop dev] ->
+ *                zap, gen++ -> end; write (refault), gen++ inside start/end
+ *   reader:      seq = read_begin; pte, gen = read; lock;
+ *                retry? unlock, again : dev = (pte, gen), check gen == now; unlock
+ *
+ * Loop sizes: 4000 rounds plain, divided by 10 under ASan and TSan.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include <zonedev/mm.h>
+#include <zonedev/mmu_notifier.h>
+#include "mm/internal.h"
+
+#define PG ZD_PAGE_SIZE
+#define NR_READERS 2
+
+struct race {
+	struct zd_mmu_interval_notifier sub;	/* first: container-of by cast */
+	struct zd_mm *mm;
+	unsigned long addr;
+	unsigned long rounds;
+	struct zd_mutex *lock;			/* the driver lock */
+	/* the device's mapping, under @lock */
+	bool dev_valid;
+	zd_pte_t dev_pte;
+	unsigned long dev_gen;
+	_Atomic unsigned long gen;		/* changes only inside start/end */
+	_Atomic int stop;
+	_Atomic long errors, programmed, retries, invalidations;
+	struct zt_barrier start;
+	char what[160];
+};
+
+static void race_fail(struct race *r, const char *what, unsigned long a, unsigned long b)
+{
+	if (zd_atomic_fetch_add_relaxed(&r->errors, 1) == 0)
+		snprintf(r->what, sizeof(r->what), "%s (%#lx vs %#lx)", what, a, b);
+}
+
+static bool race_invalidate(struct zd_mmu_interval_notifier *sub,
+			    const struct zd_mmu_notifier_range *range, unsigned long cur_seq)
+{
+	struct race *r = (struct race *)sub;
+
+	(void)range;
+	zd_mutex_lock(r->lock);
+	zd_mmu_interval_set_seq(sub, cur_seq);
+	/* The CPU mapping has not changed yet: a device mapping still matches it. */
+	if (r->dev_valid && r->dev_gen != zd_atomic_load_relaxed(&r->gen))
+		race_fail(r, "device mapping older than the CPU's at invalidate",
+			  r->dev_gen, zd_atomic_load_relaxed(&r->gen));
+	if (r->dev_valid && r->dev_pte != zt_entry_at(r->mm, r->addr, NULL))
+		race_fail(r, "device PTE differs from the CPU's at invalidate",
+			  r->dev_pte, zt_entry_at(r->mm, r->addr, NULL));
+	r->dev_valid = false;
+	zd_atomic_fetch_add_relaxed(&r->invalidations, 1);
+	zd_mutex_unlock(r->lock);
+	return true;
+}
+
+static const struct zd_mmu_interval_notifier_ops race_ops = { .invalidate = race_invalidate };
+
+/* A CPU mapping change the notifier is told about, as mm code makes it. */
+static void change_mapping(struct race *r, bool zap)
+{
+	struct zd_mmu_notifier_range range;
+
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, r->mm, r->addr, r->addr + PG);
+	zd_mmu_notifier_invalidate_range_start(&range);
+	if (zap) {
+		if (zd_madvise(r->mm, r->addr, PG, ZD_MADV_DONTNEED))
+			race_fail(r, "madvise", r->addr, 0);
+	} else if (zd_cpu_write(r->mm, r->addr, "y", 1)) {
+		race_fail(r, "cpu_write", r->addr, 0);
+	}
+	zd_atomic_fetch_add_relaxed(&r->gen, 1);
+	zd_mmu_notifier_invalidate_range_end(&range);
+}
+
+static void *invalidator(void *arg)
+{
+	struct race *r = arg;
+
+	zt_barrier_wait(&r->start);
+	for (unsigned long i = 0; i < r->rounds; i++)
+		change_mapping(r, i & 1);
+	zd_atomic_store_release(&r->stop, 1);
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct race *r = arg;
+
+	zt_barrier_wait(&r->start);
+	while (!zd_atomic_load_acquire(&r->stop)) {
+		unsigned long seq = zd_mmu_interval_read_begin(&r->sub);
+		unsigned long gen = zd_atomic_load_relaxed(&r->gen);
+		zd_pte_t pte;
+
+		zd_mmap_read_lock(r->mm);
+		pte = zt_entry_at(r->mm, r->addr, NULL);
+		zd_mmap_read_unlock(r->mm);
+
+		zd_mutex_lock(r->lock);
+		if (zd_mmu_interval_read_retry(&r->sub, seq)) {
+			zd_mutex_unlock(r->lock);
+			zd_atomic_fetch_add_relaxed(&r->retries, 1);
+			continue;
+		}
+		/* R7.9: nothing completed against what was read. */
+		if (gen != zd_atomic_load_relaxed(&r->gen))
+			race_fail(r, "read_retry false after an invalidation completed",
+				  gen, zd_atomic_load_relaxed(&r->gen));
+		if (pte != zt_entry_at(r->mm, r->addr, NULL))
+			race_fail(r, "PTE changed under a valid read", pte,
+				  zt_entry_at(r->mm, r->addr, NULL));
+		r->dev_valid = true;
+		r->dev_pte = pte;
+		r->dev_gen = gen;
+		zd_mutex_unlock(r->lock);
+		zd_atomic_fetch_add_relaxed(&r->programmed, 1);
+	}
+	return NULL;
+}
+
+static void test_read_retry_vs_zap(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zd_thread *t[NR_READERS + 1];
+	struct race *r = calloc(1, sizeof(*r));
+
+	ZT_TRUE(r);
+	r->mm = fx->mm;
+	r->addr = zt_map_anon(fx->mm, 4 * PG);
+	r->rounds = zt_iters(4000, 10);
+	r->lock = zd_mutex_create();
+	ZT_EQ(zd_cpu_write(fx->mm, r->addr, "x", 1), 0);
+	ZT_EQ(zd_mmu_interval_notifier_insert(&r->sub, fx->mm, r->addr, 4 * PG, &race_ops), 0);
+	zt_barrier_init(&r->start, NR_READERS + 1);
+
+	ZT_EQ(zd_thread_create(&t[0], invalidator, r), 0);
+	for (int i = 1; i <= NR_READERS; i++)
+		ZT_EQ(zd_thread_create(&t[i], reader, r), 0);
+	for (int i = 0; i <= NR_READERS; i++)
+		zd_thread_join(t[i]);
+
+	if (zd_atomic_load_relaxed(&r->errors))
+		fail_msg("%ld errors, first: %s", zd_atomic_load_relaxed(&r->errors), r->what);
+	ZT_TRUE(zd_atomic_load_relaxed(&r->invalidations) >= (long)r->rounds);
+	ZT_TRUE(zd_atomic_load_relaxed(&r->programmed) > 0);
+	print_message("%lu rounds, %ld programmed, %ld retries\n", r->rounds,
+		      zd_atomic_load_relaxed(&r->programmed), zd_atomic_load_relaxed(&r->retries));
+	zd_mmu_interval_notifier_remove(&r->sub);
+	zd_mutex_destroy(r->lock);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		ZT_MM_TEST(test_read_retry_vs_zap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
