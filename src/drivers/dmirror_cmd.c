@@ -9,18 +9,22 @@
  * page table (an xarray of tagged page pointers under the mirror's
  * mutex) and the device's copy engine.
  *
- * The model's core does not have hmm_range_fault, mmu interval notifiers
- * or migrate_vma yet. Until it does, a fault pass is get_user_pages on
- * the opener's mm (the same faults hmm_range_fault would take, write
- * faults breaking COW), and the device page table holds what it found
- * only for the command that faulted it, each entry keeping the GUP
- * reference: with no notifier to invalidate it, an entry may not outlive
- * the command. So every READ/WRITE of a range counts one fault pass.
- * The commands that need the missing pieces (migration, snapshot,
- * exclusive access) return -EOPNOTSUPP, and no device page can be mapped
- * by a process yet (only migrate_vma puts one there).
+ * Each open registers an mmu interval notifier over the whole address
+ * space (dmirror_interval_invalidate drops the entries of an invalidated
+ * range) and fault passes follow the read_begin/read_retry protocol. The
+ * model's core does not have hmm_range_fault or migrate_vma yet, and its
+ * page-table changes do not all invalidate yet; until they do, a fault
+ * pass is get_user_pages on the opener's mm (the same faults
+ * hmm_range_fault would take, write faults breaking COW), and the device
+ * page table holds what it found only for the command that faulted it,
+ * each entry keeping the GUP reference. So every READ/WRITE of a range
+ * counts one fault pass. The commands that need the missing pieces
+ * (migration, snapshot, exclusive access) return -EOPNOTSUPP, and no
+ * device page can be mapped by a process yet (only migrate_vma puts one
+ * there).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +32,7 @@
 #include <zonedev/gup.h>
 #include <zonedev/memremap.h>
 #include <zonedev/mm.h>
+#include <zonedev/mmu_notifier.h>
 #include "dmirror_internal.h"
 
 /* ---- the device page table ---- */
@@ -75,17 +80,53 @@ static void *device_map_page(struct zd_page *page)
 	return zd_page_address(page);
 }
 
-/* ---- the notifier (none yet: see the file comment) ---- */
+/* ---- the notifier ---- */
+
+static struct zd_dmirror *notifier_to_dmirror(struct zd_mmu_interval_notifier *mni)
+{
+	return (struct zd_dmirror *)((char *)mni - offsetof(struct zd_dmirror, notifier));
+}
+
+/*
+ * dmirror_interval_invalidate: the CPU page table changes in @range;
+ * drop the device's entries for it before it does. The driver's own
+ * migrations (MIGRATE with this unit as owner) update the device page
+ * table themselves.
+ */
+static bool dmirror_interval_invalidate(struct zd_mmu_interval_notifier *mni,
+					const struct zd_mmu_notifier_range *range,
+					unsigned long cur_seq)
+{
+	struct zd_dmirror *dmirror = notifier_to_dmirror(mni);
+
+	if (range->event == ZD_MMU_NOTIFY_MIGRATE && range->owner == dmirror->mdevice)
+		return true;
+	/*
+	 * The kernel only try-locks for a non-blockable range. Nothing here
+	 * sleeps on the CPU page tables with the mutex held (faults run
+	 * before it is taken), so waiting for it cannot deadlock.
+	 */
+	zd_spin_lock(&dmirror->mutex);
+	zd_mmu_interval_set_seq(mni, cur_seq);
+	_zd_dmirror_pt_clear(dmirror, range->start, range->end);
+	zd_spin_unlock(&dmirror->mutex);
+	return true;
+}
+
+static const struct zd_mmu_interval_notifier_ops dmirror_min_ops = {
+	.invalidate = dmirror_interval_invalidate,
+};
 
 int _zd_dmirror_notifier_insert(struct zd_dmirror *dmirror)
 {
-	(void)dmirror;
-	return 0;
+	/* Mirror the whole address space, as test_hmm does (0 .. ULONG_MAX & PAGE_MASK). */
+	return zd_mmu_interval_notifier_insert(&dmirror->notifier, dmirror->mm, 0,
+					       ~0ul & ~(ZD_PAGE_SIZE - 1), &dmirror_min_ops);
 }
 
 void _zd_dmirror_notifier_remove(struct zd_dmirror *dmirror)
 {
-	(void)dmirror;
+	zd_mmu_interval_notifier_remove(&dmirror->notifier);
 }
 
 /* ---- device memory that processes map: only migrate_vma puts it there ---- */
@@ -112,63 +153,85 @@ void _zd_dmirror_evict_chunk(struct dmirror_chunk *chunk)
 
 #define DMIRROR_FAULT_WINDOW 32		/* pages per range fault, as test_hmm's pfns[] */
 
+#define HMM_RANGE_DEFAULT_TIMEOUT_NS (1000ull * 1000 * 1000)	/* 1000 ms, include/linux/hmm.h */
+
 /*
- * One window of a fault pass: fault [start, end) in (for write with
- * write access) and enter each page in the device page table, writable
- * for a write fault. Errors as hmm_range_fault's: -EFAULT for a hole or
- * a VMA without read permission, -EPERM for a write to a VMA without
- * write permission.
+ * Fault [start, end) in (with write access for @write) and take a
+ * reference on each page: hmm_range_fault's faults and errors, -EFAULT
+ * for a hole or a VMA without read permission, -EPERM for a write to a
+ * VMA without write permission. Context: mmap_lock held for read.
  */
-static int dmirror_range_fault(struct zd_dmirror *dmirror, unsigned long start,
-			       unsigned long end, bool write)
+static long dmirror_get_pages(struct zd_mm *mm, unsigned long start, unsigned long end,
+			      bool write, struct zd_page **pages)
 {
 	unsigned long npages = (end - start) >> ZD_PAGE_SHIFT;
-	struct zd_page *pages[DMIRROR_FAULT_WINDOW];
-	struct zd_mm *mm = dmirror->mm;
-	long got = 0;
-	int ret = 0;
+	long got;
 
-	zd_mmap_read_lock(mm);
 	for (unsigned long addr = start; addr < end;) {
 		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
 
 		if (!vma || !(vma->vm_flags & ZD_VM_READ) ||
-		    (vma->vm_flags & (ZD_VM_IO | ZD_VM_PFNMAP))) {
-			ret = -EFAULT;
-			break;
-		}
-		if (write && !(vma->vm_flags & ZD_VM_WRITE)) {
-			ret = -EPERM;
-			break;
-		}
+		    (vma->vm_flags & (ZD_VM_IO | ZD_VM_PFNMAP)))
+			return -EFAULT;
+		if (write && !(vma->vm_flags & ZD_VM_WRITE))
+			return -EPERM;
 		addr = vma->vm_end;
 	}
-	if (!ret) {
-		got = zd_get_user_pages_remote(mm, start, npages,
-					       ZD_FOLL_GET | (write ? ZD_FOLL_WRITE : 0), pages,
-					       NULL);
-		if (got >= 0 && (unsigned long)got < npages)
-			ret = -EFAULT;
-		else if (got < 0)
-			ret = (int)got;
+	got = zd_get_user_pages_remote(mm, start, npages,
+				       ZD_FOLL_GET | (write ? ZD_FOLL_WRITE : 0), pages, NULL);
+	if (got >= 0 && (unsigned long)got < npages) {
+		while (got > 0)
+			zd_put_page(pages[--got]);
+		return -EFAULT;
 	}
-	zd_mmap_read_unlock(mm);
-	if (got < 0)
-		got = 0;
+	return got;
+}
 
-	/* dmirror_do_fault: the device page table takes what was found. */
-	zd_spin_lock(&dmirror->mutex);
+/*
+ * dmirror_range_fault + dmirror_do_fault: one window of a fault pass.
+ * The mmu_interval_read_begin / read_retry protocol: fault, then under
+ * the mirror's mutex check that no invalidation ran meanwhile (else
+ * fault again, for at most HMM_RANGE_DEFAULT_TIMEOUT: -EBUSY), and enter
+ * the pages in the device page table, writable for a write fault.
+ */
+static int dmirror_range_fault(struct zd_dmirror *dmirror, unsigned long start,
+			       unsigned long end, bool write)
+{
+	uint64_t deadline = zd_deadline_ns(HMM_RANGE_DEFAULT_TIMEOUT_NS);
+	struct zd_page *pages[DMIRROR_FAULT_WINDOW];
+	struct zd_mm *mm = dmirror->notifier.mm;
+	unsigned long seq;
+	long got;
+	int ret = 0;
+
+	for (;;) {
+		if (zd_monotonic_ns() > deadline)
+			return -EBUSY;
+		seq = zd_mmu_interval_read_begin(&dmirror->notifier);
+		zd_mmap_read_lock(mm);
+		got = dmirror_get_pages(mm, start, end, write, pages);
+		zd_mmap_read_unlock(mm);
+		if (got < 0)
+			return (int)got;
+		zd_spin_lock(&dmirror->mutex);
+		if (!zd_mmu_interval_read_retry(&dmirror->notifier, seq))
+			break;
+		zd_spin_unlock(&dmirror->mutex);
+		for (long i = 0; i < got; i++)
+			zd_put_page(pages[i]);
+	}
+
 	for (long i = 0; i < got; i++) {
 		unsigned long vpn = (start >> ZD_PAGE_SHIFT) + (unsigned long)i;
 		void *old = _zd_xa_erase(&dmirror->pt, vpn);
 
 		if (old)
 			zd_put_page(entry_page(old));
+		/* The entry keeps the GUP reference (see the file comment). */
 		if (ret || _zd_xa_insert(&dmirror->pt, vpn,
 					 tag_pointer(pages[i], write ? DPT_XA_TAG_WRITE : 0))) {
 			zd_put_page(pages[i]);
-			if (!ret)
-				ret = -ENOMEM;
+			ret = -ENOMEM;
 		}
 	}
 	zd_spin_unlock(&dmirror->mutex);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <zonedev/dmirror.h>
 #include <zonedev/memremap.h>
+#include <zonedev/mmu_notifier.h>
 #include "lib/xarray.h"
 #include "sync/sync.h"
 
@@ -55,6 +56,7 @@ struct zd_dmirror_device {
 struct zd_dmirror {
 	struct zd_dmirror_device *mdevice;
 	struct zd_mm *mm;
+	struct zd_mmu_interval_notifier notifier;	/* the whole address space */
 	struct zd_xarray pt;		/* vpn -> tagged page, under @mutex */
 	struct zd_spinlock mutex;	/* the kernel's mutex: the device page table */
 	uint64_t flags;			/* ZD_HMM_DMIRROR_FLAG_* */
