@@ -614,12 +614,34 @@ void zt_map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio
 }
 
 /*
- * What make_device_exclusive leaves (R7.10): the present PTE of an
- * anonymous page replaced by a device-exclusive entry that keeps the
- * mapping's reference and mapcount; a dirty PTE's dirtiness moves to the
- * folio. The kernel faults the page in writable first; here it is written.
+ * make_device_exclusive (R7.10) for tests that want the entry and not the
+ * device: the page is made exclusive for no owner, and the locked,
+ * referenced folio the call returns is given back at once.
  */
 void zt_make_device_exclusive(struct zd_mm *mm, unsigned long addr)
+{
+	struct zd_folio *folio = NULL;
+	struct zd_page *page;
+	int err = 0;
+
+	zd_mmap_read_lock(mm);
+	page = zd_make_device_exclusive(mm, addr, NULL, &folio, &err);
+	zd_mmap_read_unlock(mm);
+	ZT_EQ(err, 0);
+	ZT_TRUE(page != NULL && zd_folio_test_anon(folio));
+	zd_folio_unlock(folio);
+	zd_folio_put(folio);
+}
+
+/*
+ * The entry make_device_exclusive leaves, written directly: the present
+ * PTE of an anonymous page replaced by a device-exclusive entry keeping
+ * the mapping's reference and mapcount; a dirty PTE's dirtiness moves to
+ * the folio. Unlike the real call nothing is faulted or dirtied, so a
+ * clean folio can be left behind the entry (restore_exclusive_pte's clean
+ * case, which the real call cannot reach: its GUP write dirties the folio).
+ */
+void zt_install_device_exclusive_entry(struct zd_mm *mm, unsigned long addr)
 {
 	_Atomic zd_pte_t *slot;
 	struct zd_folio *folio;

@@ -292,11 +292,17 @@ void zt_map_device_anon(struct zd_mm *mm, unsigned long addr, struct zd_folio *f
 void zt_map_device_private(struct zd_mm *mm, unsigned long addr, struct zd_folio *folio);
 
 /*
- * What make_device_exclusive leaves (R7.10), until HMM exists: the present
- * PTE of an anonymous page at @addr replaced by a device-exclusive entry
- * that keeps the mapping's reference and mapcount; a dirty PTE's
- * dirtiness moves to the folio. Asserts.
+ * zd_make_device_exclusive on the page at @addr of @mm (faulted in
+ * writable first), with no owner; the folio it returns locked and
+ * referenced is unlocked and put. What stays is the device-exclusive
+ * entry with the mapping's reference and mapcount (R7.10). Asserts.
  */
 void zt_make_device_exclusive(struct zd_mm *mm, unsigned long addr);
+/*
+ * The same entry written directly, nothing faulted or dirtied: a clean
+ * folio can stay behind it (the real call's GUP write dirties the folio),
+ * for restore_exclusive_pte's clean case. Asserts.
+ */
+void zt_install_device_exclusive_entry(struct zd_mm *mm, unsigned long addr);
 
 #endif /* ZD_TESTS_HELPERS_H */

@@ -55,6 +55,7 @@ function header_layer(h) {
 	    h == "tmpfs.h" || h == "mmu_notifier.h")
 		return "mm"
 	if (h == "gup.h") return "gup"
+	if (h == "hmm.h") return "hmm"
 	if (h == "devmem_pool.h" || h == "devdax.h" || h == "dmirror.h") return "drivers"
 	if (h == "trace.h" || h == "check.h") return "check"
 	if (h == "zonedev.h") return "tools"

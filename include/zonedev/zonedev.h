@@ -31,6 +31,7 @@
 #include <zonedev/tmpfs.h>
 /* gup */
 #include <zonedev/gup.h>
+#include <zonedev/hmm.h>
 /* drivers */
 #include <zonedev/devmem_pool.h>
 #include <zonedev/devdax.h>

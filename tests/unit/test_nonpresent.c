@@ -158,8 +158,9 @@ static void test_remove_device_exclusive_entry(void **state)
 	/* page 1: made clean first (MADV_FREE cleans the PTE and the folio) */
 	ZT_EQ(zd_madvise(mm, a + PG, PG, ZD_MADV_FREE), 0);
 	ZT_TRUE(!zd_folio_test_flag(f[1], ZD_PG_dirty));
+	/* written directly: the real call's GUP write would dirty page 1 again */
 	for (int i = 0; i < 3; i++)
-		zt_make_device_exclusive(mm, a + (unsigned long)i * PG);
+		zt_install_device_exclusive_entry(mm, a + (unsigned long)i * PG);
 	ZT_TRUE(zd_folio_test_flag(f[0], ZD_PG_dirty));
 	/* page 2: the VMA loses write; the entry itself is left as it is */
 	ZT_EQ(zd_mprotect(mm, a + 2 * PG, PG, ZD_PROT_READ), 0);
