@@ -290,22 +290,36 @@ static int copy_page_range(struct zd_vm_area_struct *dst, struct zd_vm_area_stru
 {
 	struct copy_ctx c = { .src = src, .dst = dst };
 	unsigned long start = src->vm_start;
+	struct zd_mmu_notifier_range range;
 	_Atomic zd_pte_t *pmd;
 
+	/* A COW mapping's writable entries are write-protected in the parent. */
+	if (is_cow(src)) {
+		zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_PROTECTION_PAGE, 0, src->vm_mm,
+					   src->vm_start, src->vm_end);
+		zd_mmu_notifier_invalidate_range_start(&range);
+	}
 	for (;;) {
 		c.err = 0;
 		_zd_walk_page_range(src->vm_mm, start, src->vm_end, copy_leaf, &c);
 		if (c.err != -EAGAIN)
-			return c.err;
+			break;
 		pmd = _zd_pxx_offset(src->vm_mm, c.split_addr, ZD_LVL_PMD);
-		if (!pmd)
-			return -ENOMEM;
+		if (!pmd) {
+			c.err = -ENOMEM;
+			break;
+		}
 		_zd_split_huge_pmd(src, pmd, c.split_addr);
-		if (zd_pte_huge(_zd_read_entry(pmd)))
-			return -ENOMEM;
+		if (zd_pte_huge(_zd_read_entry(pmd))) {
+			c.err = -ENOMEM;
+			break;
+		}
 		if (c.split_addr > start)
 			start = c.split_addr;
 	}
+	if (is_cow(src))
+		zd_mmu_notifier_invalidate_range_end(&range);
+	return c.err;
 }
 
 void _zd_mm_unmap_all(struct zd_mm *mm);

@@ -200,12 +200,16 @@ static zd_vm_fault_t do_huge_zero_wp_pmd(struct zd_vm_fault *vmf, zd_pte_t e)
 	struct zd_mm *mm = vma->vm_mm;
 	unsigned long haddr = vmf->address & ~(ZD_PMD_SIZE - 1);
 	struct zd_folio *folio = zd_folio_alloc(mm->sys, ZD_GFP_ZERO, ZD_PMD_ORDER);
+	struct zd_mmu_notifier_range range;
 
 	if (!folio)
 		return ZD_VM_FAULT_FALLBACK;
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + ZD_PMD_SIZE);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	zd_spin_lock(&mm->page_table_lock);
 	if (_zd_read_entry(vmf->pmd) != e) {
 		zd_spin_unlock(&mm->page_table_lock);
+		zd_mmu_notifier_invalidate_range_end(&range);
 		zd_folio_put(folio);
 		return 0;
 	}
@@ -215,6 +219,7 @@ static zd_vm_fault_t do_huge_zero_wp_pmd(struct zd_vm_fault *vmf, zd_pte_t e)
 	_zd_set_entry(vmf->pmd,
 		      zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma)));
 	zd_spin_unlock(&mm->page_table_lock);
+	zd_mmu_notifier_invalidate_range_end(&range);
 	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
@@ -446,18 +451,35 @@ bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_
 	return head && zd_folio_test_anon(zd_page_folio(head));
 }
 
+static void split_huge_pmd_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd,
+				  unsigned long haddr);
+
 /*
  * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes
  * its deposited PTE table, mapping each page with the same permissions;
  * its entire mapping becomes 512 page mappings. The huge zero folio's
  * leaf becomes 512 PTEs of the small zero page. Any other VMA's leaf is
- * removed. Nothing is allocated, so nothing can fail.
- * Context: mmap_lock held.
+ * removed. Nothing is allocated, so nothing can fail. A CLEAR
+ * invalidation covers the PMD's range.
+ * Context: mmap_lock held, no spinlock (the notifiers may sleep).
  */
 void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
 {
 	struct zd_mm *mm = vma->vm_mm;
 	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
+	struct zd_mmu_notifier_range range;
+
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + ZD_PMD_SIZE);
+	zd_mmu_notifier_invalidate_range_start(&range);
+	split_huge_pmd_locked(vma, pmd, haddr);
+	zd_mmu_notifier_invalidate_range_end(&range);
+}
+
+/* The split under page_table_lock, which it takes. */
+static void split_huge_pmd_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd,
+				  unsigned long haddr)
+{
+	struct zd_mm *mm = vma->vm_mm;
 	struct zd_pgtable *pt;
 	zd_pte_t e, bits;
 	struct zd_folio *folio = NULL;
@@ -509,16 +531,22 @@ void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, un
 
 /*
  * __split_huge_pud(): a PUD leaf (device DAX; there are no anonymous ones)
- * is removed. Context: mmap_lock held.
+ * is removed, under a CLEAR invalidation of the PUD's range.
+ * Context: mmap_lock held, no spinlock.
  */
 void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr)
 {
 	struct zd_mm *mm = vma->vm_mm;
+	unsigned long haddr = addr & ~(ZD_PUD_SIZE - 1);
+	struct zd_mmu_notifier_range range;
 
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + ZD_PUD_SIZE);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	zd_spin_lock(&mm->page_table_lock);
 	if (zd_pte_huge(_zd_read_entry(pud)))
-		remove_huge_leaf_locked(vma, pud, addr & ~(ZD_PUD_SIZE - 1), ZD_LVL_PUD);
+		remove_huge_leaf_locked(vma, pud, haddr, ZD_LVL_PUD);
 	zd_spin_unlock(&mm->page_table_lock);
+	zd_mmu_notifier_invalidate_range_end(&range);
 }
 
 /* ---- split_huge_pages (debugfs) ---- */

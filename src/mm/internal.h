@@ -125,6 +125,21 @@ struct zd_mmu_notifier_subscriptions {
 	bool released;				/* the RELEASE pass ran: inserts refused */
 };
 
+/*
+ * The part of [addr, addr + nr pages) inside @vma, as a notifier range of
+ * an rmap walk's one VMA (try_to_unmap_one: address .. vma_address_end).
+ */
+static inline void _zd_mmu_notifier_range_init_vma(struct zd_mmu_notifier_range *r,
+						   enum zd_mmu_notifier_event ev,
+						   struct zd_vm_area_struct *vma,
+						   unsigned long addr, unsigned long nr)
+{
+	unsigned long s = addr < vma->vm_start ? vma->vm_start : addr;
+	unsigned long e = addr + (nr << ZD_PAGE_SHIFT);
+
+	zd_mmu_notifier_range_init(r, ev, 0, vma->vm_mm, s, e > vma->vm_end ? vma->vm_end : e);
+}
+
 /* mm/mmu_notifier.c: set up and free the subscriptions (mm_alloc, __mmdrop). */
 int _zd_mmu_notifier_subscriptions_init(struct zd_mm *mm);
 void _zd_mmu_notifier_subscriptions_destroy(struct zd_mm *mm);

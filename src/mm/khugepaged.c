@@ -193,6 +193,7 @@ static enum zd_scan_result collapse(struct collapse *c)
 	struct zd_mm *mm = vma->vm_mm;
 	struct zd_anon_vma *av = vma->anon_vma;
 	enum zd_scan_result result = ZD_SCAN_SUCCEED;
+	struct zd_mmu_notifier_range range;
 	struct zd_folio *new;
 	int locked;
 
@@ -211,14 +212,19 @@ static enum zd_scan_result collapse(struct collapse *c)
 	zd_down_write(&av->lock);
 
 	/* pmdp_collapse_flush(): from now on nobody finds the PTE table. */
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm, c->haddr,
+				   c->haddr + ZD_PMD_SIZE);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	zd_spin_lock(&mm->page_table_lock);
 	if (_zd_read_entry(c->pmd) != c->pmde) {
 		zd_spin_unlock(&mm->page_table_lock);
+		zd_mmu_notifier_invalidate_range_end(&range);
 		result = ZD_SCAN_FAIL;
 		goto out_up;
 	}
 	_zd_set_entry(c->pmd, 0);
 	zd_spin_unlock(&mm->page_table_lock);
+	zd_mmu_notifier_invalidate_range_end(&range);
 	/*
 	 * tlb_remove_table_sync_one(): every GUP-fast walker that read the
 	 * old PMD has finished. If it kept a reference (its re-check ran

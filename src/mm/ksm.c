@@ -174,21 +174,34 @@ static _Atomic zd_pte_t *clear_and_check(const struct ksm_item *it, struct zd_fo
 	return slot;
 }
 
+/* The CLEAR range of write_protect_page() and replace_page(): the one page. */
+static void item_range_start(struct zd_mmu_notifier_range *r, const struct ksm_item *it)
+{
+	zd_mmu_notifier_range_init(r, ZD_MMU_NOTIFY_CLEAR, 0, it->vma->vm_mm, it->addr,
+				   it->addr + ZD_PAGE_SIZE);
+	zd_mmu_notifier_invalidate_range_start(r);
+}
+
 /* write_protect_page(): read-only, clean, no longer exclusive. */
 static bool write_protect_item(const struct ksm_item *it, int refs)
 {
 	struct zd_folio *folio = it->folio;
+	struct zd_mmu_notifier_range range;
 	_Atomic zd_pte_t *slot;
 	zd_pte_t e;
 
+	item_range_start(&range, it);
 	slot = clear_and_check(it, folio, refs, &e);
-	if (!slot)
+	if (!slot) {
+		zd_mmu_notifier_invalidate_range_end(&range);
 		return false;
+	}
 	if (zd_pte_dirty(e))
 		zd_page_set_flag(&folio->page, ZD_PG_dirty);
 	zd_page_clear_flag(&folio->page, ZD_PG_anon_exclusive);
 	_zd_set_entry(slot, zd_pte_mkclean(zd_pte_wrprotect(e)));
 	zd_spin_unlock(_zd_pte_lockptr(slot));
+	zd_mmu_notifier_invalidate_range_end(&range);
 	return true;
 }
 
@@ -196,18 +209,23 @@ static bool write_protect_item(const struct ksm_item *it, int refs)
 static bool replace_item(const struct ksm_item *it, int refs, struct zd_folio *kept)
 {
 	struct zd_folio *dup = it->folio;
+	struct zd_mmu_notifier_range range;
 	_Atomic zd_pte_t *slot;
 	zd_pte_t e;
 
+	item_range_start(&range, it);
 	slot = clear_and_check(it, dup, refs, &e);
-	if (!slot)
+	if (!slot) {
+		zd_mmu_notifier_invalidate_range_end(&range);
 		return false;
+	}
 	zd_folio_get(kept);
 	_zd_folio_add_rmap(kept, &kept->page, ZD_LVL_PTE);
 	/* mk_pte(kpage, vma->vm_page_prot) of a private mapping: read-only, young. */
 	_zd_set_entry(slot, zd_pfn_pte(zd_folio_pfn(kept), ZD_PTE_PRESENT | ZD_PTE_YOUNG));
 	_zd_folio_remove_rmap(dup, &dup->page, ZD_LVL_PTE);
 	zd_spin_unlock(_zd_pte_lockptr(slot));
+	zd_mmu_notifier_invalidate_range_end(&range);
 	if (it->vma->vm_flags & ZD_VM_LOCKED)
 		_zd_mlock_folio(kept);
 	zd_folio_put(dup);	/* the duplicate mapping's reference */

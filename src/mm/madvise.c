@@ -61,17 +61,27 @@ static int madvise_vma(struct zd_vm_area_struct *vma, unsigned long start, unsig
 		       int advice)
 {
 	struct madv_walk w = { .vma = vma, .advice = advice };
+	struct zd_mmu_notifier_range range;
 
 	switch (advice) {
 	case ZD_MADV_DONTNEED:
 		if (vma->vm_flags & (ZD_VM_LOCKED | ZD_VM_PFNMAP))
 			return -EINVAL;
+		/* zap_page_range_single_batched(): CLEAR, the VMA stays. */
+		zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start, end);
+		zd_mmu_notifier_invalidate_range_start(&range);
 		_zd_zap_range(vma, start, end);
+		zd_mmu_notifier_invalidate_range_end(&range);
 		return 0;
 	case ZD_MADV_FREE:
 		if (!zd_vma_is_anonymous(vma) || (vma->vm_flags & ZD_VM_SHARED))
 			return -EINVAL;
-		break;
+		/* madvise_free_single_vma(): the entries are made clean and old. */
+		zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start, end);
+		zd_mmu_notifier_invalidate_range_start(&range);
+		_zd_walk_page_range(vma->vm_mm, start, end, madv_leaf, &w);
+		zd_mmu_notifier_invalidate_range_end(&range);
+		return 0;
 	case ZD_MADV_COLD:
 	case ZD_MADV_PAGEOUT:
 		if (vma->vm_flags & (ZD_VM_LOCKED | ZD_VM_PFNMAP))

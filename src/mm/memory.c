@@ -136,6 +136,9 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 	bool unshare = vmf->flags & ZD_FAULT_FLAG_UNSHARE;
 	bool replaces = old && zd_pte_present(vmf->orig_pte);
 	struct zd_folio *folio, *old_folio = replaces ? zd_page_folio(old) : NULL;
+	/* Replacing a present entry (not do_cow_fault's empty one): CLEAR the page. */
+	bool notify = zd_pte_present(vmf->orig_pte);
+	struct zd_mmu_notifier_range range;
 	zd_pte_t entry;
 
 	if (_zd_anon_vma_prepare(vma))
@@ -150,7 +153,15 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 			memcpy(dst, src, ZD_PAGE_SIZE);
 	}
 	entry = zd_pfn_pte(zd_folio_pfn(folio), vma_prot_bits(vma, !unshare));
+	if (notify) {
+		zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm,
+					   vmf->address & ~(ZD_PAGE_SIZE - 1),
+					   (vmf->address & ~(ZD_PAGE_SIZE - 1)) + ZD_PAGE_SIZE);
+		zd_mmu_notifier_invalidate_range_start(&range);
+	}
 	if (!pte_lock_same(vmf)) {
+		if (notify)
+			zd_mmu_notifier_invalidate_range_end(&range);
 		zd_folio_put(folio);
 		return 0;
 	}
@@ -162,6 +173,8 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 	}
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
 	zd_spin_unlock(vmf->ptl);
+	if (notify)
+		zd_mmu_notifier_invalidate_range_end(&range);
 	_zd_folio_add_lru_vma(folio, vma);
 	if (old_folio)
 		zd_folio_put(old_folio);	/* the old mapping's reference */
@@ -400,6 +413,8 @@ void _zd_restore_exclusive_pte(struct zd_vm_area_struct *vma, struct zd_folio *f
 static zd_vm_fault_t do_device_exclusive(struct zd_vm_fault *vmf, struct zd_page *page)
 {
 	struct zd_folio *folio = zd_page_folio(page);
+	unsigned long addr = vmf->address & ~(ZD_PAGE_SIZE - 1);
+	struct zd_mmu_notifier_range range;
 
 	/*
 	 * No PTL is held while we sleep on the folio lock: hold a reference.
@@ -408,12 +423,17 @@ static zd_vm_fault_t do_device_exclusive(struct zd_vm_fault *vmf, struct zd_page
 	if (!zd_folio_try_get(folio))
 		return 0;
 	zd_folio_lock(folio);
+	/* The device loses its exclusive access: CLEAR, no owner (semantics §7.5). */
+	zd_mmu_notifier_range_init_owner(&range, ZD_MMU_NOTIFY_CLEAR, 0, vmf->vma->vm_mm,
+					 addr, addr + ZD_PAGE_SIZE, NULL);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	if (pte_lock_same(vmf)) {
 		_zd_restore_exclusive_pte(vmf->vma, folio, page, vmf->address, vmf->pte);
 		zd_spin_unlock(vmf->ptl);
 	}
 	zd_folio_unlock(folio);
 	zd_folio_put(folio);
+	zd_mmu_notifier_invalidate_range_end(&range);
 	return 0;
 }
 

@@ -31,8 +31,12 @@ static bool try_to_migrate_one(struct zd_folio *folio, struct zd_vm_area_struct 
 {
 	struct zd_mm *mm = vma->vm_mm;
 	unsigned long first = zd_folio_pfn(folio), nr = zd_folio_nr_pages(folio);
+	struct zd_mmu_notifier_range range;
 
 	(void)arg;
+	/* A PMD leaf in the way is split first, under a CLEAR range of its own. */
+	_zd_mmu_notifier_range_init_vma(&range, ZD_MMU_NOTIFY_CLEAR, vma, addr, nr);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	for (unsigned long i = 0; i < nr; i++) {
 		unsigned long a = addr + (i << ZD_PAGE_SHIFT), pfn;
 		_Atomic zd_pte_t *slot = _zd_pxx_offset(mm, a, ZD_LVL_PMD);
@@ -69,6 +73,7 @@ static bool try_to_migrate_one(struct zd_folio *folio, struct zd_vm_area_struct 
 		/* The mapping's reference: the caller holds its own. */
 		zd_folio_put(folio);
 	}
+	zd_mmu_notifier_invalidate_range_end(&range);
 	return true;
 }
 

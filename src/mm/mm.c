@@ -6,6 +6,7 @@
  * include/linux/mmap_lock.h and the RSS counters of include/linux/mm.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -38,8 +39,16 @@ int zd_mm_create(struct zd_system *sys, struct zd_mm **out)
 void _zd_mm_unmap_all(struct zd_mm *mm);
 void _zd_mm_unmap_all(struct zd_mm *mm)
 {
+	struct zd_mmu_notifier_range range;
+
+	if (!mm->nr_vmas)
+		return;
+	/* exit_mmap's unmap_vmas(): UNMAP over the whole address space. */
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_UNMAP, 0, mm, 0, ULONG_MAX);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	while (mm->nr_vmas)
 		_zd_remove_vma(mm, mm->vmas[mm->nr_vmas - 1]);
+	zd_mmu_notifier_invalidate_range_end(&range);
 }
 
 void zd_mm_destroy(struct zd_mm *mm)

@@ -75,6 +75,7 @@ int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len);
 int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len)
 {
 	unsigned long end = start + len;
+	struct zd_mmu_notifier_range range;
 	struct zd_vm_area_struct *vma;
 	int err;
 
@@ -85,8 +86,15 @@ int _zd_do_munmap(struct zd_mm *mm, unsigned long start, unsigned long len)
 		err = split_at(mm, end);
 	if (err)
 		return err;
+	vma = zd_find_vma(mm, start);
+	if (!vma || vma->vm_start >= end)
+		return 0;
+	/* unmap_vmas(): one UNMAP range over everything unmapped. */
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_UNMAP, 0, mm, start, end);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	while ((vma = zd_find_vma(mm, start)) && vma->vm_start < end)
 		_zd_remove_vma(mm, vma);
+	zd_mmu_notifier_invalidate_range_end(&range);
 	_zd_free_pgtables(mm, start, end);
 	return 0;
 }
@@ -303,8 +311,8 @@ int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int pro
 	if (err)
 		goto out;
 	for (a = addr; a < end; a = vma->vm_end) {
+		struct zd_mmu_notifier_range range;
 		struct prot_change pc;
-
 		unsigned long flags;
 
 		vma = zd_vma_lookup(mm, a);
@@ -316,7 +324,12 @@ int zd_mprotect(struct zd_mm *mm, unsigned long addr, unsigned long len, int pro
 		pc.vma = vma;
 		pc.write = newflags & ZD_VM_WRITE;
 		pc.none = !(newflags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC));
+		/* change_pud_range(): PROTECTION_VMA (the kernel starts it at the first populated PUD). */
+		zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_PROTECTION_VMA, 0, mm,
+					   vma->vm_start, vma->vm_end);
+		zd_mmu_notifier_invalidate_range_start(&range);
 		_zd_walk_page_range(mm, vma->vm_start, vma->vm_end, change_prot_one, &pc);
+		zd_mmu_notifier_invalidate_range_end(&range);
 	}
 	for (a = addr; a < end;) {
 		vma = zd_vma_lookup(mm, a);

@@ -40,9 +40,9 @@ static bool move_huge_leaf(struct zd_mm *mm, _Atomic zd_pte_t *src, _Atomic zd_p
 	return moved;
 }
 
-/* Move the entries of [old, old + len) to [new, new + len). Context: mmap_lock for write. */
-static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, unsigned long new,
-			    unsigned long len)
+/* The entries of [old, old + len) to [new, new + len). Context: mmap_lock for write. */
+static int move_entries(struct zd_vm_area_struct *vma, unsigned long old, unsigned long new,
+			unsigned long len)
 {
 	struct zd_mm *mm = vma->vm_mm;
 
@@ -121,6 +121,23 @@ static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, un
 		zd_spin_unlock(sptl);
 	}
 	return 0;
+}
+
+/*
+ * move_page_tables(): the old range is told UNMAP around the move (the new
+ * one was empty). Context: mmap_lock for write.
+ */
+static int move_page_tables(struct zd_vm_area_struct *vma, unsigned long old, unsigned long new,
+			    unsigned long len)
+{
+	struct zd_mmu_notifier_range range;
+	int err;
+
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_UNMAP, 0, vma->vm_mm, old, old + len);
+	zd_mmu_notifier_invalidate_range_start(&range);
+	err = move_entries(vma, old, new, len);
+	zd_mmu_notifier_invalidate_range_end(&range);
+	return err;
 }
 
 static int move_vma(struct zd_mm *mm, struct zd_vm_area_struct *vma, unsigned long old,

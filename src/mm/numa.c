@@ -68,6 +68,7 @@ static void prot_numa_leaf(_Atomic zd_pte_t *slot, unsigned long addr, enum zd_p
 long zd_change_prot_numa(struct zd_vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct prot_numa pn = { .vma = vma, .pages = 0 };
+	struct zd_mmu_notifier_range range;
 
 	if (start < vma->vm_start)
 		start = vma->vm_start;
@@ -76,7 +77,11 @@ long zd_change_prot_numa(struct zd_vm_area_struct *vma, unsigned long start, uns
 	/* vma_is_accessible(): a PROT_NONE VMA takes no hinting faults. */
 	if (start >= end || !(vma->vm_flags & (ZD_VM_READ | ZD_VM_WRITE | ZD_VM_EXEC)))
 		return 0;
+	/* change_protection() with MM_CP_PROT_NUMA: PROTECTION_VMA, as mprotect. */
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_PROTECTION_VMA, 0, vma->vm_mm, start, end);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	_zd_walk_page_range(vma->vm_mm, start, end, prot_numa_leaf, &pn);
+	zd_mmu_notifier_invalidate_range_end(&range);
 	return pn.pages;
 }
 

@@ -175,8 +175,11 @@ static bool try_to_unmap_one(struct zd_folio *folio, struct zd_vm_area_struct *v
 {
 	struct zd_mm *mm = vma->vm_mm;
 	unsigned long nr = zd_folio_nr_pages(folio);
+	struct zd_mmu_notifier_range range;
 
 	(void)arg;
+	_zd_mmu_notifier_range_init_vma(&range, ZD_MMU_NOTIFY_CLEAR, vma, addr, nr);
+	zd_mmu_notifier_invalidate_range_start(&range);
 	for (unsigned long i = 0; i < nr; i++) {
 		unsigned long a = addr + (i << ZD_PAGE_SHIFT);
 		_Atomic zd_pte_t *slot;
@@ -203,6 +206,7 @@ static bool try_to_unmap_one(struct zd_folio *folio, struct zd_vm_area_struct *v
 			zd_spin_unlock(_zd_pte_lockptr(slot));
 		}
 	}
+	zd_mmu_notifier_invalidate_range_end(&range);
 	return zd_folio_mapcount(folio) > 0;
 }
 
@@ -231,9 +235,15 @@ void zd_unmap_mapping_range(struct zd_address_space *mapping, uint64_t start, ui
 		if (vlast < first || vfirst > last)
 			continue;
 		s = vma->vm_start + ((first > vfirst ? first - vfirst : 0) << ZD_PAGE_SHIFT);
+		struct zd_mmu_notifier_range range;
+
 		e = last >= vlast ? vma->vm_end :
 		    vma->vm_start + ((last - vfirst + 1) << ZD_PAGE_SHIFT);
+		/* unmap_mapping_range_vma() -> zap_page_range_single(): CLEAR. */
+		zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, vma->vm_mm, s, e);
+		zd_mmu_notifier_invalidate_range_start(&range);
 		_zd_zap_range(vma, s, e);
+		zd_mmu_notifier_invalidate_range_end(&range);
 	}
 	zd_up_read(&mapping->i_mmap_rwsem);
 }
