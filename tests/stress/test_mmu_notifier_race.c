@@ -19,7 +19,10 @@
  *   reader:      seq = read_begin; pte, gen = read; lock;
  *                retry? unlock, again : dev = (pte, gen), check gen == now; unlock
  *
- * Loop sizes: 4000 rounds plain, divided by 10 under ASan and TSan.
+ * test_read_retry_vs_syscalls does the same through the syscalls alone
+ * (their own invalidations), see there.
+ *
+ * Loop sizes: 4000 and 6000 rounds plain, divided by 10 under ASan and TSan.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -176,10 +179,164 @@ static void test_read_retry_vs_zap(void **state)
 	free(r);
 }
 
+/*
+ * The same protocol with the mm's own notifications only: the invalidator
+ * zaps, refaults, mprotects and munmaps/remaps through the syscalls, whose
+ * invalidate_range_start/end calls are all the device is told. A reader
+ * programs a device mapping only for a present PTE; under the driver lock
+ * a reader that need not retry must find the same page still mapped, and
+ * invalidate() must find the page it had programmed still mapped (else the
+ * CPU mapping changed without the device being told first).
+ *
+ *   round % 6:  0 DONTNEED   1 write   2 mprotect(R)   3 mprotect(RW)
+ *               4 write      5 munmap + mmap(FIXED) + write
+ */
+struct syscall_race {
+	struct zd_mmu_interval_notifier sub;	/* first: container-of by cast */
+	struct zd_mm *mm;
+	unsigned long addr, rounds;
+	struct zd_mutex *lock;
+	bool dev_valid;			/* under @lock */
+	unsigned long dev_pfn;
+	_Atomic int stop;
+	_Atomic long errors, programmed, retries, invalidations;
+	struct zt_barrier start;
+	char what[160];
+};
+
+static void sr_fail(struct syscall_race *r, const char *what, unsigned long a, unsigned long b)
+{
+	if (zd_atomic_fetch_add_relaxed(&r->errors, 1) == 0)
+		snprintf(r->what, sizeof(r->what), "%s (%#lx vs %#lx)", what, a, b);
+}
+
+/* The pfn a present PTE at @addr maps, or -1 (nothing the device could map). */
+static unsigned long cpu_pfn(struct zd_mm *mm, unsigned long addr)
+{
+	zd_pte_t e = zt_entry_at(mm, addr, NULL);
+
+	return zd_pte_present(e) && !zd_pte_protnone(e) ? zd_pte_pfn(e) : ~0ul;
+}
+
+static bool sr_invalidate(struct zd_mmu_interval_notifier *sub,
+			  const struct zd_mmu_notifier_range *range, unsigned long cur_seq)
+{
+	struct syscall_race *r = (struct syscall_race *)sub;
+
+	zd_mutex_lock(r->lock);
+	zd_mmu_interval_set_seq(sub, cur_seq);
+	if (r->dev_valid && range->start <= r->addr && r->addr < range->end) {
+		if (cpu_pfn(r->mm, r->addr) != r->dev_pfn)
+			sr_fail(r, "the CPU mapping changed before the device was told",
+				r->dev_pfn, cpu_pfn(r->mm, r->addr));
+		r->dev_valid = false;
+	}
+	zd_atomic_fetch_add_relaxed(&r->invalidations, 1);
+	zd_mutex_unlock(r->lock);
+	return true;
+}
+
+static const struct zd_mmu_interval_notifier_ops sr_ops = { .invalidate = sr_invalidate };
+
+static void *sr_invalidator(void *arg)
+{
+	struct syscall_race *r = arg;
+	unsigned long a = r->addr, got;
+	char c = 'w';
+	int err = 0;
+
+	zt_barrier_wait(&r->start);
+	for (unsigned long i = 0; i < r->rounds && !err; i++) {
+		switch (i % 6) {
+		case 0: err = zd_madvise(r->mm, a, PG, ZD_MADV_DONTNEED); break;
+		case 1: case 4: err = zd_cpu_write(r->mm, a, &c, 1); break;
+		case 2: err = zd_mprotect(r->mm, a, 4 * PG, ZD_PROT_READ); break;
+		case 3: err = zd_mprotect(r->mm, a, 4 * PG, ZD_PROT_READ | ZD_PROT_WRITE); break;
+		case 5:
+			err = zd_munmap(r->mm, a, 4 * PG);
+			if (!err)
+				err = zd_mmap(r->mm, a, 4 * PG, ZD_PROT_READ | ZD_PROT_WRITE,
+					      ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS | ZD_MAP_FIXED,
+					      NULL, 0, 0, &got);
+			if (!err)
+				err = zd_cpu_write(r->mm, a, &c, 1);
+			break;
+		}
+	}
+	if (err)
+		sr_fail(r, "syscall failed", (unsigned long)(long)err, 0);
+	zd_atomic_store_release(&r->stop, 1);
+	return NULL;
+}
+
+static void *sr_reader(void *arg)
+{
+	struct syscall_race *r = arg;
+
+	zt_barrier_wait(&r->start);
+	while (!zd_atomic_load_acquire(&r->stop)) {
+		unsigned long seq = zd_mmu_interval_read_begin(&r->sub);
+		unsigned long pfn;
+
+		zd_mmap_read_lock(r->mm);
+		pfn = cpu_pfn(r->mm, r->addr);
+		zd_mmap_read_unlock(r->mm);
+		if (pfn == ~0ul)
+			continue;	/* nothing to map: hmm_range_fault would fault */
+		zd_mutex_lock(r->lock);
+		if (zd_mmu_interval_read_retry(&r->sub, seq)) {
+			zd_mutex_unlock(r->lock);
+			zd_atomic_fetch_add_relaxed(&r->retries, 1);
+			continue;
+		}
+		if (cpu_pfn(r->mm, r->addr) != pfn)
+			sr_fail(r, "read_retry false but the page is no longer mapped",
+				pfn, cpu_pfn(r->mm, r->addr));
+		r->dev_valid = true;
+		r->dev_pfn = pfn;
+		zd_mutex_unlock(r->lock);
+		zd_atomic_fetch_add_relaxed(&r->programmed, 1);
+	}
+	return NULL;
+}
+
+static void test_read_retry_vs_syscalls(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zd_thread *t[NR_READERS + 1];
+	struct syscall_race *r = calloc(1, sizeof(*r));
+
+	ZT_TRUE(r);
+	r->mm = fx->mm;
+	r->addr = zt_map_anon(fx->mm, 4 * PG);
+	r->rounds = zt_iters(6000, 10);
+	r->lock = zd_mutex_create();
+	ZT_EQ(zd_cpu_write(fx->mm, r->addr, "x", 1), 0);
+	ZT_EQ(zd_mmu_interval_notifier_insert(&r->sub, fx->mm, r->addr, 4 * PG, &sr_ops), 0);
+	zt_barrier_init(&r->start, NR_READERS + 1);
+
+	ZT_EQ(zd_thread_create(&t[0], sr_invalidator, r), 0);
+	for (int i = 1; i <= NR_READERS; i++)
+		ZT_EQ(zd_thread_create(&t[i], sr_reader, r), 0);
+	for (int i = 0; i <= NR_READERS; i++)
+		zd_thread_join(t[i]);
+
+	if (zd_atomic_load_relaxed(&r->errors))
+		fail_msg("%ld errors, first: %s", zd_atomic_load_relaxed(&r->errors), r->what);
+	ZT_TRUE(zd_atomic_load_relaxed(&r->invalidations) >= (long)(r->rounds / 2));
+	print_message("%lu rounds, %ld programmed, %ld retries, %ld invalidations\n", r->rounds,
+		      zd_atomic_load_relaxed(&r->programmed), zd_atomic_load_relaxed(&r->retries),
+		      zd_atomic_load_relaxed(&r->invalidations));
+	zd_mmu_interval_notifier_remove(&r->sub);
+	zd_mutex_destroy(r->lock);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		ZT_MM_TEST(test_read_retry_vs_zap),
+		ZT_MM_TEST(test_read_retry_vs_syscalls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
