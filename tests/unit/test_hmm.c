@@ -5,7 +5,8 @@
  *
  * hmm_range_fault: the request of each page (R7.1: per-page words under
  * pfn_flags_mask, default_flags), snapshots without faulting, holes inside
- * and outside VMAs, the zero page, pfn maps without struct pages (ERROR),
+ * and outside VMAs, the zero page, PROT_NONE (NUMA hinting) entries,
+ * device-coherent pages, pfn maps without struct pages (ERROR),
  * VM_PFNMAP/VM_IO and !VM_READ VMAs, PMD (THP, huge zero) and PUD (device
  * DAX) leaves with their map order, the caller's own device-private pages
  * reported as they are (R7.2), another owner's faulted back through
@@ -31,6 +32,7 @@
 #include "helpers.h"
 #include <zonedev/devdax.h>
 #include <zonedev/hmm.h>
+#include <zonedev/mempolicy.h>
 #include <zonedev/mmu_notifier.h>
 #include "mm/internal.h"
 
@@ -484,6 +486,41 @@ static void test_devdax_pud_order(void **state)
 	zt_system_destroy_clean(sys, &log);
 }
 
+/*
+ * A PROT_NONE entry in an accessible VMA (NUMA hinting) has no CPU flags:
+ * without a request its word is the bare pfn; a request faults it back
+ * (do_numa_page). A device-coherent page is an ordinary present page.
+ */
+static void test_protnone_and_coherent(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zt_dev *d = &fx->dev[0];
+	unsigned long a = zt_map_anon(fx->mm, 2 * PG), w[2] = { 0, 0 }, pfn;
+	struct zd_folio *coherent;
+	struct mirror m;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a, "n", 1), 0);
+	pfn = pfn_at(fx->mm, a);
+	zd_mmap_read_lock(fx->mm);
+	ZT_EQ(zd_change_prot_numa(zd_vma_lookup(fx->mm, a), a, a + PG), 1);
+	zd_mmap_read_unlock(fx->mm);
+	ZT_TRUE(zd_pte_protnone(zt_entry_at(fx->mm, a, NULL)));
+	zt_dev_create(d, fx->sys, ZD_MEMORY_DEVICE_COHERENT, 4 * MiB, 0);
+	ZT_EQ(zt_dev_alloc(d, 0, 0), 0);
+	coherent = zt_dev_folio(d, 0);
+	zt_map_device_anon(fx->mm, a + PG, coherent);
+	mirror_init(&m, fx->mm, a, 2 * PG);
+	ZT_EQ(range_fault(&m, a, 2, w, 0, 0, NULL), 0);
+	ZT_EQU(w[0], pfn);
+	ZT_EQU(w[1], zd_folio_pfn(coherent) | V | W);
+	ZT_EQ(range_fault(&m, a, 1, w, ZD_HMM_PFN_REQ_FAULT, 0, NULL), 0);
+	ZT_EQU(zd_hmm_pfn_to_pfn(w[0]), pfn);
+	ZT_TRUE(w[0] & V);
+	ZT_TRUE(!zd_pte_protnone(zt_entry_at(fx->mm, a, NULL)));
+	mirror_fini(&m);
+	ZT_EQ(zd_munmap(fx->mm, a, 2 * PG), 0);
+}
+
 /* ---- device-private memory ---- */
 
 /*
@@ -734,8 +771,8 @@ static void test_migration_entry(void **state)
 
 /*
  * An invalidation of the range between read_begin and hmm_range_fault:
- * -EBUSY (checked before the walk); a new read_begin succeeds. The
- * invalidation is sent explicitly here, as any mapping change sends it.
+ * -EBUSY (checked before the walk); a new read_begin succeeds. First an
+ * explicit invalidation (what any mapping change sends), then a munmap.
  */
 static void test_ebusy_after_invalidation(void **state)
 {
@@ -761,6 +798,16 @@ static void test_ebusy_after_invalidation(void **state)
 	ZT_EQ(range_fault_once(&m, seq, a, 4, w, 0), 0);
 	ZT_EQU(w[0], pfn_at(fx->mm, a) | V | W);
 	ZT_TRUE(!zd_mmu_interval_read_retry(&m.sub, seq));
+
+	/* munmap of part of the range: -EBUSY, then the retry sees the hole */
+	seq = zd_mmu_interval_read_begin(&m.sub);
+	ZT_EQ(zd_munmap(fx->mm, a + 2 * PG, PG), 0);
+	ZT_TRUE(m.invalidations >= 2);
+	ZT_EQ(range_fault_once(&m, seq, a, 4, w, 0), -EBUSY);
+	seq = zd_mmu_interval_read_begin(&m.sub);
+	ZT_EQ(range_fault_once(&m, seq, a, 4, w, 0), 0);
+	ZT_EQU(w[2], ERR);
+	ZT_EQU(w[3], pfn_at(fx->mm, a + 3 * PG) | V | W);
 	mirror_fini(&m);
 }
 
@@ -956,6 +1003,7 @@ int main(void)
 		ZT_MM_TEST(test_pfnmap),
 		ZT_MM_TEST(test_thp_order),
 		cmocka_unit_test(test_devdax_pud_order),
+		ZT_MM_TEST(test_protnone_and_coherent),
 		ZT_MM_TEST(test_device_private_own),
 		ZT_MM_TEST(test_device_private_other_owner),
 		ZT_MM_TEST(test_device_exclusive_entry),
