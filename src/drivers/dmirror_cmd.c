@@ -10,18 +10,13 @@
  * mutex) and the device's copy engine.
  *
  * Each open registers an mmu interval notifier over the whole address
- * space (dmirror_interval_invalidate drops the entries of an invalidated
- * range) and fault passes follow the read_begin/read_retry protocol. The
- * model's core does not have hmm_range_fault or migrate_vma yet, and its
- * page-table changes do not all invalidate yet; until they do, a fault
- * pass is get_user_pages on the opener's mm (the same faults
- * hmm_range_fault would take, write faults breaking COW), and the device
- * page table holds what it found only for the command that faulted it,
- * each entry keeping the GUP reference. So every READ/WRITE of a range
- * counts one fault pass. The commands that need the missing pieces
- * (migration, snapshot, exclusive access) return -EOPNOTSUPP, and no
- * device page can be mapped by a process yet (only migrate_vma puts one
- * there).
+ * space; dmirror_interval_invalidate drops the entries of an invalidated
+ * range, so an entry holds no reference: the CPU mapping keeps its page
+ * alive until the invalidation that removes the entry. Fault passes and
+ * snapshots follow the read_begin / hmm_range_fault / read_retry
+ * protocol. The migration commands need migrate_vma, which the model does
+ * not have yet: they return -EOPNOTSUPP, and no device page can be mapped
+ * by a process yet.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -29,7 +24,8 @@
 #include <string.h>
 
 #include <zonedev/dmirror.h>
-#include <zonedev/gup.h>
+#include <zonedev/hmm.h>
+#include <zonedev/page_alloc.h>
 #include <zonedev/memremap.h>
 #include <zonedev/mm.h>
 #include <zonedev/mmu_notifier.h>
@@ -61,8 +57,6 @@ void _zd_dmirror_pt_clear(struct zd_dmirror *dmirror, unsigned long start, unsig
 		return;
 	while ((entry = _zd_xa_find(&dmirror->pt, &index, last))) {
 		_zd_xa_erase(&dmirror->pt, index);
-		/* The entry's GUP reference (see the file comment). */
-		zd_put_page(entry_page(entry));
 		if (index++ == last)
 			break;
 	}
@@ -155,85 +149,71 @@ void _zd_dmirror_evict_chunk(struct dmirror_chunk *chunk)
 
 #define HMM_RANGE_DEFAULT_TIMEOUT_NS (1000ull * 1000 * 1000)	/* 1000 ms, include/linux/hmm.h */
 
-/*
- * Fault [start, end) in (with write access for @write) and take a
- * reference on each page: hmm_range_fault's faults and errors, -EFAULT
- * for a hole or a VMA without read permission, -EPERM for a write to a
- * VMA without write permission. Context: mmap_lock held for read.
- */
-static long dmirror_get_pages(struct zd_mm *mm, unsigned long start, unsigned long end,
-			      bool write, struct zd_page **pages)
+/* xa_store(): replace the entry at @vpn. Context: dmirror->mutex held. */
+static int pt_store(struct zd_dmirror *dmirror, unsigned long vpn, void *entry)
 {
-	unsigned long npages = (end - start) >> ZD_PAGE_SHIFT;
-	long got;
-
-	for (unsigned long addr = start; addr < end;) {
-		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
-
-		if (!vma || !(vma->vm_flags & ZD_VM_READ) ||
-		    (vma->vm_flags & (ZD_VM_IO | ZD_VM_PFNMAP)))
-			return -EFAULT;
-		if (write && !(vma->vm_flags & ZD_VM_WRITE))
-			return -EPERM;
-		addr = vma->vm_end;
-	}
-	got = zd_get_user_pages_remote(mm, start, npages,
-				       ZD_FOLL_GET | (write ? ZD_FOLL_WRITE : 0), pages, NULL);
-	if (got >= 0 && (unsigned long)got < npages) {
-		while (got > 0)
-			zd_put_page(pages[--got]);
-		return -EFAULT;
-	}
-	return got;
+	_zd_xa_erase(&dmirror->pt, vpn);
+	return _zd_xa_insert(&dmirror->pt, vpn, entry);
 }
 
 /*
- * dmirror_range_fault + dmirror_do_fault: one window of a fault pass.
- * The mmu_interval_read_begin / read_retry protocol: fault, then under
- * the mirror's mutex check that no invalidation ran meanwhile (else
- * fault again, for at most HMM_RANGE_DEFAULT_TIMEOUT: -EBUSY), and enter
- * the pages in the device page table, writable for a write fault.
+ * dmirror_do_fault: enter what hmm_range_fault found, writable where the
+ * CPU maps it writable. Context: dmirror->mutex held, the range's
+ * sequence still valid.
  */
-static int dmirror_range_fault(struct zd_dmirror *dmirror, unsigned long start,
-			       unsigned long end, bool write)
+static int dmirror_do_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *range)
+{
+	struct zd_system *sys = dmirror->mdevice->sys;
+	unsigned long *pfns = range->hmm_pfns;
+
+	for (unsigned long vpn = range->start >> ZD_PAGE_SHIFT;
+	     vpn < range->end >> ZD_PAGE_SHIFT; vpn++, pfns++) {
+		struct zd_page *page;
+		unsigned long tag = 0;
+		int err;
+
+		/* Faulting was asked for: no error entry, every page valid. */
+		if ((*pfns & ZD_HMM_PFN_ERROR) || !(*pfns & ZD_HMM_PFN_VALID))
+			return -EFAULT;
+		page = zd_hmm_pfn_to_page(sys, *pfns);
+		if (*pfns & ZD_HMM_PFN_WRITE)
+			tag = DPT_XA_TAG_WRITE;
+		else if (range->default_flags & ZD_HMM_PFN_REQ_WRITE)
+			return -EFAULT;
+		err = pt_store(dmirror, vpn, tag_pointer(page, tag));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * dmirror_range_fault: one window of a fault pass, retried while
+ * invalidations race it, for at most HMM_RANGE_DEFAULT_TIMEOUT (-EBUSY).
+ */
+static int dmirror_range_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *range)
 {
 	uint64_t deadline = zd_deadline_ns(HMM_RANGE_DEFAULT_TIMEOUT_NS);
-	struct zd_page *pages[DMIRROR_FAULT_WINDOW];
 	struct zd_mm *mm = dmirror->notifier.mm;
-	unsigned long seq;
-	long got;
-	int ret = 0;
+	int ret;
 
 	for (;;) {
 		if (zd_monotonic_ns() > deadline)
 			return -EBUSY;
-		seq = zd_mmu_interval_read_begin(&dmirror->notifier);
+		range->notifier_seq = zd_mmu_interval_read_begin(range->notifier);
 		zd_mmap_read_lock(mm);
-		got = dmirror_get_pages(mm, start, end, write, pages);
+		ret = zd_hmm_range_fault(range);
 		zd_mmap_read_unlock(mm);
-		if (got < 0)
-			return (int)got;
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			return ret;
 		zd_spin_lock(&dmirror->mutex);
-		if (!zd_mmu_interval_read_retry(&dmirror->notifier, seq))
+		if (!zd_mmu_interval_read_retry(range->notifier, range->notifier_seq))
 			break;
 		zd_spin_unlock(&dmirror->mutex);
-		for (long i = 0; i < got; i++)
-			zd_put_page(pages[i]);
 	}
-
-	for (long i = 0; i < got; i++) {
-		unsigned long vpn = (start >> ZD_PAGE_SHIFT) + (unsigned long)i;
-		void *old = _zd_xa_erase(&dmirror->pt, vpn);
-
-		if (old)
-			zd_put_page(entry_page(old));
-		/* The entry keeps the GUP reference (see the file comment). */
-		if (ret || _zd_xa_insert(&dmirror->pt, vpn,
-					 tag_pointer(pages[i], write ? DPT_XA_TAG_WRITE : 0))) {
-			zd_put_page(pages[i]);
-			ret = -ENOMEM;
-		}
-	}
+	ret = dmirror_do_fault(dmirror, range);
 	zd_spin_unlock(&dmirror->mutex);
 	return ret;
 }
@@ -242,16 +222,25 @@ static int dmirror_range_fault(struct zd_dmirror *dmirror, unsigned long start,
 static int dmirror_fault(struct zd_dmirror *dmirror, unsigned long start, unsigned long end,
 			 bool write)
 {
-	for (unsigned long addr = start; addr < end;) {
-		unsigned long next = addr + DMIRROR_FAULT_WINDOW * ZD_PAGE_SIZE;
+	unsigned long pfns[DMIRROR_FAULT_WINDOW];
+	struct zd_hmm_range range = {
+		.notifier = &dmirror->notifier,
+		.hmm_pfns = pfns,
+		.pfn_flags_mask = 0,
+		.default_flags = ZD_HMM_PFN_REQ_FAULT | (write ? ZD_HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = dmirror->mdevice,
+	};
+
+	for (unsigned long addr = start; addr < end; addr = range.end) {
 		int ret;
 
-		if (next > end || next < addr)
-			next = end;
-		ret = dmirror_range_fault(dmirror, addr, next, write);
+		range.start = addr;
+		range.end = addr + DMIRROR_FAULT_WINDOW * ZD_PAGE_SIZE;
+		if (range.end > end || range.end < addr)
+			range.end = end;
+		ret = dmirror_range_fault(dmirror, &range);
 		if (ret)
 			return ret;
-		addr = next;
 	}
 	return 0;
 }
@@ -358,12 +347,204 @@ static int dmirror_rw(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd
 			break;
 		cmd->faults++;
 	}
-	/* The entries held references for this command only (see the file comment). */
-	zd_spin_lock(&dmirror->mutex);
-	_zd_dmirror_pt_clear(dmirror, cmd->addr, end);
-	zd_spin_unlock(&dmirror->mutex);
 	if (!ret && !write)
 		memcpy((void *)(uintptr_t)cmd->ptr, bounce.ptr, size);
+	cmd->cpages = bounce.cpages;
+	dmirror_bounce_fini(&bounce);
+	return ret;
+}
+
+/* ---- SNAPSHOT ---- */
+
+#define DMIRROR_SNAPSHOT_WINDOW 64	/* pages per snapshot step */
+
+/* One byte of the snapshot (dmirror_mkentry). */
+static unsigned char dmirror_mkentry(struct zd_dmirror *dmirror, unsigned long entry)
+{
+	struct zd_page *page;
+	unsigned char perm;
+	unsigned int order;
+
+	if (entry & ZD_HMM_PFN_ERROR)
+		return ZD_HMM_DMIRROR_PROT_ERROR;
+	if (!(entry & ZD_HMM_PFN_VALID))
+		return ZD_HMM_DMIRROR_PROT_NONE;
+	page = zd_hmm_pfn_to_page(dmirror->mdevice->sys, entry);
+	if (zd_is_zone_device_page(page) &&
+	    zd_page_pgmap(page)->type == ZD_MEMORY_DEVICE_PRIVATE)
+		/* Is the page migrated to this device or some other? */
+		perm = zd_page_pgmap(page)->owner == dmirror->mdevice ?
+		       ZD_HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL : ZD_HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
+	else if (zd_is_zone_device_page(page) &&
+		 zd_page_pgmap(page)->type == ZD_MEMORY_DEVICE_COHERENT)
+		perm = zd_page_pgmap(page)->owner == dmirror->mdevice ?
+		       ZD_HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL :
+		       ZD_HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
+	else if (zd_page_folio(page) == zd_zero_folio(dmirror->mdevice->sys))
+		perm = ZD_HMM_DMIRROR_PROT_ZERO;
+	else
+		perm = ZD_HMM_DMIRROR_PROT_NONE;
+	perm |= entry & ZD_HMM_PFN_WRITE ? ZD_HMM_DMIRROR_PROT_WRITE : ZD_HMM_DMIRROR_PROT_READ;
+	order = zd_hmm_pfn_to_map_order(entry);
+	if (order == ZD_PMD_ORDER)
+		perm |= ZD_HMM_DMIRROR_PROT_PMD;
+	else if (order == ZD_PUD_ORDER)
+		perm |= ZD_HMM_DMIRROR_PROT_PUD;
+	return perm;
+}
+
+/* The snapshot's own notifier: it only moves the sequence on. */
+struct dmirror_interval {
+	struct zd_mmu_interval_notifier notifier;
+	struct zd_dmirror *dmirror;
+};
+
+static bool dmirror_snapshot_invalidate(struct zd_mmu_interval_notifier *mni,
+					const struct zd_mmu_notifier_range *range,
+					unsigned long cur_seq)
+{
+	struct dmirror_interval *dmi = (struct dmirror_interval *)mni;
+
+	(void)range;
+	zd_spin_lock(&dmi->dmirror->mutex);
+	zd_mmu_interval_set_seq(mni, cur_seq);
+	zd_spin_unlock(&dmi->dmirror->mutex);
+	return true;
+}
+
+static const struct zd_mmu_interval_notifier_ops dmirror_mrn_ops = {
+	.invalidate = dmirror_snapshot_invalidate,
+};
+
+/*
+ * dmirror_range_snapshot: one step, without faulting; a temporary
+ * notifier over the step sees invalidations even where the mirror's own
+ * (which the driver's migrations skip) would not.
+ */
+static int dmirror_range_snapshot(struct zd_dmirror *dmirror, struct zd_hmm_range *range,
+				  unsigned char *perm)
+{
+	uint64_t deadline = zd_deadline_ns(HMM_RANGE_DEFAULT_TIMEOUT_NS);
+	struct zd_mm *mm = dmirror->notifier.mm;
+	struct dmirror_interval notifier = { .dmirror = dmirror };
+	int ret;
+
+	range->notifier = &notifier.notifier;
+	ret = zd_mmu_interval_notifier_insert(range->notifier, mm, range->start,
+					      range->end - range->start, &dmirror_mrn_ops);
+	if (ret)
+		return ret;
+	for (;;) {
+		if (zd_monotonic_ns() > deadline) {
+			ret = -EBUSY;
+			goto out;
+		}
+		range->notifier_seq = zd_mmu_interval_read_begin(range->notifier);
+		zd_mmap_read_lock(mm);
+		ret = zd_hmm_range_fault(range);
+		zd_mmap_read_unlock(mm);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			goto out;
+		zd_spin_lock(&dmirror->mutex);
+		if (!zd_mmu_interval_read_retry(range->notifier, range->notifier_seq))
+			break;
+		zd_spin_unlock(&dmirror->mutex);
+	}
+	for (unsigned long i = 0; i < (range->end - range->start) >> ZD_PAGE_SHIFT; i++)
+		perm[i] = dmirror_mkentry(dmirror, range->hmm_pfns[i]);
+	zd_spin_unlock(&dmirror->mutex);
+out:
+	zd_mmu_interval_notifier_remove(range->notifier);
+	return ret;
+}
+
+static int dmirror_snapshot(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
+	unsigned long start = cmd->addr, end = start + size;
+	unsigned long pfns[DMIRROR_SNAPSHOT_WINDOW];
+	unsigned char perm[DMIRROR_SNAPSHOT_WINDOW];
+	unsigned char *uptr = (unsigned char *)(uintptr_t)cmd->ptr;
+	struct zd_hmm_range range = {
+		.hmm_pfns = pfns,
+		.dev_private_owner = dmirror->mdevice,
+	};
+	int ret = 0;
+
+	if (end < start)
+		return -EINVAL;
+	for (unsigned long addr = start; addr < end; addr = range.end) {
+		unsigned long n;
+
+		range.start = addr;
+		range.end = addr + DMIRROR_SNAPSHOT_WINDOW * ZD_PAGE_SIZE;
+		if (range.end > end || range.end < addr)
+			range.end = end;
+		ret = dmirror_range_snapshot(dmirror, &range, perm);
+		if (ret)
+			break;
+		n = (range.end - range.start) >> ZD_PAGE_SHIFT;
+		memcpy(uptr, perm, n);	/* copy_to_user */
+		cmd->cpages += n;
+		uptr += n;
+	}
+	return ret;
+}
+
+/* ---- EXCLUSIVE ---- */
+
+/* dmirror_atomic_map: the device holds @page for atomic access at @addr. */
+static int dmirror_atomic_map(unsigned long addr, struct zd_page *page, struct zd_dmirror *dmirror)
+{
+	int ret;
+
+	zd_spin_lock(&dmirror->mutex);
+	ret = pt_store(dmirror, addr >> ZD_PAGE_SHIFT, tag_pointer(page, DPT_XA_TAG_ATOMIC));
+	zd_spin_unlock(&dmirror->mutex);
+	return ret;
+}
+
+/*
+ * dmirror_exclusive: make each page device-exclusive (any CPU access then
+ * faults and revokes it), map it atomic, then read the range back.
+ */
+static int dmirror_exclusive(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
+	unsigned long start = cmd->addr, end = start + size;
+	struct zd_mm *mm = dmirror->notifier.mm;
+	struct dmirror_bounce bounce;
+	int ret = 0;
+
+	if (end < start)
+		return -EINVAL;
+	zd_mmap_read_lock(mm);
+	for (unsigned long addr = start; !ret && addr < end; addr += ZD_PAGE_SIZE) {
+		struct zd_folio *folio;
+		struct zd_page *page;
+
+		page = zd_make_device_exclusive(mm, addr, NULL, &folio, &ret);
+		if (!page)
+			break;
+		ret = dmirror_atomic_map(addr, page, dmirror);
+		zd_folio_unlock(folio);
+		zd_folio_put(folio);
+	}
+	zd_mmap_read_unlock(mm);
+	if (ret)
+		return ret;
+
+	/* Return the data for verification. */
+	ret = dmirror_bounce_init(&bounce, start, size);
+	if (ret)
+		return ret;
+	zd_spin_lock(&dmirror->mutex);
+	ret = dmirror_do_read(dmirror, start, end, &bounce);
+	zd_spin_unlock(&dmirror->mutex);
+	if (!ret)
+		memcpy((void *)(uintptr_t)cmd->ptr, bounce.ptr, size);	/* copy_to_user */
 	cmd->cpages = bounce.cpages;
 	dmirror_bounce_fini(&bounce);
 	return ret;
@@ -425,11 +606,15 @@ int zd_dmirror_ioctl(struct zd_dmirror *dmirror, unsigned int command, struct zd
 		dmirror->flags = cmd.npages;
 		ret = 0;
 		break;
+	case ZD_HMM_DMIRROR_SNAPSHOT:
+		ret = dmirror_snapshot(dmirror, &cmd);
+		break;
+	case ZD_HMM_DMIRROR_EXCLUSIVE:
+		ret = dmirror_exclusive(dmirror, &cmd);
+		break;
 	case ZD_HMM_DMIRROR_MIGRATE_TO_DEV:
 	case ZD_HMM_DMIRROR_MIGRATE_TO_SYS:
-	case ZD_HMM_DMIRROR_SNAPSHOT:
-	case ZD_HMM_DMIRROR_EXCLUSIVE:
-		return -EOPNOTSUPP;	/* migrate_vma, hmm_range_fault: not in the model yet */
+		return -EOPNOTSUPP;	/* migrate_vma: not in the model yet */
 	default:
 		return -EINVAL;
 	}

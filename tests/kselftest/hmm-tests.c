@@ -51,10 +51,8 @@ static const struct ksft_pending pending[] = {
 	{ "*.hmm_gup_test", "HMM: migrate_vma", "needs MIGRATE_TO_DEV and SNAPSHOT" },
 	{ "*.hmm_cow_in_device", "HMM: migrate_vma", "needs MIGRATE_TO_DEV and SNAPSHOT" },
 	{ "*.benchmark_thp_migration", "HMM: migrate_vma", "needs MIGRATE_TO_DEV/TO_SYS" },
-	{ "*.snapshot", "HMM: hmm_range_fault", "SNAPSHOT needs hmm_range_fault" },
-	{ "*.mixedmap", "HMM: hmm_range_fault",
-	  "SNAPSHOT needs hmm_range_fault; mmap of the dmirror file is not modelled" },
-	{ "*.exclusive*", "HMM: make_device_exclusive", "EXCLUSIVE needs make_device_exclusive" },
+	{ "*.snapshot", "HMM: migrate_vma", "pages 5 and 6 are migrated first" },
+	{ "*.mixedmap", "dmirror: mmap", "mmap of the dmirror file (vm_insert_page) is not modelled" },
 };
 
 #define mm current_mm
