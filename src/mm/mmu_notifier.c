@@ -144,6 +144,13 @@ mn_itree_inv_next(struct zd_mmu_notifier_subscriptions *subs,
  */
 static void mn_itree_inv_end(struct zd_mm *mm, struct zd_mmu_notifier_subscriptions *subs)
 {
+	/*
+	 * Read before the unlock: once it is dropped, a remove may return and
+	 * drop the last reference on the mm. The wake-up uses the sequence's
+	 * address only as a key.
+	 */
+	struct zd_wait_table *waits = mm->sys->waits;
+
 	zd_spin_lock(&subs->lock);
 	if (--subs->active_invalidate_ranges || !mn_itree_is_invalidating(subs)) {
 		zd_spin_unlock(&subs->lock);
@@ -168,7 +175,7 @@ static void mn_itree_inv_end(struct zd_mm *mm, struct zd_mmu_notifier_subscripti
 			itree_remove(sub);
 	}
 	zd_spin_unlock(&subs->lock);
-	zd_wake_up_var(mm->sys->waits, &subs->invalidate_seq);
+	zd_wake_up_var(waits, &subs->invalidate_seq);
 }
 
 /* mn_itree_invalidate: 0, or -EAGAIN when a non-blockable range was refused. */
@@ -327,7 +334,7 @@ struct seq_wait {
 	unsigned long seq;
 };
 
-/* The wait condition of read_begin and remove: the mm's sequence moved on. */
+/* The wait condition of read_begin: the mm's sequence moved on. */
 static bool seq_moved(const void *var, void *arg)
 {
 	const struct seq_wait *w = arg;
@@ -335,6 +342,24 @@ static bool seq_moved(const void *var, void *arg)
 	(void)var;
 	/* Acquire: pairs with the release store in mn_itree_inv_end. */
 	return zd_atomic_load_acquire(&w->subs->invalidate_seq) != w->seq;
+}
+
+/*
+ * mmu_interval_seq_released: the same, under the lock, for remove. The
+ * sequence moves before mn_itree_inv_end applies the deferred removes;
+ * only once its lock is dropped is the subscription off every list and
+ * free to go.
+ */
+static bool seq_released(const void *var, void *arg)
+{
+	const struct seq_wait *w = arg;
+	bool ret;
+
+	(void)var;
+	zd_spin_lock(&w->subs->lock);
+	ret = zd_atomic_load_relaxed(&w->subs->invalidate_seq) != w->seq;
+	zd_spin_unlock(&w->subs->lock);
+	return ret;
 }
 
 void zd_mmu_interval_notifier_remove(struct zd_mmu_interval_notifier *sub)
@@ -364,7 +389,7 @@ void zd_mmu_interval_notifier_remove(struct zd_mmu_interval_notifier *sub)
 	if (seq) {
 		struct seq_wait w = { subs, seq };
 
-		zd_wait_var_event(mm->sys->waits, &subs->invalidate_seq, seq_moved, &w, 0);
+		zd_wait_var_event(mm->sys->waits, &subs->invalidate_seq, seq_released, &w, 0);
 	}
 	/* Pairs with the mmgrab in zd_mmu_interval_notifier_insert. */
 	_zd_mmdrop(mm);

@@ -332,11 +332,116 @@ static void test_read_retry_vs_syscalls(void **state)
 	free(r);
 }
 
+/*
+ * Inserts and removes against invalidations: a churner allocates an
+ * interval notifier, inserts it, reads once, removes it and frees it
+ * (scribbling over it first), over and over, while the invalidator zaps
+ * and refaults the range. Inserts and removes that meet a running
+ * invalidation are deferred to its end; remove must not return before
+ * that end has taken the notifier off every list (a use after free
+ * otherwise, which the sanitizers see), and invalidate() must never be
+ * called for a notifier whose remove has returned.
+ */
+struct churn {
+	struct zd_mm *mm;
+	unsigned long addr, rounds;
+	_Atomic int stop;
+	_Atomic long errors, calls, churns;
+	struct zt_barrier start;
+};
+
+struct churn_sub {
+	struct zd_mmu_interval_notifier sub;	/* first: container-of by cast */
+	struct churn *c;
+	_Atomic int removed;
+};
+
+static bool churn_invalidate(struct zd_mmu_interval_notifier *sub,
+			     const struct zd_mmu_notifier_range *range, unsigned long cur_seq)
+{
+	struct churn_sub *cs = (struct churn_sub *)sub;
+
+	(void)range;
+	zd_mmu_interval_set_seq(sub, cur_seq);
+	if (zd_atomic_load_acquire(&cs->removed))
+		zd_atomic_fetch_add_relaxed(&cs->c->errors, 1);
+	zd_atomic_fetch_add_relaxed(&cs->c->calls, 1);
+	return true;
+}
+
+static const struct zd_mmu_interval_notifier_ops churn_ops = { .invalidate = churn_invalidate };
+
+static void *churn_invalidator(void *arg)
+{
+	struct churn *c = arg;
+
+	zt_barrier_wait(&c->start);
+	for (unsigned long i = 0; i < c->rounds; i++) {
+		if (i & 1)
+			zd_madvise(c->mm, c->addr, 4 * PG, ZD_MADV_DONTNEED);
+		else
+			zd_cpu_write(c->mm, c->addr, "c", 1);
+	}
+	zd_atomic_store_release(&c->stop, 1);
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	struct churn *c = arg;
+
+	zt_barrier_wait(&c->start);
+	while (!zd_atomic_load_acquire(&c->stop)) {
+		struct churn_sub *cs = calloc(1, sizeof(*cs));
+		unsigned long seq;
+
+		if (!cs)
+			break;
+		cs->c = c;
+		if (zd_mmu_interval_notifier_insert(&cs->sub, c->mm, c->addr, 4 * PG, &churn_ops)) {
+			zd_atomic_fetch_add_relaxed(&c->errors, 1);
+			free(cs);
+			break;
+		}
+		seq = zd_mmu_interval_read_begin(&cs->sub);
+		(void)zd_mmu_interval_check_retry(&cs->sub, seq);
+		zd_mmu_interval_notifier_remove(&cs->sub);
+		zd_atomic_store_release(&cs->removed, 1);
+		memset(&cs->sub, 0x5a, sizeof(cs->sub));
+		free(cs);
+		zd_atomic_fetch_add_relaxed(&c->churns, 1);
+	}
+	return NULL;
+}
+
+static void test_insert_remove_vs_invalidate(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zd_thread *t[3];
+	struct churn c = { .mm = fx->mm };
+
+	c.addr = zt_map_anon(fx->mm, 4 * PG);
+	c.rounds = zt_iters(20000, 10);
+	zt_barrier_init(&c.start, 3);
+	ZT_EQ(zd_thread_create(&t[0], churn_invalidator, &c), 0);
+	ZT_EQ(zd_thread_create(&t[1], churner, &c), 0);
+	ZT_EQ(zd_thread_create(&t[2], churner, &c), 0);
+	for (int i = 0; i < 3; i++)
+		zd_thread_join(t[i]);
+	ZT_EQ(zd_atomic_load_relaxed(&c.errors), 0);
+	ZT_TRUE(zd_atomic_load_relaxed(&c.churns) > 0);
+	ZT_TRUE(zd_list_empty(&fx->mm->notifier_subscriptions->itree));
+	ZT_TRUE(zd_list_empty(&fx->mm->notifier_subscriptions->deferred_list));
+	print_message("%lu rounds, %ld insert/remove cycles, %ld calls\n", c.rounds,
+		      zd_atomic_load_relaxed(&c.churns), zd_atomic_load_relaxed(&c.calls));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		ZT_MM_TEST(test_read_retry_vs_zap),
 		ZT_MM_TEST(test_read_retry_vs_syscalls),
+		ZT_MM_TEST(test_insert_remove_vs_invalidate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
