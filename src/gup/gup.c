@@ -21,6 +21,8 @@
  */
 #include <errno.h>
 
+#include <zonedev/migrate.h>
+
 #include "internal.h"
 
 #ifndef EHWPOISON
@@ -337,7 +339,7 @@ long _zd_check_and_migrate_movable_pages(unsigned long nr, struct zd_page **page
 			pages[i] = NULL;
 			zd_folio_get(folio);
 			_zd_gup_put_folio(folio, 1, ZD_FOLL_PIN);
-			if (_zd_migrate_device_coherent_folio(folio)) {
+			if (zd_migrate_device_coherent_folio(folio)) {
 				ret = -EBUSY;
 				goto err;
 			}

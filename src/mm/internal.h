@@ -428,12 +428,6 @@ bool _zd_vma_access_ok(const struct zd_vm_area_struct *vma, bool write);
 /* get_unmapped_area(): @hint if free, else the first @align-aligned gap; 0 if none. */
 unsigned long _zd_get_unmapped_area(struct zd_mm *mm, unsigned long hint, unsigned long len,
 				    unsigned long align);
-/*
- * migrate_device_coherent_folio(): move a mapped anonymous device-coherent
- * folio to RAM for a long-term pin; consumes the caller's reference.
- * 0, or -EBUSY (not migrated: other references, not anonymous, no memory).
- */
-int _zd_migrate_device_coherent_folio(struct zd_folio *folio);
 /* MADV_COLLAPSE over a checked, page-aligned, non-empty [start, end) (khugepaged.c). */
 int _zd_madvise_collapse(struct zd_mm *mm, unsigned long start, unsigned long end);
 /* shmem_file_setup(): an unlinked tmpfs file for shared anonymous memory (shmem.c). */

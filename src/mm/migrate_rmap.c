@@ -8,11 +8,10 @@
  * that holds neither a reference nor a mapcount (R3.5: the migrating
  * thread holds the folio, locked); afterwards each migration entry is
  * replaced by a mapping of the destination (or of the source again, when
- * the migration is given up). A PMD-mapped THP is split to PTEs first
+ * the migration is given up): a present PTE, or a device-private entry
+ * for a device-private destination. A PMD-mapped THP is split to PTEs first
  * (TTU_SPLIT_HUGE_PMD); PMD migration entries are not modelled.
  */
-#include <string.h>
-
 #include "internal.h"
 
 /* The migration entry type for a mapping being replaced. */
@@ -83,6 +82,12 @@ bool zd_try_to_migrate(struct zd_folio *folio)
 	return zd_folio_mapcount(folio) == 0;
 }
 
+static bool device_private(const struct zd_folio *folio)
+{
+	return zd_folio_is_zone_device(folio) &&
+	       zd_folio_pgmap(folio)->type == ZD_MEMORY_DEVICE_PRIVATE;
+}
+
 struct remove_ctx {
 	struct zd_folio *dst;
 };
@@ -100,6 +105,7 @@ static bool remove_migration_pte(struct zd_folio *src, struct zd_vm_area_struct 
 		struct zd_spinlock *ptl;
 		struct zd_page *page;
 		zd_pte_t e, n;
+		bool write;
 
 		if (a < vma->vm_start || a >= vma->vm_end)
 			continue;
@@ -115,9 +121,16 @@ static bool remove_migration_pte(struct zd_folio *src, struct zd_vm_area_struct 
 			continue;
 		}
 		page = zd_folio_page(dst, pfn - first);
-		n = zd_pfn_pte(zd_page_to_pfn(page), ZD_PTE_PRESENT | ZD_PTE_YOUNG);
-		if (zd_is_writable_migration_entry(e) && (vma->vm_flags & ZD_VM_WRITE))
-			n |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+		write = zd_is_writable_migration_entry(e) && (vma->vm_flags & ZD_VM_WRITE);
+		if (device_private(dst)) {
+			/* A device-private page is mapped only by its entry (R12.6). */
+			n = zd_swp_entry(write ? ZD_SWP_DEVICE_PRIVATE_WRITE :
+					 ZD_SWP_DEVICE_PRIVATE_READ, zd_page_to_pfn(page));
+		} else {
+			n = zd_pfn_pte(zd_page_to_pfn(page), ZD_PTE_PRESENT | ZD_PTE_YOUNG);
+			if (write)
+				n |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
+		}
 		if (zd_swp_type(e) != ZD_SWP_MIGRATION_READ && zd_folio_test_anon(dst))
 			zd_page_set_flag(page, ZD_PG_anon_exclusive);
 		zd_folio_get(dst);
@@ -134,53 +147,4 @@ void zd_remove_migration_ptes(struct zd_folio *src, struct zd_folio *dst)
 
 	/* The walk follows src's rmap identity; dst has the same one by now. */
 	_zd_rmap_walk(src, remove_migration_pte, &c);
-}
-
-/*
- * migrate_device_coherent_folio() (mm/migrate_device.c, §8.10), built on
- * the two above until the HMM migration machinery exists: lock, unmap
- * every mapping into migration entries, refuse (-EBUSY) if anybody but
- * the caller still holds a reference, copy into a new RAM folio and map
- * that where the old one was. The caller's reference is consumed; the old
- * folio's last put hands it back to its driver (folio_free).
- */
-int _zd_migrate_device_coherent_folio(struct zd_folio *folio)
-{
-	struct zd_system *sys = zd_page_system(&folio->page);
-	unsigned int order = zd_folio_order(folio);
-	struct zd_folio *new;
-	int err = 0;
-
-	if (!zd_folio_is_zone_device(folio) || !zd_folio_test_anon(folio)) {
-		zd_folio_put(folio);
-		return -EBUSY;
-	}
-	zd_folio_lock(folio);
-	zd_try_to_migrate(folio);
-	/* The GUP-fast stand-in for the refcount freeze, as in move_pages. */
-	zd_synchronize_rcu();
-	new = zd_folio_ref_count(folio) == 1 ? zd_folio_alloc(sys, 0, order) : NULL;
-	if (!new) {
-		zd_remove_migration_ptes(folio, folio);
-		err = -EBUSY;
-	} else {
-		for (unsigned long i = 0; i < zd_folio_nr_pages(folio); i++) {
-			void *src = zd_page_address(zd_folio_page(folio, i));
-			void *dst = zd_page_address(zd_folio_page(new, i));
-
-			if (src && dst)
-				memcpy(dst, src, ZD_PAGE_SIZE);
-		}
-		new->page.mapping = folio->page.mapping;
-		new->page.index = folio->page.index;
-		zd_remove_migration_ptes(folio, new);
-		if (zd_folio_mapcount(new))
-			zd_folio_add_lru(new);
-		if (_zd_tracing(sys))
-			_zd_emit(sys, ZD_EV_MIGRATE, folio, 0);
-		zd_folio_put(new);
-	}
-	zd_folio_unlock(folio);
-	zd_folio_put(folio);
-	return err;
 }
