@@ -457,6 +457,39 @@ static void test_nonblock(void **state)
 	rec_remove(&a);
 }
 
+static bool refuse_invalidate(struct zd_mmu_interval_notifier *sub,
+			      const struct zd_mmu_notifier_range *range, unsigned long cur_seq)
+{
+	(void)range;
+	zd_mmu_interval_set_seq(sub, cur_seq);
+	return false;
+}
+
+/*
+ * false from a blockable range is a driver bug (the kernel WARNs): it is
+ * reported, and the invalidation goes on to the other intervals.
+ */
+static void test_refused_blockable_reported(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	static const struct zd_mmu_interval_notifier_ops refuse_ops = {
+		.invalidate = refuse_invalidate,
+	};
+	struct zd_mmu_interval_notifier bad;
+	struct zd_mmu_notifier_range r;
+	struct rec a;
+
+	ZT_EQ(zd_mmu_interval_notifier_insert(&bad, fx->mm, 0x100000, PG, &refuse_ops), 0);
+	rec_insert(&a, fx->mm, 0x100000, PG);
+	range_start(&r, fx->mm, ZD_MMU_NOTIFY_CLEAR, 0x100000, 0x101000);
+	zd_mmu_notifier_invalidate_range_end(&r);
+	ZT_EQ(a.nr, 1);
+	ZT_EQ(zt_reports_count(&fx->log, ZD_MISUSE_BAD_STATE), 1);
+	zt_reports_clear(&fx->log);
+	zd_mmu_interval_notifier_remove(&bad);
+	rec_remove(&a);
+}
+
 /* ---- exit ---- */
 
 /*
@@ -503,6 +536,7 @@ int main(void)
 		ZT_MM_TEST(test_insert_during_miss),
 		ZT_MM_TEST(test_remove_during_invalidation),
 		ZT_MM_TEST(test_nonblock),
+		ZT_MM_TEST(test_refused_blockable_reported),
 		ZT_MM_TEST(test_release_at_exit),
 	};
 
