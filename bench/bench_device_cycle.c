@@ -100,12 +100,12 @@ static uint64_t loop_mt(struct mt_run *run, uint64_t n)
 	}
 	while (zd_atomic_load_relaxed(&run->ready) < NR_THREADS)
 		;
-	t0 = bench_now_ns();
+	t0 = bench_wall_ns();
 	/* Release pairs with the acquire load of go in mt_thread(). */
 	zd_atomic_store_release(&run->go, 1);
 	for (i = 0; i < NR_THREADS; i++)
 		zd_thread_join(t[i]);
-	return bench_now_ns() - t0;
+	return bench_wall_ns() - t0;
 }
 
 static uint64_t loop_mt_fn(void *ctx, uint64_t n)

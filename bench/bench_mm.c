@@ -438,15 +438,15 @@ static void scale_child(enum zd_data_mode data, uint64_t region, struct scale_re
 	o.ram_size = region + (ZD_PAGE_SIZE << ZD_MAX_PAGE_ORDER);
 
 	rss0 = rss_bytes();
-	t0 = bench_now_ns();
+	t0 = bench_wall_ns();
 	res->err = zd_system_create(&o, &sys);
 	if (res->err)
 		return;
 	mm = bench_mm(sys);
 	addr = bench_mmap(mm, region);
-	t1 = bench_now_ns();
+	t1 = bench_wall_ns();
 	res->err = zd_cpu_touch(mm, addr, region, true);
-	res->touch_ns = (double)(bench_now_ns() - t1);
+	res->touch_ns = (double)(bench_wall_ns() - t1);
 	res->setup_ns = (double)(t1 - t0);
 	if (!res->err) {
 		rss1 = rss_bytes();
