@@ -10,7 +10,8 @@
  * VM_PFNMAP/VM_IO and !VM_READ VMAs, PMD (THP, huge zero) and PUD (device
  * DAX) leaves with their map order, the caller's own device-private pages
  * reported as they are (R7.2), another owner's faulted back through
- * migrate_to_ram (R7.3), device-exclusive and migration entries, the
+ * migrate_to_ram (R7.3; a minimal one, then the real migrate_vma of the
+ * migrate_device tests' driver), device-exclusive and migration entries, the
  * restart at the faulting address (R7.4), the return values and -EBUSY
  * from an invalidation since read_begin (R7.5), the sticky DMA bits.
  *
@@ -26,10 +27,12 @@
  *   output: pfn|V|W  pfn|V    0      dpfn|V|W            0 / faulted: pfn|V|W
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "migrate_device_drv.h"
 #include <zonedev/devdax.h>
 #include <zonedev/hmm.h>
 #include <zonedev/mempolicy.h>
@@ -683,6 +686,60 @@ static void test_device_private_other_owner(void **state)
 	mirror_fini(&m);
 }
 
+/*
+ * R7.2/R7.3 with the real migration (migrate_vma): pages moved to a
+ * device by its driver are reported to that device (owner) as its own
+ * pfns, without faulting; another mirror's request faults them back
+ * through the driver's migrate_to_ram (migrate_vma with the fault page),
+ * whose MIGRATE invalidations carry the driver as owner and make the
+ * passes -EBUSY until the range is stable.
+ *
+ *   RAM [P0][P1][P2][P3] -> device [D0][D1][D2][D3] -> other owner's request -> [R0]..[R3]
+ */
+static void test_device_private_migrate_vma(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 4 * PG), w[4];
+	struct mirror m;
+	struct tdrv t;
+	char buf[8];
+
+	td_create(&t, fx->sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB);
+	for (unsigned long i = 0; i < 4; i++) {
+		snprintf(buf, sizeof(buf), "page%lu", i);
+		ZT_EQ(zd_cpu_write(fx->mm, a + i * PG, buf, 6), 0);
+	}
+	mirror_init(&m, fx->mm, a, 4 * PG);
+	ZT_EQ(td_migrate_to_dev(&t, fx->mm, a, a + 4 * PG, ZD_MIGRATE_VMA_SELECT_SYSTEM, NULL), 4);
+	ZT_EQ(m.last_event, ZD_MMU_NOTIFY_MIGRATE);
+	ZT_PTR_EQ(m.last_owner, &t);
+
+	memset(w, 0, sizeof(w));
+	ZT_EQ(range_fault(&m, a, 4, w, ZD_HMM_PFN_REQ_FAULT | ZD_HMM_PFN_REQ_WRITE, 0, &t), 0);
+	for (unsigned long i = 0; i < 4; i++) {
+		zd_pte_t e = zt_entry_at(fx->mm, a + i * PG, NULL);
+
+		ZT_TRUE(zd_is_device_private_entry(e));
+		ZT_EQU(w[i], zd_swp_offset(e) | V | W);
+		ZT_TRUE(zd_folio_is_zone_device(zd_page_folio(zd_hmm_pfn_to_page(fx->sys, w[i]))));
+	}
+	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram), 0);
+
+	memset(w, 0, sizeof(w));
+	ZT_EQ(range_fault(&m, a, 4, w, ZD_HMM_PFN_REQ_FAULT, 0, NULL), 0);
+	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram), 4);
+	for (unsigned long i = 0; i < 4; i++) {
+		ZT_EQU(w[i], pfn_at(fx->mm, a + i * PG) | V | W);
+		ZT_TRUE(!zd_folio_is_zone_device(zd_page_folio(zd_hmm_pfn_to_page(fx->sys, w[i]))));
+		ZT_EQ(zd_cpu_read(fx->mm, a + i * PG, buf, 6), 0);
+		ZT_EQ(buf[4], (char)('0' + i));
+	}
+	ZT_EQ(m.last_event, ZD_MMU_NOTIFY_MIGRATE);
+	mirror_fini(&m);
+	ZT_EQ(zd_munmap(fx->mm, a, 4 * PG), 0);
+	td_destroy(&t);
+}
+
 /* ---- device-exclusive and migration entries ---- */
 
 /*
@@ -1006,6 +1063,7 @@ int main(void)
 		ZT_MM_TEST(test_protnone_and_coherent),
 		ZT_MM_TEST(test_device_private_own),
 		ZT_MM_TEST(test_device_private_other_owner),
+		ZT_MM_TEST(test_device_private_migrate_vma),
 		ZT_MM_TEST(test_device_exclusive_entry),
 		ZT_MM_TEST(test_migration_entry),
 		ZT_MM_TEST(test_ebusy_after_invalidation),
