@@ -4,19 +4,18 @@
  *
  * Models lib/test_hmm.c's command half: dmirror_fops_unlocked_ioctl and
  * the commands it dispatches (dmirror_read, dmirror_write with their
- * fault passes dmirror_fault / dmirror_do_fault, the FLAGS word,
- * dmirror_check_atomic, the RELEASE of the device memory), the device
- * page table (an xarray of tagged page pointers under the mirror's
- * mutex) and the device's copy engine.
+ * fault passes dmirror_fault / dmirror_do_fault, dmirror_snapshot with
+ * dmirror_mkentry, dmirror_exclusive, the FLAGS word,
+ * dmirror_check_atomic, the RELEASE of the device memory), the
+ * interval notifier, and the device page table (an xarray of tagged page
+ * pointers under the mirror's mutex).
  *
  * Each open registers an mmu interval notifier over the whole address
  * space; dmirror_interval_invalidate drops the entries of an invalidated
  * range, so an entry holds no reference: the CPU mapping keeps its page
  * alive until the invalidation that removes the entry. Fault passes and
  * snapshots follow the read_begin / hmm_range_fault / read_retry
- * protocol. The migration commands need migrate_vma, which the model does
- * not have yet: they return -EOPNOTSUPP, and no device page can be mapped
- * by a process yet.
+ * protocol. Migrations are in dmirror_migrate.c.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -43,10 +42,6 @@ static unsigned long entry_tag(void *entry)
 	return (uintptr_t)entry & DPT_XA_TAG_MASK;
 }
 
-static void *tag_pointer(struct zd_page *page, unsigned long tag)
-{
-	return (void *)((uintptr_t)page | tag);
-}
 
 void _zd_dmirror_pt_clear(struct zd_dmirror *dmirror, unsigned long start, unsigned long end)
 {
@@ -60,18 +55,6 @@ void _zd_dmirror_pt_clear(struct zd_dmirror *dmirror, unsigned long start, unsig
 		if (index++ == last)
 			break;
 	}
-}
-
-/* ---- the copy engine ---- */
-
-/*
- * The bytes of a page as the device reaches them: system RAM and
- * device-coherent memory over the bus, its own device-private memory
- * directly. NULL with data=none.
- */
-static void *device_map_page(struct zd_page *page)
-{
-	return zd_page_address(page);
 }
 
 /* ---- the notifier ---- */
@@ -123,38 +106,11 @@ void _zd_dmirror_notifier_remove(struct zd_dmirror *dmirror)
 	zd_mmu_interval_notifier_remove(&dmirror->notifier);
 }
 
-/* ---- device memory that processes map: only migrate_vma puts it there ---- */
-
-/* migrate_to_ram (dmirror_devmem_fault): unreachable until migrate_vma exists. */
-zd_vm_fault_t _zd_dmirror_devmem_fault(struct zd_vm_fault *vmf)
-{
-	(void)vmf;
-	return ZD_VM_FAULT_SIGBUS;
-}
-
-/*
- * dmirror_device_evict_chunk: with no migrate_vma no process maps a
- * device page, so nothing is to be migrated back; a page a caller still
- * holds (zd_dmirror_devmem_alloc_page) keeps memunmap_pages waiting, as
- * it would in the kernel.
- */
-void _zd_dmirror_evict_chunk(struct dmirror_chunk *chunk)
-{
-	(void)chunk;
-}
-
 /* ---- fault passes ---- */
 
 #define DMIRROR_FAULT_WINDOW 32		/* pages per range fault, as test_hmm's pfns[] */
 
 #define HMM_RANGE_DEFAULT_TIMEOUT_NS (1000ull * 1000 * 1000)	/* 1000 ms, include/linux/hmm.h */
-
-/* xa_store(): replace the entry at @vpn. Context: dmirror->mutex held. */
-static int pt_store(struct zd_dmirror *dmirror, unsigned long vpn, void *entry)
-{
-	_zd_xa_erase(&dmirror->pt, vpn);
-	return _zd_xa_insert(&dmirror->pt, vpn, entry);
-}
 
 /*
  * dmirror_do_fault: enter what hmm_range_fault found, writable where the
@@ -180,7 +136,7 @@ static int dmirror_do_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *ran
 			tag = DPT_XA_TAG_WRITE;
 		else if (range->default_flags & ZD_HMM_PFN_REQ_WRITE)
 			return -EFAULT;
-		err = pt_store(dmirror, vpn, tag_pointer(page, tag));
+		err = _zd_dmirror_pt_store(dmirror, vpn, _zd_dmirror_tag_pointer(page, tag));
 		if (err)
 			return err;
 	}
@@ -283,7 +239,7 @@ static int dmirror_do_read(struct zd_dmirror *dmirror, unsigned long start, unsi
 
 		if (!page)
 			return -ENOENT;
-		data = device_map_page(page);
+		data = _zd_dmirror_map_page(page);
 		if (!data)
 			return -EOPNOTSUPP;
 		memcpy(ptr, data, ZD_PAGE_SIZE);
@@ -306,7 +262,7 @@ static int dmirror_do_write(struct zd_dmirror *dmirror, unsigned long start, uns
 
 		if (!page || entry_tag(entry) != DPT_XA_TAG_WRITE)
 			return -ENOENT;
-		data = device_map_page(page);
+		data = _zd_dmirror_map_page(page);
 		if (!data)
 			return -EOPNOTSUPP;
 		memcpy(data, ptr, ZD_PAGE_SIZE);
@@ -349,6 +305,25 @@ static int dmirror_rw(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd
 	}
 	if (!ret && !write)
 		memcpy((void *)(uintptr_t)cmd->ptr, bounce.ptr, size);
+	cmd->cpages = bounce.cpages;
+	dmirror_bounce_fini(&bounce);
+	return ret;
+}
+
+int _zd_dmirror_read_back(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
+	struct dmirror_bounce bounce;
+	int ret;
+
+	ret = dmirror_bounce_init(&bounce, cmd->addr, size);
+	if (ret)
+		return ret;
+	zd_spin_lock(&dmirror->mutex);
+	ret = dmirror_do_read(dmirror, cmd->addr, cmd->addr + size, &bounce);
+	zd_spin_unlock(&dmirror->mutex);
+	if (!ret)
+		memcpy((void *)(uintptr_t)cmd->ptr, bounce.ptr, size);	/* copy_to_user */
 	cmd->cpages = bounce.cpages;
 	dmirror_bounce_fini(&bounce);
 	return ret;
@@ -501,7 +476,7 @@ static int dmirror_atomic_map(unsigned long addr, struct zd_page *page, struct z
 	int ret;
 
 	zd_spin_lock(&dmirror->mutex);
-	ret = pt_store(dmirror, addr >> ZD_PAGE_SHIFT, tag_pointer(page, DPT_XA_TAG_ATOMIC));
+	ret = _zd_dmirror_pt_store(dmirror, addr >> ZD_PAGE_SHIFT, _zd_dmirror_tag_pointer(page, DPT_XA_TAG_ATOMIC));
 	zd_spin_unlock(&dmirror->mutex);
 	return ret;
 }
@@ -515,7 +490,6 @@ static int dmirror_exclusive(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_c
 	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
 	unsigned long start = cmd->addr, end = start + size;
 	struct zd_mm *mm = dmirror->notifier.mm;
-	struct dmirror_bounce bounce;
 	int ret = 0;
 
 	if (end < start)
@@ -537,17 +511,7 @@ static int dmirror_exclusive(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_c
 		return ret;
 
 	/* Return the data for verification. */
-	ret = dmirror_bounce_init(&bounce, start, size);
-	if (ret)
-		return ret;
-	zd_spin_lock(&dmirror->mutex);
-	ret = dmirror_do_read(dmirror, start, end, &bounce);
-	zd_spin_unlock(&dmirror->mutex);
-	if (!ret)
-		memcpy((void *)(uintptr_t)cmd->ptr, bounce.ptr, size);	/* copy_to_user */
-	cmd->cpages = bounce.cpages;
-	dmirror_bounce_fini(&bounce);
-	return ret;
+	return _zd_dmirror_read_back(dmirror, cmd);
 }
 
 /* ---- CHECK_EXCLUSIVE ---- */
@@ -613,8 +577,11 @@ int zd_dmirror_ioctl(struct zd_dmirror *dmirror, unsigned int command, struct zd
 		ret = dmirror_exclusive(dmirror, &cmd);
 		break;
 	case ZD_HMM_DMIRROR_MIGRATE_TO_DEV:
+		ret = _zd_dmirror_migrate_to_device(dmirror, &cmd);
+		break;
 	case ZD_HMM_DMIRROR_MIGRATE_TO_SYS:
-		return -EOPNOTSUPP;	/* migrate_vma: not in the model yet */
+		ret = _zd_dmirror_migrate_to_system(dmirror, &cmd);
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -62,13 +62,41 @@ struct zd_dmirror {
 	uint64_t flags;			/* ZD_HMM_DMIRROR_FLAG_* */
 };
 
+static inline void *_zd_dmirror_tag_pointer(struct zd_page *page, unsigned long tag)
+{
+	return (void *)((uintptr_t)page | tag);
+}
+
+/* xa_store(): replace the entry at @vpn. Context: dmirror->mutex held. */
+static inline int _zd_dmirror_pt_store(struct zd_dmirror *dmirror, unsigned long vpn, void *entry)
+{
+	_zd_xa_erase(&dmirror->pt, vpn);
+	return _zd_xa_insert(&dmirror->pt, vpn, entry);
+}
+
+/*
+ * The copy engine: the bytes of a page as the device reaches them, system
+ * RAM and device-coherent memory over the bus, its own device-private
+ * memory directly. NULL with data=none.
+ */
+static inline void *_zd_dmirror_map_page(struct zd_page *page)
+{
+	return zd_page_address(page);
+}
+
 struct zd_dmirror_device *_zd_dmirror_page_to_device(const struct zd_page *page);
 void _zd_dmirror_device_remove_chunks(struct zd_dmirror_device *mdevice);
 void _zd_dmirror_device_evict_all(struct zd_dmirror_device *mdevice);
 
-/* dmirror_cmd.c */
+/* dmirror_migrate.c */
 zd_vm_fault_t _zd_dmirror_devmem_fault(struct zd_vm_fault *vmf);
 void _zd_dmirror_evict_chunk(struct dmirror_chunk *chunk);
+int _zd_dmirror_migrate_to_device(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd);
+int _zd_dmirror_migrate_to_system(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd);
+
+/* dmirror_cmd.c */
+/* Read the command's range back through the device page table into cmd->ptr. */
+int _zd_dmirror_read_back(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd);
 int _zd_dmirror_notifier_insert(struct zd_dmirror *dmirror);
 void _zd_dmirror_notifier_remove(struct zd_dmirror *dmirror);
 /* Drop the entries of [start, end). Context: dmirror->mutex held. */

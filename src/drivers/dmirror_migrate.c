@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * src/drivers/dmirror_migrate.c - the HMM test device's migrations.
+ *
+ * Models lib/test_hmm.c's migration half: dmirror_migrate_to_device
+ * (dmirror_migrate_alloc_and_copy, dmirror_migrate_finalize_and_map),
+ * dmirror_migrate_to_system and the CPU fault on a device-private page
+ * (dmirror_devmem_fault, both through
+ * dmirror_devmem_fault_alloc_and_copy), and dmirror_device_evict_chunk
+ * (migrate_device_range: every page of a chunk back to RAM).
+ *
+ *   MIGRATE_TO_DEV, per VMA step of at most PTRS_PER_PTE pages:
+ *     migrate_vma_setup (SELECT_SYSTEM)  ->  device page per src entry,
+ *     copy (zero fill for a hole)  ->  migrate_vma_pages  ->  device
+ *     page table entries for what moved  ->  migrate_vma_finalize;
+ *     then the range is read back through the device page table
+ *     (-ENOENT where a page is not there).
+ *   MIGRATE_TO_SYS and the CPU fault: SELECT_DEVICE_PRIVATE or
+ *     _COHERENT with this unit as owner; a RAM page per entry, the device
+ *     page table entry dropped, copy.
+ *
+ * A device page's zone_device_data points to the mirror that migrated
+ * it there (test_hmm keeps that pointer in the backing page), which is how
+ * the CPU fault finds the mirror. Only base pages are handed out: a THP
+ * source is split by migrate_vma_setup (no MIGRATE_VMA_SELECT_COMPOUND),
+ * so the one-shot FAIL_ALLOC flag, which fails only large allocations,
+ * never fires.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zonedev/dmirror.h>
+#include <zonedev/memremap.h>
+#include <zonedev/migrate.h>
+#include <zonedev/mm.h>
+#include <zonedev/page_alloc.h>
+#include "dmirror_internal.h"
+
+#define PTRS_PER_PTE 512
+
+/* The pages this unit's migrations collect: its own memory type. */
+static unsigned long dmirror_select_device(struct zd_dmirror *dmirror)
+{
+	return dmirror->mdevice->zone_device_type == ZD_HMM_DMIRROR_MEMORY_DEVICE_PRIVATE ?
+	       ZD_MIGRATE_VMA_SELECT_DEVICE_PRIVATE : ZD_MIGRATE_VMA_SELECT_DEVICE_COHERENT;
+}
+
+static void copy_page_data(struct zd_page *dst, struct zd_page *src)
+{
+	void *d = _zd_dmirror_map_page(dst);
+
+	if (!d)
+		return;		/* data=none: nothing to copy */
+	if (src)
+		memcpy(d, _zd_dmirror_map_page(src), ZD_PAGE_SIZE);
+	else
+		memset(d, 0, ZD_PAGE_SIZE);
+}
+
+/* ---- system -> device ---- */
+
+static void dmirror_migrate_alloc_and_copy(struct zd_migrate_vma *args, struct zd_dmirror *dmirror)
+{
+	struct zd_system *sys = dmirror->mdevice->sys;
+	unsigned long *src = args->src, *dst = args->dst;
+
+	for (unsigned long addr = args->start; addr < args->end;
+	     addr += ZD_PAGE_SIZE, src++, dst++) {
+		struct zd_page *spage = zd_migrate_pfn_to_page(sys, *src);
+		struct zd_page *dpage;
+
+		if (!(*src & ZD_MIGRATE_PFN_MIGRATE))
+			continue;
+		/* SELECT_SYSTEM: a device page here would be a core bug. */
+		if (spage && zd_is_zone_device_page(spage))
+			continue;
+		dpage = zd_dmirror_devmem_alloc_page(dmirror->mdevice);
+		if (!dpage)
+			continue;	/* left behind: the read back reports -ENOENT */
+		copy_page_data(dpage, spage);
+		dpage->zone_device_data = dmirror;
+		*dst = zd_migrate_pfn(zd_page_to_pfn(dpage));
+		if ((*src & ZD_MIGRATE_PFN_WRITE) || (!spage && (args->vma->vm_flags & ZD_VM_WRITE)))
+			*dst |= ZD_MIGRATE_PFN_WRITE;
+	}
+}
+
+static void dmirror_migrate_finalize_and_map(struct zd_migrate_vma *args,
+					     struct zd_dmirror *dmirror)
+{
+	struct zd_system *sys = dmirror->mdevice->sys;
+	const unsigned long *src = args->src, *dst = args->dst;
+
+	zd_spin_lock(&dmirror->mutex);
+	for (unsigned long vpn = args->start >> ZD_PAGE_SHIFT;
+	     vpn < args->end >> ZD_PAGE_SHIFT; vpn++, src++, dst++) {
+		struct zd_page *dpage;
+
+		if (!(*src & ZD_MIGRATE_PFN_MIGRATE))
+			continue;
+		dpage = zd_migrate_pfn_to_page(sys, *dst);
+		if (!dpage)
+			continue;
+		/* The device page itself: the copy engine reaches its bytes. */
+		_zd_dmirror_pt_store(dmirror, vpn,
+				     _zd_dmirror_tag_pointer(dpage, *dst & ZD_MIGRATE_PFN_WRITE ?
+								    DPT_XA_TAG_WRITE : 0));
+	}
+	zd_spin_unlock(&dmirror->mutex);
+}
+
+int _zd_dmirror_migrate_to_device(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
+	unsigned long start = cmd->addr, end = start + size, next;
+	struct zd_mm *mm = dmirror->notifier.mm;
+	unsigned long *src_pfns, *dst_pfns;
+	int ret = 0;
+
+	if (end < start)
+		return -EINVAL;
+	src_pfns = calloc(PTRS_PER_PTE, sizeof(*src_pfns));
+	dst_pfns = calloc(PTRS_PER_PTE, sizeof(*dst_pfns));
+	if (!src_pfns || !dst_pfns) {
+		ret = -ENOMEM;
+		goto free;
+	}
+	zd_mmap_read_lock(mm);
+	for (unsigned long addr = start; addr < end; addr = next) {
+		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
+		struct zd_migrate_vma args = { 0 };
+
+		if (!vma || !(vma->vm_flags & ZD_VM_READ)) {
+			ret = -EINVAL;
+			break;
+		}
+		next = addr + PTRS_PER_PTE * ZD_PAGE_SIZE;
+		if (next > end || next < addr)
+			next = end;
+		if (next > vma->vm_end)
+			next = vma->vm_end;
+		memset(dst_pfns, 0, PTRS_PER_PTE * sizeof(*dst_pfns));
+		args.vma = vma;
+		args.src = src_pfns;
+		args.dst = dst_pfns;
+		args.start = addr;
+		args.end = next;
+		args.pgmap_owner = dmirror->mdevice;
+		args.flags = ZD_MIGRATE_VMA_SELECT_SYSTEM;
+		ret = zd_migrate_vma_setup(&args);
+		if (ret)
+			break;
+		dmirror_migrate_alloc_and_copy(&args, dmirror);
+		zd_migrate_vma_pages(&args);
+		dmirror_migrate_finalize_and_map(&args, dmirror);
+		zd_migrate_vma_finalize(&args);
+	}
+	zd_mmap_read_unlock(mm);
+	/* Return the migrated data for verification (only pages in the device). */
+	if (!ret)
+		ret = _zd_dmirror_read_back(dmirror, cmd);
+free:
+	free(src_pfns);
+	free(dst_pfns);
+	return ret;
+}
+
+/* ---- device -> system ---- */
+
+/*
+ * A RAM page for each device page collected, its device page table entry
+ * dropped, the data copied. ZD_VM_FAULT_OOM when RAM is exhausted.
+ */
+static zd_vm_fault_t dmirror_devmem_fault_alloc_and_copy(struct zd_migrate_vma *args,
+							 struct zd_dmirror *dmirror)
+{
+	struct zd_system *sys = dmirror->mdevice->sys;
+	unsigned long *src = args->src, *dst = args->dst;
+
+	for (unsigned long addr = args->start; addr < args->end;
+	     addr += ZD_PAGE_SIZE, src++, dst++) {
+		struct zd_page *spage = zd_migrate_pfn_to_page(sys, *src);
+		struct zd_folio *dfolio;
+
+		if (!spage || !(*src & ZD_MIGRATE_PFN_MIGRATE))
+			continue;
+		dfolio = zd_folio_alloc(sys, 0, 0);
+		if (!dfolio)
+			return ZD_VM_FAULT_OOM;
+		zd_folio_lock(dfolio);
+		zd_spin_lock(&dmirror->mutex);
+		_zd_xa_erase(&dmirror->pt, addr >> ZD_PAGE_SHIFT);
+		zd_spin_unlock(&dmirror->mutex);
+		copy_page_data(&dfolio->page, spage);
+		*dst = zd_migrate_pfn(zd_folio_pfn(dfolio));
+		if (*src & ZD_MIGRATE_PFN_WRITE)
+			*dst |= ZD_MIGRATE_PFN_WRITE;
+	}
+	return 0;
+}
+
+/* Entries that had a page and still have MIGRATE after migrate_vma_pages. */
+static unsigned long dmirror_successful_migrated_pages(const struct zd_migrate_vma *args)
+{
+	unsigned long cpages = 0;
+
+	for (unsigned long i = 0; i < args->npages; i++)
+		if ((args->src[i] & ZD_MIGRATE_PFN_VALID) && (args->src[i] & ZD_MIGRATE_PFN_MIGRATE))
+			cpages++;
+	return cpages;
+}
+
+int _zd_dmirror_migrate_to_system(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
+	unsigned long start = cmd->addr, end = start + size, next;
+	struct zd_mm *mm = dmirror->notifier.mm;
+	unsigned long *src_pfns, *dst_pfns;
+	unsigned long cpages = 0;
+	int ret = 0;
+
+	if (end < start)
+		return -EINVAL;
+	src_pfns = calloc(PTRS_PER_PTE, sizeof(*src_pfns));
+	dst_pfns = calloc(PTRS_PER_PTE, sizeof(*dst_pfns));
+	if (!src_pfns || !dst_pfns) {
+		ret = -ENOMEM;
+		goto free;
+	}
+	zd_mmap_read_lock(mm);
+	for (unsigned long addr = start; addr < end; addr = next) {
+		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
+		struct zd_migrate_vma args = { 0 };
+
+		if (!vma || !(vma->vm_flags & ZD_VM_READ)) {
+			ret = -EINVAL;
+			break;
+		}
+		next = addr + PTRS_PER_PTE * ZD_PAGE_SIZE;
+		if (next > end || next < addr)
+			next = end;
+		if (next > vma->vm_end)
+			next = vma->vm_end;
+		memset(dst_pfns, 0, PTRS_PER_PTE * sizeof(*dst_pfns));
+		args.vma = vma;
+		args.src = src_pfns;
+		args.dst = dst_pfns;
+		args.start = addr;
+		args.end = next;
+		args.pgmap_owner = dmirror->mdevice;
+		args.flags = dmirror_select_device(dmirror);
+		ret = zd_migrate_vma_setup(&args);
+		if (ret)
+			break;
+		if (dmirror_devmem_fault_alloc_and_copy(&args, dmirror))
+			ret = -ENOMEM;
+		zd_migrate_vma_pages(&args);
+		cpages += dmirror_successful_migrated_pages(&args);
+		zd_migrate_vma_finalize(&args);
+		if (ret)
+			break;
+	}
+	zd_mmap_read_unlock(mm);
+	cmd->cpages = cpages;
+free:
+	free(src_pfns);
+	free(dst_pfns);
+	return ret;
+}
+
+/*
+ * migrate_to_ram (dmirror_devmem_fault): the CPU touched a device-private
+ * page; migrate that one page back. vmf->page is locked and referenced by
+ * the fault path (semantics R6.1).
+ */
+zd_vm_fault_t _zd_dmirror_devmem_fault(struct zd_vm_fault *vmf)
+{
+	struct zd_dmirror *dmirror = vmf->page->zone_device_data;
+	unsigned long src_pfns = 0, dst_pfns = 0;
+	struct zd_migrate_vma args = { 0 };
+	zd_vm_fault_t ret;
+
+	args.vma = vmf->vma;
+	args.start = vmf->address;
+	args.end = args.start + ZD_PAGE_SIZE;
+	args.src = &src_pfns;
+	args.dst = &dst_pfns;
+	args.pgmap_owner = dmirror->mdevice;
+	args.flags = dmirror_select_device(dmirror);
+	args.fault_page = vmf->page;
+	if (zd_migrate_vma_setup(&args))
+		return ZD_VM_FAULT_SIGBUS;
+	ret = dmirror_devmem_fault_alloc_and_copy(&args, dmirror);
+	if (ret)
+		return ret;
+	zd_migrate_vma_pages(&args);
+	/*
+	 * No device finalize step: dmirror_devmem_fault_alloc_and_copy has
+	 * dropped the device page table entry already.
+	 */
+	zd_migrate_vma_finalize(&args);
+	return 0;
+}
+
+/* ---- eviction ---- */
+
+void _zd_dmirror_evict_chunk(struct dmirror_chunk *chunk)
+{
+	struct zd_system *sys = chunk->mdevice->sys;
+	unsigned long start_pfn = zd_pgmap_range_pfn(&chunk->pagemap, 0);
+	unsigned long npages = zd_pgmap_nr_pages(&chunk->pagemap);
+	unsigned long *src_pfns = calloc(npages, sizeof(*src_pfns));
+	unsigned long *dst_pfns = calloc(npages, sizeof(*dst_pfns));
+
+	if (!src_pfns || !dst_pfns)
+		goto free;	/* memunmap_pages then waits for the pages, as a held page makes it */
+	zd_migrate_device_range(sys, src_pfns, start_pfn, npages);
+	for (unsigned long i = 0; i < npages; i++) {
+		struct zd_page *spage = zd_migrate_pfn_to_page(sys, src_pfns[i]);
+		struct zd_folio *dfolio;
+
+		if (!spage || !(src_pfns[i] & ZD_MIGRATE_PFN_MIGRATE))
+			continue;
+		/*
+		 * __GFP_NOFAIL in the kernel: the data must not be lost. The
+		 * model retries a while; a page still not moved keeps
+		 * memunmap_pages waiting, as a held page does.
+		 */
+		dfolio = zd_folio_alloc(sys, 0, 0);
+		for (int tries = 0; !dfolio && tries < 1000; tries++) {
+			zd_cpu_relax();
+			dfolio = zd_folio_alloc(sys, 0, 0);
+		}
+		if (!dfolio)
+			continue;
+		zd_folio_lock(dfolio);
+		copy_page_data(&dfolio->page, spage);
+		dst_pfns[i] = zd_migrate_pfn(zd_folio_pfn(dfolio));
+		if (src_pfns[i] & ZD_MIGRATE_PFN_WRITE)
+			dst_pfns[i] |= ZD_MIGRATE_PFN_WRITE;
+	}
+	zd_migrate_device_pages(sys, src_pfns, dst_pfns, npages);
+	zd_migrate_device_finalize(sys, src_pfns, dst_pfns, npages);
+free:
+	free(src_pfns);
+	free(dst_pfns);
+}
