@@ -10,7 +10,11 @@
  * Commands: the common range checks, counters written back only on
  * success, READ/WRITE round trips with data (CPU pattern -> device ->
  * device write -> CPU) on both unit kinds with cpages and faults, the
- * permission errors, FLAGS.
+ * permission errors, FLAGS. Migrations: MIGRATE_TO_DEV with data and
+ * counters, the device writing its own memory, the way back (private: the
+ * CPU fault; coherent: MIGRATE_TO_SYS), folio_free once per page and the
+ * allocated count back to 0; RELEASE and close evicting every page with
+ * its data and write permission.
  *
  *   mm:      [ buf: npages, RW anon ]
  *   unit 0:  mirror (device page table) --READ--> host buffer
@@ -349,6 +353,145 @@ static void test_two_mms(void **state)
 	dm_unload(&d);
 }
 
+/* ---- migrations ---- */
+
+/* The entry mapping @addr is a device page of @unit's kind (private: non-present). */
+static bool on_device(struct zd_mm *mm, unsigned long addr, int unit)
+{
+	zd_pte_t e;
+	int level;
+
+	if (!zd_follow_entry(mm, addr, &e, &level) || level != 1)
+		return false;
+	if (unit < 2)
+		return zd_is_device_private_entry(e);
+	return zd_pte_present(e) && zd_folio_is_zone_device(zt_folio_at(mm, addr, NULL));
+}
+
+/*
+ * CPU pattern -> MIGRATE_TO_DEV -> the device reads and writes its own
+ * memory -> back to RAM (private: the CPU fault; coherent: read in place,
+ * then MIGRATE_TO_SYS) -> the CPU sees what the device wrote. Every
+ * device page goes back through folio_free exactly once.
+ */
+static void migrate_round_trip(struct dm *d, int unit)
+{
+	struct zd_mm *mm = d->fx->mm;
+	struct zd_dmirror_device *dev = zd_dmirror_device(d->mod, unit);
+	unsigned long size = NPAGES * ZD_PAGE_SIZE, addr = zt_map_anon(mm, size);
+	unsigned char *a = malloc(size), *b = malloc(size);
+	struct zd_hmm_dmirror_cmd k;
+	struct zd_dmirror_stats st;
+	struct zd_dmirror *m;
+
+	ZT_EQ(zd_dmirror_open(dev, mm, &m), 0);
+	fill(a, size, 3);
+	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
+	memset(b, 0, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, NPAGES, &k), 0);
+	ZT_EQU(k.cpages, NPAGES);
+	ZT_EQ(memcmp(a, b, size), 0);
+	for (unsigned long i = 0; i < NPAGES; i++)
+		ZT_TRUE(on_device(mm, addr + i * ZD_PAGE_SIZE, unit));
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, NPAGES);
+
+	/* the device writes its own memory, through its page table */
+	fill(a, size, 77);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, a, NPAGES, &k), 0);
+	ZT_EQU(k.faults, 0);
+	memset(b, 0, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, b, NPAGES, &k), 0);
+	ZT_EQU(k.faults, 0);
+	ZT_EQ(memcmp(a, b, size), 0);
+
+	if (unit >= 2) {
+		/* coherent: the CPU reads device memory in place */
+		memset(b, 0, size);
+		ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
+		ZT_EQ(memcmp(a, b, size), 0);
+		ZT_TRUE(on_device(mm, addr, unit));
+		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, NPAGES, &k), 0);
+		ZT_EQU(k.cpages, NPAGES);
+	}
+	/* private: each CPU access faults its page back (migrate_to_ram) */
+	memset(b, 0, size);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
+	ZT_EQ(memcmp(a, b, size), 0);
+	for (unsigned long i = 0; i < NPAGES; i++)
+		ZT_TRUE(!on_device(mm, addr + i * ZD_PAGE_SIZE, unit));
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQU(st.cfree, NPAGES);
+	ZT_EQU(st.nr_page_free, NPAGES);
+
+	ZT_EQ(zd_dmirror_close(m), 0);
+	ZT_EQ(zd_munmap(mm, addr, size), 0);
+	free(a);
+	free(b);
+}
+
+static void test_migrate(void **state)
+{
+	struct dm d = dm_load(state);
+
+	migrate_round_trip(&d, 0);
+	migrate_round_trip(&d, 2);
+	dm_unload(&d);
+}
+
+/* RELEASE and close evict every device page back to RAM with its data. */
+static void evict(struct dm *d, int unit, bool release)
+{
+	struct zd_mm *mm = d->fx->mm;
+	struct zd_dmirror_device *dev = zd_dmirror_device(d->mod, unit);
+	unsigned long size = NPAGES * ZD_PAGE_SIZE, addr = zt_map_anon(mm, size);
+	unsigned char *a = malloc(size), *b = malloc(size);
+	struct zd_hmm_dmirror_cmd k;
+	struct zd_dmirror_stats st;
+	struct zd_dmirror *m;
+
+	ZT_EQ(zd_dmirror_open(dev, mm, &m), 0);
+	fill(a, size, 9);
+	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, NPAGES, &k), 0);
+	ZT_EQU(k.cpages, NPAGES);
+	if (release)
+		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_RELEASE, addr, NULL, NPAGES, &k), 0);
+	ZT_EQ(zd_dmirror_close(m), 0);
+	for (unsigned long i = 0; i < NPAGES; i++)
+		ZT_TRUE(!on_device(mm, addr + i * ZD_PAGE_SIZE, unit));
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, release ? NPAGES : 0);	/* a removed chunk's frees are not counted */
+	ZT_EQU(st.nr_chunks, release ? 0 : 1);
+	memset(b, 0, size);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
+	ZT_EQ(memcmp(a, b, size), 0);
+	/* write permission survives the round trip */
+	ZT_EQ(zd_cpu_write(mm, addr, a, 1), 0);
+	ZT_EQ(zd_munmap(mm, addr, size), 0);
+	free(a);
+	free(b);
+}
+
+static void test_release_evicts(void **state)
+{
+	struct dm d = dm_load(state);
+
+	evict(&d, 0, true);
+	evict(&d, 2, true);
+	dm_unload(&d);
+}
+
+static void test_close_evicts(void **state)
+{
+	struct dm d = dm_load(state);
+
+	evict(&d, 1, false);
+	evict(&d, 3, false);
+	dm_unload(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +503,9 @@ int main(void)
 		ZT_MM_TEST(test_read_zero_then_write),
 		ZT_MM_TEST(test_errors),
 		ZT_MM_TEST(test_two_mms),
+		ZT_MM_TEST(test_migrate),
+		ZT_MM_TEST(test_release_evicts),
+		ZT_MM_TEST(test_close_evicts),
 	};
 
 	return cmocka_run_group_tests_name("dmirror", tests, NULL, NULL);
