@@ -152,8 +152,7 @@ int zd_dmirror_close(struct zd_dmirror *dmirror);
  *	the chunks (the next allocation adds one again); 0.
  *  FLAGS: set the mirror's flags word to @cmd->npages
  *	(ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC); flags 0 is -EINVAL (range check).
- * A command whose core support is missing from the model returns
- * -EOPNOTSUPP. Context: may sleep; takes @mm's mmap_lock.
+ * Context: may sleep; takes @mm's mmap_lock.
  */
 int zd_dmirror_ioctl(struct zd_dmirror *dmirror, unsigned int cmd, struct zd_hmm_dmirror_cmd *c);
 
