@@ -23,6 +23,11 @@ struct zd_devmem_pool {
 	struct zd_spinlock lock;
 	unsigned long nr_pages;
 	unsigned long *busy;		/* one bit per base page handed out */
+	/*
+	 * Handed out but not yet given its reference: a page here still
+	 * looks idle by its refcount, so reclaim_idle must leave it alone.
+	 */
+	unsigned long *handing;
 	unsigned long allocated;
 	unsigned long hint;		/* next-fit: where the last search ended */
 	uint64_t start, size;
@@ -105,7 +110,8 @@ static void reclaim_idle(struct zd_devmem_pool *pool)
 	for (unsigned long i = 0; i < pool->nr_pages; i++) {
 		struct zd_page *p = pool_page(pool, i);
 
-		if (test_bit(pool->busy, i) && !zd_page_is_tail(p) && zd_page_ref_count(p) == idle) {
+		if (test_bit(pool->busy, i) && !test_bit(pool->handing, i) && !zd_page_is_tail(p) &&
+		    zd_page_ref_count(p) == idle) {
 			unsigned long nr = zd_folio_nr_pages((struct zd_folio *)p);
 
 			assign_bits(pool->busy, i, nr, false);
@@ -138,7 +144,11 @@ int zd_devmem_pool_create(struct zd_system *sys, enum zd_memory_type type, uint6
 	pool->nr_pages = size >> ZD_PAGE_SHIFT;
 	pool->busy = calloc((pool->nr_pages + BITS_PER_LONG - 1) / BITS_PER_LONG,
 			    sizeof(unsigned long));
-	if (!pool->busy) {
+	pool->handing = calloc((pool->nr_pages + BITS_PER_LONG - 1) / BITS_PER_LONG,
+			       sizeof(unsigned long));
+	if (!pool->busy || !pool->handing) {
+		free(pool->busy);
+		free(pool->handing);
 		free(pool);
 		return -ENOMEM;
 	}
@@ -165,6 +175,7 @@ int zd_devmem_pool_create(struct zd_system *sys, enum zd_memory_type type, uint6
 fail:
 	zd_spin_lock_destroy(&pool->lock);
 	free(pool->busy);
+	free(pool->handing);
 	free(pool);
 	return err;
 }
@@ -193,6 +204,7 @@ int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order, struct
 {
 	enum zd_memory_type type = pool->pgmap.type;
 	unsigned long nr = 1ul << order;
+	bool by_ref = reclaim_by_refcount(pool);
 	struct zd_folio *folio;
 	long idx;
 	int err;
@@ -220,6 +232,8 @@ int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order, struct
 		return -ENOMEM;
 	}
 	assign_bits(pool->busy, (unsigned long)idx, nr, true);
+	if (by_ref)
+		assign_bits(pool->handing, (unsigned long)idx, nr, true);
 	pool->allocated += nr;
 	folio = (struct zd_folio *)pool_page(pool, (unsigned long)idx);
 	zd_spin_unlock(&pool->lock);
@@ -231,13 +245,18 @@ int zd_devmem_pool_alloc(struct zd_devmem_pool *pool, unsigned int order, struct
 	} else {
 		err = zd_device_folio_activate(folio);
 	}
-	if (err) {
+	if (by_ref || err) {
 		zd_spin_lock(&pool->lock);
-		assign_bits(pool->busy, (unsigned long)idx, nr, false);
-		pool->allocated -= nr;
+		if (by_ref)
+			assign_bits(pool->handing, (unsigned long)idx, nr, false);
+		if (err) {
+			assign_bits(pool->busy, (unsigned long)idx, nr, false);
+			pool->allocated -= nr;
+		}
 		zd_spin_unlock(&pool->lock);
-		return err;
 	}
+	if (err)
+		return err;
 	*out = folio;
 	return 0;
 }
@@ -312,6 +331,7 @@ int zd_devmem_pool_destroy(struct zd_devmem_pool *pool, uint64_t timeout_ns)
 	zd_release_mem_region(pool->sys, pool->start, pool->size);
 	zd_spin_lock_destroy(&pool->lock);
 	free(pool->busy);
+	free(pool->handing);
 	free(pool);
 	return 0;
 }

@@ -317,8 +317,10 @@ static void test_pool_churn(void **state)
 		c[i].free_ref = zt_free_ref(type, fx->v->scheme);
 		ZT_EQ(zd_thread_create(&t[i], churn_fn, &c[i]), 0);
 	}
-	for (int i = 0; i < NR_THREADS; i++) {
+	/* Join them all before any assertion: a failed one must not free what they use. */
+	for (int i = 0; i < NR_THREADS; i++)
 		zd_thread_join(t[i]);
+	for (int i = 0; i < NR_THREADS; i++) {
 		ZT_EQU(c[i].errors, 0);
 		ZT_EQU(c[i].corrupt, 0);
 		ZT_EQU(c[i].enomem, 0);
