@@ -53,6 +53,12 @@ struct zr_device_rt {
 	struct zd_file *dax_file;	/* devdax: the runner's open file, to the end */
 	unsigned long cursor;		/* devdax devalloc: next folio to look at */
 	enum zr_dev_state state;
+	/* private/coherent devices a device-side command names (verbs_device.c) */
+	struct zd_dmirror_module *dmod;	/* the dmirror module loaded for it */
+	struct zd_dmirror_device *mdev;	/* its unit */
+	struct zd_dmirror **opens;	/* the unit's open for each process, or NULL */
+	int users;			/* commands using an open now */
+	unsigned long faults;		/* device fault passes its READ/WRITE commands reported */
 };
 
 /* A process: its mm from `process` or `fork` until `exit`. */
@@ -119,6 +125,7 @@ struct zr_ctx {
 	bool reported;			/* zr_fail was called for the current command */
 	const struct zr_cmd *last;	/* the previous non-expectation command */
 	int last_rc;
+	unsigned long moved;		/* pages the last migrate moved */
 };
 
 /* zd_system_options.report: record a library report. Context: any thread. */
@@ -140,6 +147,21 @@ int zr_device_of_folio(struct zr_run *run, const struct zd_folio *folio);
 int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns);
 void zr_print_holders(struct zr_run *run, int dev);
 void zr_close_device_files(struct zr_run *run);
+
+/* ---- the device side (verbs_device.c) ---- */
+
+struct zd_devmem_stats;
+/* Load the dmirror module of a device a device-side command names. */
+int zr_mirror_create(struct zr_run *run, int dev);
+/* Close the opens, evict the unit's pages, unload; -ETIMEDOUT past @deadline_ns. */
+int zr_mirror_unbind(struct zr_run *run, int dev, uint64_t deadline_ns);
+/* close() every open of process @proc (before its mm goes). */
+void zr_mirrors_close_proc(struct zr_run *run, int proc);
+/* Add the unit's counters to @st; *faults the device's fault passes. Context: run->lock held. */
+void zr_mirror_stats(struct zr_run *run, int dev, struct zd_devmem_stats *st,
+		     unsigned long *faults);
+/* Whether @pgmap is a chunk of @dev's dmirror unit. Context: run->lock held. */
+bool zr_mirror_owns(struct zr_run *run, int dev, const struct zd_dev_pagemap *pgmap);
 
 /* ---- processes (verbs_mm.c) ---- */
 

@@ -108,6 +108,7 @@ struct zr_device_decl {
 	enum zr_devtype type;
 	uint64_t size;
 	unsigned int shift;	/* vmemmap_shift from align= */
+	bool mirror;		/* private/coherent: a device-side command names it (a dmirror unit too) */
 };
 
 /* ---- values ---- */
@@ -258,6 +259,15 @@ struct zr_cmd {
 			uint64_t vmas, anon, file, shmem;
 		} expect_proc;
 		struct { uint64_t ns; } sleep;
+		struct {	/* devread, devwrite, exclusive, snapshot, migrate */
+			int dev;		/* migrate ... to ram: -1 */
+			int proc;
+			struct zr_addr addr;
+			uint64_t len;
+			struct zr_data data;	/* devread's expectation, devwrite's bytes */
+			const unsigned char *flags;	/* snapshot: one HMM_DMIRROR_PROT_* byte a page */
+		} dev;
+		struct { uint64_t n; } moved;		/* expect moved=N */
 	} u;
 };
 
@@ -293,7 +303,7 @@ struct zr_verb {
 
 extern const struct zr_verb zr_verbs_machine[], zr_verbs_mm[], zr_verbs_files[],
 	zr_verbs_access[], zr_verbs_gup[], zr_verbs_refs[], zr_verbs_thread[],
-	zr_verbs_expect[], zr_verbs_expect_page[];
+	zr_verbs_expect[], zr_verbs_expect_page[], zr_verbs_device[], zr_verbs_migrate[];
 
 const struct zr_verb *zr_verb_lookup(const char *name);
 /* The ZR_VERB_FIRST verb (system). */
@@ -313,6 +323,7 @@ struct zr_program {
 	int ndevices;
 	struct zr_block **bodies;	/* thread bodies, indexed like names[ZR_THREAD] */
 	int data_none;			/* system data=none */
+	int scheme_one;			/* system scheme=one */
 	struct zr_alloc *allocs;	/* everything above is freed with the program */
 };
 

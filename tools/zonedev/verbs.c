@@ -3,7 +3,7 @@
  * verbs.c - the verb table of the scenario language, assembled from the
  * slices the verb families export (verbs_machine.c, verbs_mm.c, ...:
  * each holds its verbs' grammar and executors), and the verbs this build
- * does not have: their subsystem (hmm, the dmirror driver) does not
+ * does not have: their subsystem (migrate_vma, for migrate) does not
  * exist yet, so they carry no grammar and the parser refuses them by
  * name. Adding a verb touches its family's file only.
  */
@@ -14,10 +14,6 @@
 /* Verbs of the language whose subsystem is not built: refused by name. */
 static const struct zr_verb unbuilt[] = {
 	{ .name = "migrate", .subsys = "hmm" },
-	{ .name = "devread", .subsys = "dmirror" },
-	{ .name = "devwrite", .subsys = "dmirror" },
-	{ .name = "exclusive", .subsys = "dmirror" },
-	{ .name = "snapshot", .subsys = "dmirror" },
 	{ .name = "expect moved", .subsys = "hmm",
 	  .flags = ZR_VERB_EXPECTATION | ZR_VERB_KEYWORD },
 	{ 0 },
@@ -31,6 +27,7 @@ static const struct zr_verb *const families[] = {
 	zr_verbs_access,
 	zr_verbs_gup,
 	zr_verbs_refs,
+	zr_verbs_device,
 	unbuilt,
 	zr_verbs_thread,
 	zr_verbs_expect,

@@ -132,10 +132,11 @@ static int parse_expect_device(struct zr_parser *p, struct zr_cmd *cmd)
 		ret = zr_arg_opts(p, o, DEV_NOPTS);
 	if (ret)
 		return ret;
-	/* Only the device-DAX driver counts its faults so far (dmirror does not exist). */
+	/* The device-DAX driver counts its faults, a dmirror unit its fault passes. */
 	type = p->prog->devices[cmd->u.expect_dev.dev].type;
-	if (o[DEV_FAULTS].seen && type != ZR_DEV_DEVDAX)
-		return zr_perr(p, o[DEV_FAULTS].col, "'faults=' on a %s device needs the dmirror subsystem, which this build does not have yet",
+	if (o[DEV_FAULTS].seen && type != ZR_DEV_DEVDAX && type != ZR_DEV_PRIVATE &&
+	    type != ZR_DEV_COHERENT)
+		return zr_perr(p, o[DEV_FAULTS].col, "expected 'faults=' on a devdax, private or coherent device (a driver that counts faults), found a %s device",
 			       zr_devtype_name(type));
 	cmd->u.expect_dev.have = zr_opts_have(o, DEV_NOPTS);
 	cmd->u.expect_dev.allocated = o[DEV_ALLOCATED].u;
@@ -367,8 +368,10 @@ static int exec_expect_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	state = run->devs[dev].state;
 	if ((state == ZR_DS_BOUND || state == ZR_DS_DYING) && run->devs[dev].dax)
 		devdax_stats(run, dev, &st, &faults);
-	else if (state == ZR_DS_BOUND || state == ZR_DS_DYING)
+	else if (state == ZR_DS_BOUND || state == ZR_DS_DYING) {
 		zd_devmem_pool_stats(run->devs[dev].pool, &st);
+		zr_mirror_stats(run, dev, &st, &faults);
+	}
 	zd_mutex_unlock(run->lock);
 	if (state != ZR_DS_BOUND && state != ZR_DS_DYING) {
 		zr_fail(ctx, cmd->line, "expected device %s bound, found it %s", name,

@@ -80,6 +80,7 @@ static int parse_system(struct zr_parser *p, struct zr_cmd *cmd)
 	cmd->u.system.data = o[SYS_DATA].seen ? o[SYS_DATA].choice : ZD_DATA_REAL;
 	cmd->u.system.seed = o[SYS_SEED].seen ? o[SYS_SEED].u : 1;
 	p->prog->data_none = cmd->u.system.data == ZD_DATA_NONE;
+	p->prog->scheme_one = cmd->u.system.scheme == ZD_SCHEME_ONE;
 	return 0;
 }
 
@@ -224,6 +225,14 @@ static int exec_device(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 				    decl->shift, &pool);
 	if (ret)
 		return ret;
+	if (decl->mirror) {
+		/* A device-side command names it: the dmirror driver's unit too. */
+		ret = zr_mirror_create(run, dev);
+		if (ret) {
+			zd_devmem_pool_destroy(pool, 1);
+			return ret;
+		}
+	}
 	zd_mutex_lock(run->lock);
 	run->devs[dev].pool = pool;
 	run->devs[dev].pgmap = zd_devmem_pool_pgmap(pool);
@@ -242,7 +251,8 @@ int zr_device_of_folio(struct zr_run *run, const struct zd_folio *folio)
 	zd_mutex_lock(run->lock);
 	for (int d = 0; d < run->prog->ndevices && dev < 0; d++)
 		if ((run->devs[d].state == ZR_DS_BOUND || run->devs[d].state == ZR_DS_DYING ||
-		     run->devs[d].state == ZR_DS_UNBINDING) && run->devs[d].pgmap == pgmap)
+		     run->devs[d].state == ZR_DS_UNBINDING) &&
+		    (run->devs[d].pgmap == pgmap || zr_mirror_owns(run, d, pgmap)))
 			dev = d;
 	zd_mutex_unlock(run->lock);
 	return dev;
@@ -298,7 +308,10 @@ int zr_unbind_device(struct zr_ctx *ctx, int dev, uint64_t deadline_ns)
 		/* Linux's unbind: no wait for held pages in the zero scheme (R1.13). */
 		ret = zd_devdax_unbind(dax, deadline_ns);
 	} else {
-		ret = zd_devmem_pool_destroy(pool, deadline_ns);
+		/* dmirror's removal first: its pages go back to RAM. */
+		ret = zr_mirror_unbind(run, dev, deadline_ns);
+		if (!ret)
+			ret = zd_devmem_pool_destroy(pool, deadline_ns);
 	}
 
 	zd_mutex_lock(run->lock);

@@ -352,6 +352,7 @@ static int exec_exit(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	p->exited = true;
 	p->exit_line = cmd->line;
 	zd_mutex_unlock(run->lock);
+	zr_mirrors_close_proc(run, proc);	/* its device files close first */
 	zd_mm_destroy(mm);
 	return 0;
 }
@@ -367,6 +368,7 @@ void zr_exit_all_processes(struct zr_run *run)
 		run->procs[i].mm = NULL;
 		run->procs[i].exited = true;
 		zd_mutex_unlock(run->lock);
+		zr_mirrors_close_proc(run, i);
 		zd_mm_destroy(mm);
 	}
 }
