@@ -26,8 +26,7 @@
  * engine), where test_hmm backs each one with a system page; chunks are
  * ZD_DMIRROR_CHUNK_SIZE and both kinds of unit take them from
  * zd_request_free_mem_region (the kernel's coherent units use the
- * spm_addr_dev0/1 ranges given at load); only base pages are handed out
- * (no free_folios list of PMD-sized device folios).
+ * spm_addr_dev0/1 ranges given at load).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,9 +62,14 @@ static void dmirror_devmem_free(struct zd_folio *folio)
 
 	zd_spin_lock(&mdevice->lock);
 	if (!chunk->remove) {
-		mdevice->cfree++;
-		page->zone_device_data = mdevice->free_pages;
-		mdevice->free_pages = page;
+		mdevice->cfree += zd_folio_nr_pages(folio);
+		if (zd_folio_test_large(folio)) {
+			page->zone_device_data = mdevice->free_folios;
+			mdevice->free_folios = page;
+		} else {
+			page->zone_device_data = mdevice->free_pages;
+			mdevice->free_pages = page;
+		}
 	}
 	zd_spin_unlock(&mdevice->lock);
 }
@@ -77,14 +81,17 @@ static const struct zd_dev_pagemap_ops dmirror_devmem_ops = {
 
 /*
  * dmirror_allocate_chunk: register one more chunk and put its pages on
- * the free list; with @ppage, hand its first page to the caller instead.
+ * the free lists: for a large request (@is_large) every PMD-aligned block
+ * on free_folios, else every page on free_pages. With @ppage, hand the
+ * first block or page to the caller instead.
  * Context: devmem_lock held.
  */
-static int dmirror_allocate_chunk(struct zd_dmirror_device *mdevice, struct zd_page **ppage)
+static int dmirror_allocate_chunk(struct zd_dmirror_device *mdevice, struct zd_page **ppage,
+				  bool is_large)
 {
 	struct zd_system *sys = mdevice->sys;
 	struct dmirror_chunk *chunk;
-	unsigned long pfn, nr;
+	unsigned long pfn, nr, lo, hi;
 	uint64_t start;
 	int err;
 
@@ -120,17 +127,36 @@ static int dmirror_allocate_chunk(struct zd_dmirror_device *mdevice, struct zd_p
 	pfn = zd_pgmap_range_pfn(&chunk->pagemap, 0);
 	nr = ZD_DMIRROR_CHUNK_SIZE >> ZD_PAGE_SHIFT;
 	zd_spin_lock(&mdevice->lock);
-	/* Pushed from the top down, so the list hands pages out in pfn order. */
+	/*
+	 * Pushed from the top down, so the lists hand pages out in pfn
+	 * order. For a large request the PMD-aligned blocks [lo, hi) go to
+	 * free_folios, whole; the pages outside them to free_pages.
+	 */
+	lo = is_large ? ((pfn + DMIRROR_LARGE_NR - 1) & ~(DMIRROR_LARGE_NR - 1)) - pfn : nr;
+	hi = lo < nr ? lo + ((nr - lo) & ~(DMIRROR_LARGE_NR - 1)) : nr;
+	if (lo >= hi)
+		lo = hi = nr;
 	for (unsigned long i = nr; i-- > 0;) {
 		struct zd_page *page = zd_pfn_to_page(sys, pfn + i);
 
+		if (i >= lo && i < hi) {
+			if (!((i - lo) & (DMIRROR_LARGE_NR - 1))) {
+				page->zone_device_data = mdevice->free_folios;
+				mdevice->free_folios = page;
+			}
+			continue;
+		}
 		page->zone_device_data = mdevice->free_pages;
 		mdevice->free_pages = page;
 	}
 	if (ppage) {
-		*ppage = mdevice->free_pages;
-		mdevice->free_pages = (*ppage)->zone_device_data;
-		mdevice->calloc++;
+		struct zd_page **list = is_large ? &mdevice->free_folios : &mdevice->free_pages;
+
+		*ppage = *list;
+		if (*ppage) {
+			*list = (*ppage)->zone_device_data;
+			mdevice->calloc += is_large ? DMIRROR_LARGE_NR : 1;
+		}
 	}
 	zd_spin_unlock(&mdevice->lock);
 	return 0;
@@ -142,33 +168,45 @@ free_chunk:
 	return err;
 }
 
-struct zd_page *zd_dmirror_devmem_alloc_page(struct zd_dmirror_device *mdevice)
+/*
+ * dmirror_devmem_alloc_page: a base page (@is_large false) or a PMD-order
+ * folio from the free lists, else from a new chunk; initialised
+ * (zone_device_folio_init: referenced once, locked).
+ */
+struct zd_page *_zd_dmirror_devmem_alloc(struct zd_dmirror_device *mdevice, bool is_large)
 {
+	struct zd_page **list = is_large ? &mdevice->free_folios : &mdevice->free_pages;
 	struct zd_page *dpage = NULL;
 
 	if (zd_should_fail(mdevice->sys, ZD_FAULT_DEVICE_ALLOC))
 		return NULL;
 	zd_spin_lock(&mdevice->lock);
-	if (mdevice->free_pages) {
-		dpage = mdevice->free_pages;
-		mdevice->free_pages = dpage->zone_device_data;
-		mdevice->calloc++;
+	if (*list) {
+		dpage = *list;
+		*list = dpage->zone_device_data;
+		mdevice->calloc += is_large ? DMIRROR_LARGE_NR : 1;
 		zd_spin_unlock(&mdevice->lock);
 	} else {
 		zd_spin_unlock(&mdevice->lock);
 		zd_spin_lock(&mdevice->devmem_lock);
-		if (dmirror_allocate_chunk(mdevice, &dpage))
+		if (dmirror_allocate_chunk(mdevice, &dpage, is_large))
 			dpage = NULL;
 		zd_spin_unlock(&mdevice->devmem_lock);
 		if (!dpage)
 			return NULL;
 	}
 	dpage->zone_device_data = NULL;
-	if (zd_zone_device_page_init(dpage, zd_page_pgmap(dpage))) {
+	if (zd_zone_device_folio_init((struct zd_folio *)dpage, zd_page_pgmap(dpage),
+				      is_large ? ZD_PMD_ORDER : 0)) {
 		/* Reported by the core; the page is not ours to hand out. */
 		return NULL;
 	}
 	return dpage;
+}
+
+struct zd_page *zd_dmirror_devmem_alloc_page(struct zd_dmirror_device *mdevice)
+{
+	return _zd_dmirror_devmem_alloc(mdevice, false);
 }
 
 /*
@@ -190,6 +228,7 @@ void _zd_dmirror_device_remove_chunks(struct zd_dmirror_device *mdevice)
 		mdevice->devmem_chunks[i]->remove = true;
 	/* No page of a chunk going away is handed out again. */
 	mdevice->free_pages = NULL;
+	mdevice->free_folios = NULL;
 	zd_spin_unlock(&mdevice->lock);
 	for (unsigned int i = 0; i < mdevice->devmem_count; i++) {
 		struct dmirror_chunk *chunk = mdevice->devmem_chunks[i];
@@ -223,7 +262,7 @@ static int dmirror_device_init(struct zd_dmirror_device *mdevice, struct zd_syst
 	zd_spin_lock_init(&mdevice->lock);
 	/* Build a list of free ZONE_DEVICE pages: one chunk now, more on demand. */
 	zd_spin_lock(&mdevice->devmem_lock);
-	err = dmirror_allocate_chunk(mdevice, NULL);
+	err = dmirror_allocate_chunk(mdevice, NULL, false);
 	zd_spin_unlock(&mdevice->devmem_lock);
 	if (err) {
 		zd_spin_lock_destroy(&mdevice->lock);
@@ -303,6 +342,8 @@ void zd_dmirror_device_stats(struct zd_dmirror_device *mdevice, struct zd_dmirro
 	st->nr_pages = st->nr_chunks * (ZD_DMIRROR_CHUNK_SIZE >> ZD_PAGE_SHIFT);
 	for (struct zd_page *p = mdevice->free_pages; p; p = p->zone_device_data)
 		st->nr_free_pages++;
+	for (struct zd_page *p = mdevice->free_folios; p; p = p->zone_device_data)
+		st->nr_free_pages += DMIRROR_LARGE_NR;
 	st->nr_page_free = mdevice->nr_page_free_gone;
 	for (unsigned int i = 0; i < mdevice->devmem_count; i++)
 		st->nr_page_free += zd_pgmap_nr_folio_free(&mdevice->devmem_chunks[i]->pagemap);

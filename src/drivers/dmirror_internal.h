@@ -17,6 +17,7 @@
 #include "sync/sync.h"
 
 #define DEVMEM_CHUNKS_RESERVE	16	/* the chunk array grows by this many slots */
+#define DMIRROR_LARGE_NR	(1ul << ZD_PMD_ORDER)	/* pages of a large device folio */
 
 /* struct dmirror_chunk: one registered range of device memory. */
 struct dmirror_chunk {
@@ -42,6 +43,7 @@ struct zd_dmirror_device {
 	unsigned long cfree;
 	unsigned long nr_page_free_gone; /* folio_free calls of chunks already removed */
 	struct zd_page *free_pages;	/* linked through zone_device_data */
+	struct zd_page *free_folios;	/* PMD-order blocks, linked through their heads */
 };
 
 /*
@@ -85,6 +87,7 @@ static inline void *_zd_dmirror_map_page(struct zd_page *page)
 }
 
 struct zd_dmirror_device *_zd_dmirror_page_to_device(const struct zd_page *page);
+struct zd_page *_zd_dmirror_devmem_alloc(struct zd_dmirror_device *mdevice, bool is_large);
 void _zd_dmirror_device_remove_chunks(struct zd_dmirror_device *mdevice);
 void _zd_dmirror_device_evict_all(struct zd_dmirror_device *mdevice);
 

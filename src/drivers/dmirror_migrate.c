@@ -19,12 +19,15 @@
  *     _COHERENT with this unit as owner; a RAM page per entry, the device
  *     page table entry dropped, copy.
  *
- * A device page's zone_device_data points to the mirror that migrated
- * it there (test_hmm keeps that pointer in the backing page), which is how
- * the CPU fault finds the mirror. Only base pages are handed out: a THP
- * source is split by migrate_vma_setup (no MIGRATE_VMA_SELECT_COMPOUND),
- * so the one-shot FAIL_ALLOC flag, which fails only large allocations,
- * never fires.
+ * A device folio's head zone_device_data points to the mirror that
+ * migrated it there (test_hmm keeps that pointer in the backing page),
+ * which is how the CPU fault finds the mirror. A THP moves whole
+ * (MIGRATE_VMA_SELECT_COMPOUND) into a PMD-order device folio and comes
+ * back whole into a PMD-order RAM folio. Where the kernel then splits a
+ * folio (the one-shot FAIL_ALLOC making the large allocation fail, a CPU
+ * fault on a partly unmapped or misaligned device THP) the model's
+ * migrate_vma cannot: the THP stays where it is (the read back reports
+ * -ENOENT; the fault is SIGBUS).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -58,31 +61,75 @@ static void copy_page_data(struct zd_page *dst, struct zd_page *src)
 		memset(d, 0, ZD_PAGE_SIZE);
 }
 
+/* folio_copy: @nr pages (a hole's source is NULL: zero fill). */
+static void copy_folio_data(struct zd_page *dst, struct zd_page *src, unsigned long nr)
+{
+	for (unsigned long i = 0; i < nr; i++)
+		copy_page_data(dst + i, src ? src + i : NULL);
+}
+
+/*
+ * The one-shot HMM_DMIRROR_FLAG_FAIL_ALLOC: the next large allocation of
+ * this mirror fails. Context: mmap_lock held (commands of one mirror
+ * are serialised by it for the flag's purpose, as in test_hmm).
+ */
+static bool dmirror_fail_large_alloc(struct zd_dmirror *dmirror)
+{
+	if (!(dmirror->flags & ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC))
+		return false;
+	dmirror->flags &= ~ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC;
+	return true;
+}
+
+/* Pages one src entry stands for: a COMPOUND entry a whole PMD-order folio. */
+static unsigned long entry_nr_pages(unsigned long mpfn)
+{
+	return mpfn & ZD_MIGRATE_PFN_COMPOUND ? DMIRROR_LARGE_NR : 1;
+}
+
 /* ---- system -> device ---- */
 
 static void dmirror_migrate_alloc_and_copy(struct zd_migrate_vma *args, struct zd_dmirror *dmirror)
 {
 	struct zd_system *sys = dmirror->mdevice->sys;
-	unsigned long *src = args->src, *dst = args->dst;
 
-	for (unsigned long addr = args->start; addr < args->end;
-	     addr += ZD_PAGE_SIZE, src++, dst++) {
-		struct zd_page *spage = zd_migrate_pfn_to_page(sys, *src);
+	for (unsigned long i = 0; i < args->npages;) {
+		unsigned long src = args->src[i], nr = entry_nr_pages(src);
+		struct zd_page *spage = zd_migrate_pfn_to_page(sys, src);
 		struct zd_page *dpage;
 
-		if (!(*src & ZD_MIGRATE_PFN_MIGRATE))
+		if (!(src & ZD_MIGRATE_PFN_MIGRATE)) {
+			i++;
 			continue;
+		}
 		/* SELECT_SYSTEM: a device page here would be a core bug. */
-		if (spage && zd_is_zone_device_page(spage))
+		if (spage && zd_is_zone_device_page(spage)) {
+			i += nr;
 			continue;
-		dpage = zd_dmirror_devmem_alloc_page(dmirror->mdevice);
-		if (!dpage)
-			continue;	/* left behind: the read back reports -ENOENT */
-		copy_page_data(dpage, spage);
-		dpage->zone_device_data = dmirror;
-		*dst = zd_migrate_pfn(zd_page_to_pfn(dpage));
-		if ((*src & ZD_MIGRATE_PFN_WRITE) || (!spage && (args->vma->vm_flags & ZD_VM_WRITE)))
-			*dst |= ZD_MIGRATE_PFN_WRITE;
+		}
+		if (nr > 1) {
+			/*
+			 * A whole THP. When the large allocation fails the kernel
+			 * splits the source and goes on page by page; the model's
+			 * migrate_vma splits no folio, so it stays behind.
+			 */
+			dpage = dmirror_fail_large_alloc(dmirror) ? NULL :
+				_zd_dmirror_devmem_alloc(dmirror->mdevice, true);
+		} else {
+			dpage = zd_dmirror_devmem_alloc_page(dmirror->mdevice);
+		}
+		if (dpage) {
+			copy_folio_data(dpage, spage, nr);
+			dpage->zone_device_data = dmirror;
+			args->dst[i] = zd_migrate_pfn(zd_page_to_pfn(dpage));
+			if (nr > 1)
+				args->dst[i] |= ZD_MIGRATE_PFN_COMPOUND;
+			if ((src & ZD_MIGRATE_PFN_WRITE) ||
+			    (!spage && (args->vma->vm_flags & ZD_VM_WRITE)))
+				args->dst[i] |= ZD_MIGRATE_PFN_WRITE;
+		}
+		/* else left behind: the read back reports -ENOENT */
+		i += nr;
 	}
 }
 
@@ -90,22 +137,24 @@ static void dmirror_migrate_finalize_and_map(struct zd_migrate_vma *args,
 					     struct zd_dmirror *dmirror)
 {
 	struct zd_system *sys = dmirror->mdevice->sys;
-	const unsigned long *src = args->src, *dst = args->dst;
+	unsigned long vpn0 = args->start >> ZD_PAGE_SHIFT;
 
 	zd_spin_lock(&dmirror->mutex);
-	for (unsigned long vpn = args->start >> ZD_PAGE_SHIFT;
-	     vpn < args->end >> ZD_PAGE_SHIFT; vpn++, src++, dst++) {
-		struct zd_page *dpage;
+	for (unsigned long i = 0; i < args->npages;) {
+		unsigned long dst = args->dst[i], nr = entry_nr_pages(dst);
+		struct zd_page *dpage = zd_migrate_pfn_to_page(sys, dst);
 
-		if (!(*src & ZD_MIGRATE_PFN_MIGRATE))
+		if (!(args->src[i] & ZD_MIGRATE_PFN_MIGRATE) || !dpage) {
+			i += nr;
 			continue;
-		dpage = zd_migrate_pfn_to_page(sys, *dst);
-		if (!dpage)
-			continue;
-		/* The device page itself: the copy engine reaches its bytes. */
-		_zd_dmirror_pt_store(dmirror, vpn,
-				     _zd_dmirror_tag_pointer(dpage, *dst & ZD_MIGRATE_PFN_WRITE ?
-								    DPT_XA_TAG_WRITE : 0));
+		}
+		/* The device pages themselves: the copy engine reaches their bytes. */
+		for (unsigned long k = 0; k < nr; k++)
+			_zd_dmirror_pt_store(dmirror, vpn0 + i + k,
+					     _zd_dmirror_tag_pointer(dpage + k,
+								     dst & ZD_MIGRATE_PFN_WRITE ?
+								     DPT_XA_TAG_WRITE : 0));
+		i += nr;
 	}
 	zd_spin_unlock(&dmirror->mutex);
 }
@@ -147,7 +196,7 @@ int _zd_dmirror_migrate_to_device(struct zd_dmirror *dmirror, struct zd_hmm_dmir
 		args.start = addr;
 		args.end = next;
 		args.pgmap_owner = dmirror->mdevice;
-		args.flags = ZD_MIGRATE_VMA_SELECT_SYSTEM;
+		args.flags = ZD_MIGRATE_VMA_SELECT_SYSTEM | ZD_MIGRATE_VMA_SELECT_COMPOUND;
 		ret = zd_migrate_vma_setup(&args);
 		if (ret)
 			break;
@@ -176,38 +225,58 @@ static zd_vm_fault_t dmirror_devmem_fault_alloc_and_copy(struct zd_migrate_vma *
 							 struct zd_dmirror *dmirror)
 {
 	struct zd_system *sys = dmirror->mdevice->sys;
-	unsigned long *src = args->src, *dst = args->dst;
+	unsigned long vpn0 = args->start >> ZD_PAGE_SHIFT;
 
-	for (unsigned long addr = args->start; addr < args->end;
-	     addr += ZD_PAGE_SIZE, src++, dst++) {
-		struct zd_page *spage = zd_migrate_pfn_to_page(sys, *src);
+	for (unsigned long i = 0; i < args->npages;) {
+		unsigned long src = args->src[i], nr = entry_nr_pages(src);
+		struct zd_page *spage = zd_migrate_pfn_to_page(sys, src);
 		struct zd_folio *dfolio;
 
-		if (!spage || !(*src & ZD_MIGRATE_PFN_MIGRATE))
+		if (!spage || !(src & ZD_MIGRATE_PFN_MIGRATE)) {
+			i += nr;
 			continue;
-		dfolio = zd_folio_alloc(sys, 0, 0);
-		if (!dfolio)
+		}
+		/*
+		 * A large device folio comes back as a large RAM folio. When
+		 * that allocation fails the kernel splits the device folio;
+		 * the model cannot: it stays on the device.
+		 */
+		if (nr > 1 && dmirror_fail_large_alloc(dmirror)) {
+			i += nr;
+			continue;
+		}
+		dfolio = zd_folio_alloc(sys, 0, nr > 1 ? ZD_PMD_ORDER : 0);
+		if (!dfolio) {
+			if (nr > 1) {
+				i += nr;
+				continue;
+			}
 			return ZD_VM_FAULT_OOM;
+		}
 		zd_folio_lock(dfolio);
 		zd_spin_lock(&dmirror->mutex);
-		_zd_xa_erase(&dmirror->pt, addr >> ZD_PAGE_SHIFT);
+		for (unsigned long k = 0; k < nr; k++)
+			_zd_xa_erase(&dmirror->pt, vpn0 + i + k);
 		zd_spin_unlock(&dmirror->mutex);
-		copy_page_data(&dfolio->page, spage);
-		*dst = zd_migrate_pfn(zd_folio_pfn(dfolio));
-		if (*src & ZD_MIGRATE_PFN_WRITE)
-			*dst |= ZD_MIGRATE_PFN_WRITE;
+		copy_folio_data(&dfolio->page, spage, nr);
+		args->dst[i] = zd_migrate_pfn(zd_folio_pfn(dfolio));
+		if (nr > 1)
+			args->dst[i] |= ZD_MIGRATE_PFN_COMPOUND;
+		if (src & ZD_MIGRATE_PFN_WRITE)
+			args->dst[i] |= ZD_MIGRATE_PFN_WRITE;
+		i += nr;
 	}
 	return 0;
 }
 
-/* Entries that had a page and still have MIGRATE after migrate_vma_pages. */
+/* Pages that had a page and still have MIGRATE after migrate_vma_pages. */
 static unsigned long dmirror_successful_migrated_pages(const struct zd_migrate_vma *args)
 {
 	unsigned long cpages = 0;
 
 	for (unsigned long i = 0; i < args->npages; i++)
 		if ((args->src[i] & ZD_MIGRATE_PFN_VALID) && (args->src[i] & ZD_MIGRATE_PFN_MIGRATE))
-			cpages++;
+			cpages += entry_nr_pages(args->src[i]);
 	return cpages;
 }
 
@@ -249,7 +318,7 @@ int _zd_dmirror_migrate_to_system(struct zd_dmirror *dmirror, struct zd_hmm_dmir
 		args.start = addr;
 		args.end = next;
 		args.pgmap_owner = dmirror->mdevice;
-		args.flags = dmirror_select_device(dmirror);
+		args.flags = dmirror_select_device(dmirror) | ZD_MIGRATE_VMA_SELECT_COMPOUND;
 		ret = zd_migrate_vma_setup(&args);
 		if (ret)
 			break;
@@ -276,31 +345,53 @@ free:
  */
 zd_vm_fault_t _zd_dmirror_devmem_fault(struct zd_vm_fault *vmf)
 {
-	struct zd_dmirror *dmirror = vmf->page->zone_device_data;
-	unsigned long src_pfns = 0, dst_pfns = 0;
+	struct zd_folio *folio = zd_page_folio(vmf->page);
+	struct zd_dmirror *dmirror = folio->page.zone_device_data;
+	unsigned long nr = zd_folio_nr_pages(folio);
+	unsigned long *src_pfns, *dst_pfns;
 	struct zd_migrate_vma args = { 0 };
-	zd_vm_fault_t ret;
+	zd_vm_fault_t ret = 0;
 
 	args.vma = vmf->vma;
-	args.start = vmf->address;
-	args.end = args.start + ZD_PAGE_SIZE;
-	args.src = &src_pfns;
-	args.dst = &dst_pfns;
-	args.pgmap_owner = dmirror->mdevice;
-	args.flags = dmirror_select_device(dmirror);
-	args.fault_page = vmf->page;
-	if (zd_migrate_vma_setup(&args))
+	args.start = vmf->address - (unsigned long)(vmf->page - &folio->page) * ZD_PAGE_SIZE;
+	args.end = args.start + nr * ZD_PAGE_SIZE;
+	if (nr > 1 && (args.start < vmf->vma->vm_start || args.end > vmf->vma->vm_end ||
+		       args.start >> (ZD_PAGE_SHIFT + ZD_PMD_ORDER) !=
+		       (args.end - 1) >> (ZD_PAGE_SHIFT + ZD_PMD_ORDER)))
+		/*
+		 * Partly unmapped or not PMD-aligned: the kernel splits the
+		 * folio and migrates the faulting page; the model's
+		 * migrate_vma cannot split it.
+		 */
 		return ZD_VM_FAULT_SIGBUS;
+	src_pfns = calloc(nr, sizeof(*src_pfns));
+	dst_pfns = calloc(nr, sizeof(*dst_pfns));
+	if (!src_pfns || !dst_pfns) {
+		ret = ZD_VM_FAULT_OOM;
+		goto free;
+	}
+	args.src = src_pfns;
+	args.dst = dst_pfns;
+	args.pgmap_owner = dmirror->mdevice;
+	args.flags = dmirror_select_device(dmirror) | ZD_MIGRATE_VMA_SELECT_COMPOUND;
+	args.fault_page = vmf->page;
+	if (zd_migrate_vma_setup(&args)) {
+		ret = ZD_VM_FAULT_SIGBUS;
+		goto free;
+	}
 	ret = dmirror_devmem_fault_alloc_and_copy(&args, dmirror);
-	if (ret)
-		return ret;
-	zd_migrate_vma_pages(&args);
-	/*
-	 * No device finalize step: dmirror_devmem_fault_alloc_and_copy has
-	 * dropped the device page table entry already.
-	 */
+	if (!ret) {
+		zd_migrate_vma_pages(&args);
+		/*
+		 * No device finalize step: dmirror_devmem_fault_alloc_and_copy
+		 * has dropped the device page table entries already.
+		 */
+	}
 	zd_migrate_vma_finalize(&args);
-	return 0;
+free:
+	free(src_pfns);
+	free(dst_pfns);
+	return ret;
 }
 
 /* ---- eviction ---- */

@@ -44,18 +44,15 @@
  * report XFAIL until then (and XPASS, which fails the run, once fixed).
  */
 static const struct ksft_pending pending[] = {
-	{ "*.anon_write_child", "dmirror: THP",
-	  "its THP + migrate case: a THP source is neither split by the model's migrate_vma "
-	  "nor migrated whole by dmirror (base device pages only): MIGRATE_TO_DEV gives -ENOENT" },
-	{ "*.migrate_anon_huge_free", "dmirror: THP", "a THP source is not migrated (-ENOENT)" },
-	{ "*.migrate_anon_huge_fault", "dmirror: THP",
-	  "a THP source is not migrated (-ENOENT); the model has no PMD device-private entry" },
-	{ "*.migrate_partial_unmap_fault", "dmirror: THP", "a THP source is not migrated (-ENOENT)" },
-	{ "*.migrate_remap_fault", "dmirror: THP", "a THP source is not migrated (-ENOENT)" },
-	{ "*.migrate_anon_huge_err", "dmirror: THP",
-	  "a THP source is not migrated (-ENOENT); no folio split for the FAIL_ALLOC fallback" },
-	{ "*.benchmark_thp_migration", "dmirror: THP",
-	  "the THP-advised buffers of a PMD and more are not migrated (-ENOENT)" },
+	{ "hmm.hmm_device_private.migrate_anon_huge_fault", "model: PMD device-private entry",
+	  "a device-private THP is mapped by 512 PTE entries: SNAPSHOT has no PMD bit" },
+	{ "hmm.hmm_device_private.migrate_partial_unmap_fault", "model: folio split",
+	  "the CPU fault on a partly unmapped device-private THP needs a folio split: SIGBUS" },
+	{ "*.migrate_remap_fault", "model: folio split",
+	  "a THP moved to an unaligned address is migrated (or faulted back) only after a "
+	  "folio split" },
+	{ "*.migrate_anon_huge_err", "model: folio split",
+	  "FAIL_ALLOC's fallback splits the THP into base pages" },
 	{ "*.mixedmap", "dmirror: mmap", "mmap of the dmirror file (vm_insert_page) is not modelled" },
 };
 

@@ -14,7 +14,8 @@
  * counters, the device writing its own memory, the way back (private: the
  * CPU fault; coherent: MIGRATE_TO_SYS), folio_free once per page and the
  * allocated count back to 0; RELEASE and close evicting every page with
- * its data and write permission.
+ * its data and write permission; a THP migrating whole both ways and
+ * FAIL_ALLOC failing the large allocation once.
  *
  *   mm:      [ buf: npages, RW anon ]
  *   unit 0:  mirror (device page table) --READ--> host buffer
@@ -492,6 +493,82 @@ static void test_close_evicts(void **state)
 	dm_unload(&d);
 }
 
+/*
+ * A THP migrates whole into one PMD-order device folio (from a chunk
+ * added for the large request) and comes back whole: one folio_free of
+ * 512 pages; FAIL_ALLOC makes the large allocation fail once.
+ */
+static void thp_round_trip(struct dm *d, int unit)
+{
+	struct zd_mm *mm = d->fx->mm;
+	struct zd_dmirror_device *dev = zd_dmirror_device(d->mod, unit);
+	unsigned long size = 2ul << 20, npages = size >> ZD_PAGE_SHIFT;
+	unsigned long addr = zt_map_thp(mm, size);
+	unsigned char *a = malloc(size), *b = malloc(size);
+	struct zd_hmm_dmirror_cmd k;
+	struct zd_dmirror_stats st, st0;
+	struct zd_dmirror *m;
+	int level;
+
+	ZT_EQ(zd_dmirror_open(dev, mm, &m), 0);
+	fill(a, size, 11);
+	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
+	ZT_TRUE(zt_folio_at(mm, addr, &level) != NULL);
+	ZT_EQ(level, 2);
+	zd_dmirror_device_stats(dev, &st0);
+
+	/* FAIL_ALLOC: the large allocation fails, the THP stays (no split in the model) */
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_FLAGS, addr, NULL, ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC, &k), 0);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), -ENOENT);
+	ZT_TRUE(!on_device(mm, addr, unit));
+
+	memset(b, 0, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), 0);
+	ZT_EQU(k.cpages, npages);
+	ZT_EQ(memcmp(a, b, size), 0);
+	ZT_TRUE(on_device(mm, addr, unit));
+	{
+		/* one device folio: present (coherent) or by its device-private entry */
+		struct zd_folio *f = zt_folio_at(mm, addr, NULL);
+
+		if (!f)
+			f = zd_page_folio(zd_pfn_to_page(d->fx->sys,
+							 zd_swp_offset(zt_entry_at(mm, addr, NULL))));
+		ZT_EQU(zd_folio_nr_pages(f), npages);
+		ZT_TRUE(zd_folio_is_zone_device(f));
+	}
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, npages);
+	ZT_EQU(st.nr_chunks, st0.nr_chunks + 1);
+
+	if (unit >= 2) {
+		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, npages, &k), 0);
+		ZT_EQU(k.cpages, npages);
+	}
+	memset(b, 0, size);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);	/* private: one fault brings it all */
+	ZT_EQ(memcmp(a, b, size), 0);
+	ZT_TRUE(!on_device(mm, addr, unit));
+	ZT_EQU(zd_folio_nr_pages(zt_folio_at(mm, addr, NULL)), npages);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQU(st.nr_page_free, st0.nr_page_free + 1);
+
+	ZT_EQ(zd_dmirror_close(m), 0);
+	ZT_EQ(zd_munmap(mm, addr, size), 0);
+	free(a);
+	free(b);
+}
+
+static void test_migrate_thp(void **state)
+{
+	struct dm d = dm_load(state);
+
+	thp_round_trip(&d, 0);
+	thp_round_trip(&d, 2);
+	dm_unload(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +583,7 @@ int main(void)
 		ZT_MM_TEST(test_migrate),
 		ZT_MM_TEST(test_release_evicts),
 		ZT_MM_TEST(test_close_evicts),
+		ZT_MM_TEST(test_migrate_thp),
 	};
 
 	return cmocka_run_group_tests_name("dmirror", tests, NULL, NULL);
