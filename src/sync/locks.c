@@ -20,108 +20,12 @@ void zd_spin_lock_destroy(struct zd_spinlock *l) { pthread_mutex_destroy(&l->m);
 void zd_spin_lock(struct zd_spinlock *l) { pthread_mutex_lock(&l->m); }
 void zd_spin_unlock(struct zd_spinlock *l) { pthread_mutex_unlock(&l->m); }
 
-#ifdef ZD_RWSEM_PTHREAD
 void zd_rwsem_init(struct zd_rwsem *s) { pthread_rwlock_init(&s->l, NULL); }
 void zd_rwsem_destroy(struct zd_rwsem *s) { pthread_rwlock_destroy(&s->l); }
 void zd_down_read(struct zd_rwsem *s) { pthread_rwlock_rdlock(&s->l); }
 void zd_up_read(struct zd_rwsem *s) { pthread_rwlock_unlock(&s->l); }
 void zd_down_write(struct zd_rwsem *s) { pthread_rwlock_wrlock(&s->l); }
 void zd_up_write(struct zd_rwsem *s) { pthread_rwlock_unlock(&s->l); }
-#else
-/*
- * count: the readers in the low bits, WRITER while a writer holds it,
- * WAITING while a writer sleeps until the readers are gone. A reader that
- * finds WRITER takes its increment back and sleeps until it is gone. The
- * mutex is never held across a critical section, only while a waiter
- * checks and sleeps or a waker wakes, so no lock order arises from it.
- */
-#define ZD_RWSEM_WRITER		(1l << 62)
-#define ZD_RWSEM_WAITING	(1l << 61)
-#define ZD_RWSEM_READERS	(ZD_RWSEM_WAITING - 1)
-
-void zd_rwsem_init(struct zd_rwsem *s)
-{
-	zd_atomic_init(&s->count, 0l);
-	pthread_mutex_init(&s->m, NULL);
-	pthread_cond_init(&s->c, NULL);
-}
-
-void zd_rwsem_destroy(struct zd_rwsem *s)
-{
-	pthread_cond_destroy(&s->c);
-	pthread_mutex_destroy(&s->m);
-}
-
-static void rwsem_wake(struct zd_rwsem *s)
-{
-	pthread_mutex_lock(&s->m);
-	pthread_cond_broadcast(&s->c);
-	pthread_mutex_unlock(&s->m);
-}
-
-/* A reader leaves (or takes back its increment): the last one wakes a waiting writer. */
-static void rwsem_read_leave(struct zd_rwsem *s)
-{
-	/* Release pairs with the writer's acquire cmpxchg in zd_down_write(). */
-	long old = zd_atomic_fetch_sub_release(&s->count, 1l);
-
-	if ((old & ZD_RWSEM_WAITING) && (old & ZD_RWSEM_READERS) == 1)
-		rwsem_wake(s);
-}
-
-void zd_down_read(struct zd_rwsem *s)
-{
-	for (;;) {
-		/* Acquire pairs with the release fetch_and in zd_up_write(). */
-		long old = zd_atomic_fetch_add_acq_rel(&s->count, 1l);
-
-		if (zd_likely(!(old & ZD_RWSEM_WRITER)))
-			return;
-		rwsem_read_leave(s);
-		pthread_mutex_lock(&s->m);
-		while (zd_atomic_load_acquire(&s->count) & ZD_RWSEM_WRITER)
-			pthread_cond_wait(&s->c, &s->m);
-		pthread_mutex_unlock(&s->m);
-	}
-}
-
-void zd_up_read(struct zd_rwsem *s)
-{
-	rwsem_read_leave(s);
-}
-
-void zd_down_write(struct zd_rwsem *s)
-{
-	pthread_mutex_lock(&s->m);
-	for (;;) {
-		long c = zd_atomic_load_relaxed(&s->count);
-
-		if (!(c & (ZD_RWSEM_WRITER | ZD_RWSEM_READERS))) {
-			/* Acquire pairs with the readers' and the last writer's release. */
-			if (zd_atomic_cmpxchg_strong_acq_rel(&s->count, &c, ZD_RWSEM_WRITER))
-				break;
-			continue;
-		}
-		/*
-		 * Sleep until the readers or the writer are gone: WAITING makes
-		 * the last reader wake us; it takes the mutex to do so, so it
-		 * cannot wake us between our check and our sleep.
-		 */
-		if (!(c & ZD_RWSEM_WAITING) &&
-		    !zd_atomic_cmpxchg_strong_acq_rel(&s->count, &c, c | ZD_RWSEM_WAITING))
-			continue;
-		pthread_cond_wait(&s->c, &s->m);
-	}
-	pthread_mutex_unlock(&s->m);
-}
-
-void zd_up_write(struct zd_rwsem *s)
-{
-	/* Release pairs with the readers' acquire fetch_add and the next writer's cmpxchg. */
-	zd_atomic_fetch_and_release(&s->count, ~ZD_RWSEM_WRITER);
-	rwsem_wake(s);
-}
-#endif
 
 uint64_t zd_monotonic_ns(void)
 {

@@ -23,34 +23,8 @@ void zd_spin_lock_destroy(struct zd_spinlock *l);
 void zd_spin_lock(struct zd_spinlock *l);
 void zd_spin_unlock(struct zd_spinlock *l);
 
-/*
- * ---- rwsem ----
- * As the kernel's: a reader takes it with one atomic add and drops it with
- * one atomic subtract when no writer holds it (glibc's pthread_rwlock_t
- * takes several atomics and checks each way); a writer takes it when no
- * reader or writer holds it. Waiters sleep on a mutex and condition taken
- * only on the slow paths. Readers are preferred, as with glibc's default
- * rwlock (a reader may take it again while a writer waits). Under
- * ThreadSanitizer it stays a pthread_rwlock_t, whose lock-order checking
- * the TSan build relies on.
- */
-#if defined(__SANITIZE_THREAD__)
-#define ZD_RWSEM_PTHREAD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ZD_RWSEM_PTHREAD 1
-#endif
-#endif
-
-#ifdef ZD_RWSEM_PTHREAD
+/* ---- rwsem ---- */
 struct zd_rwsem { pthread_rwlock_t l; };
-#else
-struct zd_rwsem {
-	_Atomic long count;		/* readers, plus ZD_RWSEM_WRITER / ZD_RWSEM_WAITING */
-	pthread_mutex_t m;		/* slow paths only */
-	pthread_cond_t c;
-};
-#endif
 void zd_rwsem_init(struct zd_rwsem *s);
 void zd_rwsem_destroy(struct zd_rwsem *s);
 void zd_down_read(struct zd_rwsem *s);
