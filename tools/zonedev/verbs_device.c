@@ -472,6 +472,31 @@ static unsigned long unit_allocated(struct zd_dmirror_device *mdev)
 	return st.allocated;
 }
 
+/*
+ * The driver evicts at close: open and close the unit for a live process
+ * (any: the eviction covers every page of the unit), if there is one.
+ */
+static void evict_again(struct zr_run *run, int dev)
+{
+	for (int i = 0; i < run->prog->names[ZR_PROCESS].n; i++) {
+		struct zr_proc_rt *pr = &run->procs[i];
+		struct zd_dmirror *m;
+		struct zd_mm *mm;
+
+		zd_mutex_lock(run->lock);
+		mm = pr->exited ? NULL : pr->mm;
+		if (mm)
+			pr->users++;
+		zd_mutex_unlock(run->lock);
+		if (!mm)
+			continue;
+		if (!zd_dmirror_open(run->devs[dev].mdev, mm, &m))
+			zd_dmirror_close(m);
+		zr_proc_put(run, i);
+		return;
+	}
+}
+
 int zr_mirror_unbind(struct zr_run *run, int dev, uint64_t deadline_ns)
 {
 	struct zr_device_rt *d = &run->devs[dev];
@@ -495,11 +520,16 @@ int zr_mirror_unbind(struct zr_run *run, int dev, uint64_t deadline_ns)
 	}
 	/* close() of each open evicts every page of the unit back to RAM. */
 	close_opens(run, dev, -1);
-	/* A page the eviction could not move (a pinned coherent page) is waited for. */
-	while (unit_allocated(d->mdev)) {
+	/*
+	 * A page the eviction could not move (a pinned coherent page) is
+	 * waited for, and evicted again every 10 ms by an open and close.
+	 */
+	for (unsigned int i = 1; unit_allocated(d->mdev); i++) {
 		if (now_ns() >= until)
 			return -ETIMEDOUT;
 		nap();
+		if (!(i % 10))
+			evict_again(run, dev);
 	}
 	zd_dmirror_exit(d->dmod);
 	zd_mutex_lock(run->lock);
@@ -683,17 +713,6 @@ const struct zr_verb zr_verbs_device[] = {
 	{ 0 },
 };
 
-/* Migration: kept apart until migrate_vma is in the library. */
-static int exec_migrate(struct zr_ctx *ctx, const struct zr_cmd *cmd);
-static int exec_expect_moved(struct zr_ctx *ctx, const struct zr_cmd *cmd);
-
-const struct zr_verb zr_verbs_migrate[] = {
-	{ .name = "migrate", .subsys = "hmm", .parse = parse_migrate, .exec = exec_migrate },
-	{ .name = "expect moved", .subsys = "hmm", .parse = parse_expect_moved,
-	  .exec = exec_expect_moved, .flags = ZR_VERB_EXPECTATION | ZR_VERB_KEYWORD },
-	{ 0 },
-};
-
 /* Pages of [addr, addr + len) the device @dev holds (its snapshot's local pages). */
 static long local_pages(struct zr_ctx *ctx, const struct zr_cmd *cmd, int dev, unsigned long addr)
 {
@@ -782,3 +801,10 @@ static int exec_expect_moved(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			(unsigned long long)cmd->u.moved.n, ctx->moved);
 	return 0;
 }
+
+const struct zr_verb zr_verbs_migrate[] = {
+	{ .name = "migrate", .subsys = "hmm", .parse = parse_migrate, .exec = exec_migrate },
+	{ .name = "expect moved", .subsys = "hmm", .parse = parse_expect_moved,
+	  .exec = exec_expect_moved, .flags = ZR_VERB_EXPECTATION | ZR_VERB_KEYWORD },
+	{ 0 },
+};
