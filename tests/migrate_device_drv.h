@@ -23,7 +23,8 @@
 struct tdrv {
 	struct zt_dev d;		/* first: the pgmap is the container */
 	_Atomic int *used;		/* per page: handed out */
-	_Atomic unsigned int *allocs;	/* per page: folios allocated starting there */
+	_Atomic unsigned int *allocs;	/* per page: allocations that covered it */
+	bool small_to_ram;		/* migrate_to_ram moves the faulting page only */
 	_Atomic long allocated;		/* pages handed out, not yet freed */
 	_Atomic unsigned long frees;	/* folio_free calls */
 	_Atomic unsigned long to_ram;	/* migrate_to_ram calls that migrated */
@@ -41,11 +42,12 @@ static void td_folio_free(struct zd_folio *folio)
 	unsigned long idx = zd_folio_pfn(folio) - zt_dev_pfn(&t->d, 0);
 	unsigned long nr = zd_folio_nr_pages(folio);
 
-	zd_atomic_fetch_add_relaxed(&t->d.page_frees[idx], 1u);
 	zd_atomic_fetch_add_relaxed(&t->frees, 1ul);
 	zd_atomic_fetch_sub_relaxed(&t->allocated, (long)nr);
-	for (unsigned long i = 0; i < nr; i++)
+	for (unsigned long i = 0; i < nr; i++) {
+		zd_atomic_fetch_add_relaxed(&t->d.page_frees[idx + i], 1u);
 		zd_atomic_store_release(&t->used[idx + i], 0);
+	}
 }
 
 /* A device folio of 2^order pages, locked, one reference; NULL if full. */
@@ -70,7 +72,8 @@ static inline struct zd_folio *td_alloc(struct tdrv *t, unsigned int order)
 		}
 		folio = zt_dev_folio(&t->d, idx);
 		ZT_EQ(zd_zone_device_folio_init(folio, &t->d.pgmap, order), 0);
-		zd_atomic_fetch_add_relaxed(&t->allocs[idx], 1u);
+		for (unsigned long i = 0; i < nr; i++)
+			zd_atomic_fetch_add_relaxed(&t->allocs[idx + i], 1u);
 		zd_atomic_fetch_add_relaxed(&t->allocated, (long)nr);
 		return folio;
 	}
@@ -133,7 +136,7 @@ static zd_vm_fault_t td_migrate_to_ram(struct zd_vm_fault *vmf)
 {
 	struct tdrv *t = td_of(zd_page_pgmap(vmf->page));
 	struct zd_folio *folio = zd_page_folio(vmf->page);
-	unsigned long nr = zd_folio_nr_pages(folio);
+	unsigned long nr = t->small_to_ram ? 1 : zd_folio_nr_pages(folio);
 	unsigned long src[TD_MAX_NR], dst[TD_MAX_NR];
 	struct zd_system *sys = t->d.sys;
 	struct zd_migrate_vma m = {
@@ -146,7 +149,9 @@ static zd_vm_fault_t td_migrate_to_ram(struct zd_vm_fault *vmf)
 		.fault_page = vmf->page,
 	};
 
-	m.start = vmf->address - ((unsigned long)(vmf->page - &folio->page) << ZD_PAGE_SHIFT);
+	m.start = vmf->address;
+	if (nr > 1)
+		m.start -= (unsigned long)(vmf->page - &folio->page) << ZD_PAGE_SHIFT;
 	m.end = m.start + (nr << ZD_PAGE_SHIFT);
 	zd_atomic_fetch_add_relaxed(&t->to_ram_calls, 1ul);
 	if (zd_migrate_vma_setup(&m))
@@ -185,7 +190,7 @@ static inline void td_create(struct tdrv *t, struct zd_system *sys, enum zd_memo
 	t->d.registered = true;
 }
 
-/* Every page back, each allocation freed exactly once; then unbind. */
+/* Every page back, each page freed once per allocation that covered it; then unbind. */
 static inline void td_destroy(struct tdrv *t)
 {
 	ZT_EQ(zd_atomic_load_acquire(&t->allocated), 0);
@@ -222,6 +227,40 @@ static inline long td_migrate_to_dev(struct tdrv *t, struct zd_mm *mm, unsigned 
 		if (cpages)
 			*cpages = m.cpages;
 		td_fill_dst(t->d.sys, src, dst, m.npages, td_alloc_dev, t);
+		zd_migrate_vma_pages(&m);
+		for (unsigned long i = 0; i < m.npages; i++)
+			if ((src[i] & ZD_MIGRATE_PFN_MIGRATE) && dst[i])
+				done++;
+		zd_migrate_vma_finalize(&m);
+	}
+	zd_mmap_read_unlock(mm);
+	free(src);
+	free(dst);
+	return err ? err : done;
+}
+
+/*
+ * Bring [start, end) of @mm back from @t's memory (dmirror_migrate_to_system):
+ * returns the number of entries that migrated, or a setup error.
+ */
+static inline long td_migrate_to_ram_range(struct tdrv *t, struct zd_mm *mm,
+					   unsigned long start, unsigned long end)
+{
+	unsigned long n = (end - start) >> ZD_PAGE_SHIFT;
+	unsigned long *src = calloc(n, sizeof(*src)), *dst = calloc(n, sizeof(*dst));
+	struct zd_migrate_vma m = {
+		.src = src, .dst = dst, .start = start, .end = end, .pgmap_owner = t,
+		.flags = ZD_MIGRATE_VMA_SELECT_DEVICE_PRIVATE | ZD_MIGRATE_VMA_SELECT_COMPOUND,
+	};
+	long done = 0;
+	int err;
+
+	ZT_TRUE(src && dst);
+	zd_mmap_read_lock(mm);
+	m.vma = zd_vma_lookup(mm, start);
+	err = zd_migrate_vma_setup(&m);
+	if (!err) {
+		td_fill_dst(t->d.sys, src, dst, m.npages, td_alloc_ram, t->d.sys);
 		zd_migrate_vma_pages(&m);
 		for (unsigned long i = 0; i < m.npages; i++)
 			if ((src[i] & ZD_MIGRATE_PFN_MIGRATE) && dst[i])

@@ -114,9 +114,12 @@ struct zd_migrate_vma {
  * are referenced, try-locked and replaced by migration entries in every
  * mapping; pages with references nobody expects (GUP gets, pins: R8.8)
  * are restored unchanged and their entry is 0. @cpages counts the MIGRATE
- * entries. A large folio migrates whole only with SELECT_COMPOUND and
- * the whole folio inside the range (COMPOUND on its first entry); see
- * the file's header for what the model does otherwise.
+ * entries. A large folio migrates whole with SELECT_COMPOUND and the
+ * whole folio inside the range (COMPOUND on its first entry, 0 for its
+ * other pages); otherwise it is split and collected per page (a failed
+ * split skips the rest of the range). The model has no PMD-level
+ * migration or device-private entries: a whole folio is mapped by PTEs
+ * (src/mm/migrate_device.c).
  * Returns 0 (even if nothing was collected), or -EINVAL (R8.1): no VMA;
  * a VM_IO/DONTEXPAND/PFNMAP/MIXEDMAP or DAX VMA; no page in the range;
  * @start not inside the VMA; @end not in (vm_start, vm_end]; @src or
@@ -132,8 +135,10 @@ int zd_migrate_vma_setup(struct zd_migrate_vma *args);
  * a hole gets the destination page inserted (device-private: a device-
  * private entry, writable iff the VMA has VM_WRITE; coherent or RAM: a
  * present PTE), a page gets folio_migrate_mapping's reference check and
- * its flags and rmap identity copied. Entries without a destination, or
- * whose check fails, lose MIGRATE. Context: as setup; the destination
+ * its flags and rmap identity copied. A COMPOUND source with a small
+ * destination is split first and its entries filled in (the others then
+ * have no destination). Entries without a destination, or whose check
+ * fails, lose MIGRATE. Context: as setup; the destination
  * pages are locked and hold the allocation's reference.
  */
 void zd_migrate_vma_pages(struct zd_migrate_vma *migrate);

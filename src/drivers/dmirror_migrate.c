@@ -109,12 +109,26 @@ static void dmirror_migrate_alloc_and_copy(struct zd_migrate_vma *args, struct z
 		}
 		if (nr > 1) {
 			/*
-			 * A whole THP. When the large allocation fails the kernel
-			 * splits the source and goes on page by page; the model's
-			 * migrate_vma splits no folio, so it stays behind.
+			 * A whole THP. When the large allocation fails, small
+			 * pages are allocated for its pages: migrate_vma_pages
+			 * splits the source.
 			 */
 			dpage = dmirror_fail_large_alloc(dmirror) ? NULL :
 				_zd_dmirror_devmem_alloc(dmirror->mdevice, true);
+			if (!dpage) {
+				for (unsigned long k = 0; k < nr; k++) {
+					struct zd_page *d = zd_dmirror_devmem_alloc_page(dmirror->mdevice);
+
+					if (!d)
+						break;
+					copy_folio_data(d, spage + k, 1);
+					d->zone_device_data = dmirror;
+					args->dst[i + k] = zd_migrate_pfn(zd_page_to_pfn(d)) |
+							   (src & ZD_MIGRATE_PFN_WRITE);
+				}
+				i += nr;
+				continue;
+			}
 		} else {
 			dpage = zd_dmirror_devmem_alloc_page(dmirror->mdevice);
 		}
@@ -238,21 +252,30 @@ static zd_vm_fault_t dmirror_devmem_fault_alloc_and_copy(struct zd_migrate_vma *
 		}
 		/*
 		 * A large device folio comes back as a large RAM folio. When
-		 * that allocation fails the kernel splits the device folio;
-		 * the model cannot: it stays on the device.
+		 * that allocation fails, small RAM folios are allocated for its
+		 * pages: migrate_vma_pages splits the device folio.
 		 */
-		if (nr > 1 && dmirror_fail_large_alloc(dmirror)) {
+		dfolio = nr > 1 && dmirror_fail_large_alloc(dmirror) ? NULL :
+			 zd_folio_alloc(sys, 0, nr > 1 ? ZD_PMD_ORDER : 0);
+		if (!dfolio && nr > 1) {
+			for (unsigned long k = 0; k < nr; k++) {
+				struct zd_folio *d = zd_folio_alloc(sys, 0, 0);
+
+				if (!d)
+					return ZD_VM_FAULT_OOM;
+				zd_folio_lock(d);
+				zd_spin_lock(&dmirror->mutex);
+				_zd_xa_erase(&dmirror->pt, vpn0 + i + k);
+				zd_spin_unlock(&dmirror->mutex);
+				copy_folio_data(&d->page, spage + k, 1);
+				args->dst[i + k] = zd_migrate_pfn(zd_folio_pfn(d)) |
+						   (src & ZD_MIGRATE_PFN_WRITE);
+			}
 			i += nr;
 			continue;
 		}
-		dfolio = zd_folio_alloc(sys, 0, nr > 1 ? ZD_PMD_ORDER : 0);
-		if (!dfolio) {
-			if (nr > 1) {
-				i += nr;
-				continue;
-			}
+		if (!dfolio)
 			return ZD_VM_FAULT_OOM;
-		}
 		zd_folio_lock(dfolio);
 		zd_spin_lock(&dmirror->mutex);
 		for (unsigned long k = 0; k < nr; k++)
@@ -357,13 +380,15 @@ zd_vm_fault_t _zd_dmirror_devmem_fault(struct zd_vm_fault *vmf)
 	args.end = args.start + nr * ZD_PAGE_SIZE;
 	if (nr > 1 && (args.start < vmf->vma->vm_start || args.end > vmf->vma->vm_end ||
 		       args.start >> (ZD_PAGE_SHIFT + ZD_PMD_ORDER) !=
-		       (args.end - 1) >> (ZD_PAGE_SHIFT + ZD_PMD_ORDER)))
+		       (args.end - 1) >> (ZD_PAGE_SHIFT + ZD_PMD_ORDER))) {
 		/*
-		 * Partly unmapped or not PMD-aligned: the kernel splits the
-		 * folio and migrates the faulting page; the model's
-		 * migrate_vma cannot split it.
+		 * Partly unmapped or not PMD-aligned: only the faulting page
+		 * moves; migrate_vma splits the folio.
 		 */
-		return ZD_VM_FAULT_SIGBUS;
+		nr = 1;
+		args.start = vmf->address;
+		args.end = args.start + ZD_PAGE_SIZE;
+	}
 	src_pfns = calloc(nr, sizeof(*src_pfns));
 	dst_pfns = calloc(nr, sizeof(*dst_pfns));
 	if (!src_pfns || !dst_pfns) {

@@ -617,3 +617,94 @@ long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long en
 	zd_mmap_read_unlock(mm);
 	return split;
 }
+
+/*
+ * split_folio() of an anonymous large folio into small folios. With
+ * @unmapped false the folio is still mapped (by PTEs, or a PMD leaf that
+ * is split first): every mapping becomes a migration entry
+ * (unmap_folio), the split is refused unless only @expected references
+ * are left (can_split_folio), and afterwards each new folio is mapped
+ * again where its page was (remap_page); the new folios but the first
+ * are unlocked and their split reference dropped, so an unmapped page is
+ * freed. With @unmapped true the folio is already replaced by migration
+ * entries (migrate_vma): nothing is remapped, and each new folio stays
+ * locked with one reference, as the first keeps the caller's.
+ *
+ * Where the model differs: there is no refcount freeze (a try-get racing
+ * with the split lands on the first folio); LRU state is rebuilt as the
+ * new folios are put back (lru_add_split_folio); a device folio's driver
+ * gets no split callback, each new folio keeping the driver data of the
+ * old head. Context: mmap_lock held if @unmapped is false; @folio locked.
+ * Returns 0, or -EBUSY (not anonymous) / -EAGAIN (pinned or other
+ * references, or still mapped), with nothing changed.
+ */
+int _zd_split_folio(struct zd_folio *folio, int expected, bool unmapped)
+{
+	unsigned long nr = zd_folio_nr_pages(folio);
+	struct zd_page *head = &folio->page;
+	bool device = zd_folio_is_zone_device(folio), was_lru;
+	unsigned long keep;
+
+	if (nr == 1)
+		return 0;
+	if (!zd_folio_test_anon(folio))
+		return -EBUSY;
+	if (zd_folio_maybe_dma_pinned(folio))
+		return -EAGAIN;
+	if (!unmapped && zd_folio_mapcount(folio))
+		zd_try_to_migrate(folio);
+	if (zd_folio_mapcount(folio) || zd_folio_ref_count(folio) != expected) {
+		if (!unmapped)
+			zd_remove_migration_ptes(folio, folio);
+		return -EAGAIN;
+	}
+	was_lru = !device && zd_folio_isolate_lru(folio);
+	if (was_lru)
+		zd_folio_put(folio);	/* the split holds the folio off the LRU */
+	/* Flags a new folio inherits from the head (__split_folio_to_order). */
+	keep = ZD_PG_BIT(ZD_PG_locked) | ZD_PG_BIT(ZD_PG_uptodate) | ZD_PG_BIT(ZD_PG_dirty) |
+	       ZD_PG_BIT(ZD_PG_referenced) | ZD_PG_BIT(ZD_PG_swapbacked) |
+	       ZD_PG_BIT(ZD_PG_active) | ZD_PG_BIT(ZD_PG_unevictable) |
+	       ZD_PG_BIT(ZD_PG_zone_device) | ZD_PG_BIT(ZD_PG_reserved);
+	for (unsigned long i = 1; i < nr; i++) {
+		struct zd_page *t = head + i;
+		unsigned long f = zd_atomic_load_relaxed(&head->flags) & keep;
+		_Atomic int *shadow;
+
+		f |= zd_atomic_load_relaxed(&t->flags) & ZD_PG_BIT(ZD_PG_anon_exclusive);
+		zd_atomic_store_relaxed(&t->flags, f);
+		if (device) {
+			t->pgmap = head->pgmap;
+			t->zone_device_data = head->zone_device_data;
+		} else {
+			ZD_LIST_SET(t->lru.next, (struct zd_list_head *)NULL);
+			ZD_LIST_SET(t->lru.prev, (struct zd_list_head *)NULL);
+		}
+		t->mapping = head->mapping;
+		t->index = head->index + i;
+		zd_atomic_store_relaxed(&t->_entire_mapcount, -1);
+		zd_atomic_store_relaxed(&t->_pincount, 0);
+		shadow = _zd_shadow_slot(t);
+		if (shadow)
+			zd_atomic_store_relaxed(shadow, 1);
+		/* Release: the page's new state is seen by whoever gets a reference. */
+		zd_atomic_store_release(&t->_refcount, 1);
+	}
+	zd_atomic_fetch_and_relaxed(&head->flags, ~(ZD_PG_BIT(ZD_PG_head) |
+						     ZD_PG_BIT(ZD_PG_large_rmappable) |
+						     (0xfful << ZD_PG_ORDER_SHIFT)));
+	zd_atomic_store_relaxed(&head->_entire_mapcount, -1);
+	for (unsigned long i = 0; i < nr; i++) {
+		struct zd_folio *f = zd_page_folio(head + i);
+
+		if (!unmapped)
+			zd_remove_migration_ptes(f, f);
+		if (!device && !unmapped && (was_lru || i))
+			zd_folio_add_lru(f);
+		if (i && !unmapped) {
+			zd_folio_unlock(f);
+			zd_folio_put(f);
+		}
+	}
+	return 0;
+}

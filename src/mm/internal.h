@@ -372,6 +372,13 @@ bool _zd_pmd_has_deposit(struct zd_vm_area_struct *vma, unsigned long haddr, zd_
  * leaf (the next access refaults). Cannot fail. Context: mmap_lock held.
  */
 void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr);
+/*
+ * split_folio(): split the locked anonymous large @folio into small
+ * folios; @expected references must be all that is left once it is
+ * unmapped. @unmapped: it is mapped only by migration entries already;
+ * see huge_memory.c. 0, -EBUSY or -EAGAIN (nothing changed).
+ */
+int _zd_split_folio(struct zd_folio *folio, int expected, bool unmapped);
 /* __split_huge_pud(): remove a PUD leaf (none is anonymous). Context: mmap_lock held. */
 void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr);
 /*

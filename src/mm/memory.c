@@ -389,6 +389,12 @@ static zd_vm_fault_t do_device_private(struct zd_vm_fault *vmf, struct zd_page *
 	vmf->page = page;
 	ret = pgmap && pgmap->ops && pgmap->ops->migrate_to_ram ?
 	      pgmap->ops->migrate_to_ram(vmf) : ZD_VM_FAULT_SIGBUS;
+	/*
+	 * unlock_page(vmf->page), put_page(vmf->page): if migrate_vma split a
+	 * large folio, the lock and the reference moved to the page's new
+	 * folio (migrate_vma_split_folio).
+	 */
+	folio = zd_page_folio(page);
 	zd_folio_unlock(folio);
 	zd_folio_put(folio);
 	return ret;

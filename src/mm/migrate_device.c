@@ -22,18 +22,16 @@
  *
  * Where the model differs from the kernel (docs/architecture.md):
  * - Large folios. There are no PMD-level non-present entries (no PMD
- *   migration or PMD device-private entry) and no split_folio. A PMD-
- *   mapped THP is split to PTE mappings first (split_huge_pmd, as
- *   try_to_migrate does with TTU_SPLIT_HUGE_PMD); the large folio then
- *   migrates whole, mapped by 512 PTE migration entries, when
- *   SELECT_COMPOUND is given and the folio lies wholly in the range
- *   (COMPOUND on its first entry), and the destination is a large folio of
- *   the same order (MIGRATE_PFN_COMPOUND): a device-private destination is
- *   mapped by PTE device-private entries. Where the kernel would split the
- *   folio (no SELECT_COMPOUND, partly in the range, or a small
- *   destination) the model treats it as a failed split: the rest of the
- *   range is skipped in collect (as the kernel does when split_folio
- *   fails), the entry loses MIGRATE in pages. Holes are never COMPOUND.
+ *   migration or PMD device-private entry). A PMD-mapped THP is split to
+ *   PTE mappings first (split_huge_pmd, as try_to_migrate does with
+ *   TTU_SPLIT_HUGE_PMD); with SELECT_COMPOUND and the whole folio in the
+ *   range the large folio then migrates whole under 512 PTE migration
+ *   entries (COMPOUND on its first entry) into a destination of its order
+ *   (MIGRATE_PFN_COMPOUND): a device-private destination is mapped by PTE
+ *   device-private entries. Otherwise it is split into small folios
+ *   (split_folio) in collect, or in pages when the destination is small,
+ *   as in Linux. Holes are never COMPOUND. migrate_device_* refuse a
+ *   large source with a small destination (no split without a VMA).
  * - No userfaultfd, no memcg, no swap cache, no stable-address-space
  *   check: those refusals of migrate_vma_insert_page cannot happen.
  * - Page-cache folios (SELECT_SYSTEM on a private file mapping) are
@@ -133,6 +131,43 @@ static bool large_collectable(struct collect *c, _Atomic zd_pte_t *pte, unsigned
 }
 
 /*
+ * migrate_vma_split_folio(): split the large @folio met at PTE level
+ * (referenced by the caller, who gives that reference up here). The
+ * fault path's lock and reference move to the small folio the fault page
+ * is in now, which the fault path unlocks and puts afterwards.
+ */
+static int migrate_vma_split_folio(struct collect *c, struct zd_folio *folio)
+{
+	struct zd_folio *fault = c->fault_folio, *new_fault;
+	int ret;
+
+	/* Linux sleeps on the lock here; a trylock keeps two migrations apart. */
+	if (folio != fault && !zd_folio_trylock(folio)) {
+		zd_folio_put(folio);
+		return -EAGAIN;
+	}
+	ret = _zd_split_folio(folio, 1 + (folio == fault), false);
+	if (ret) {
+		if (folio != fault)
+			zd_folio_unlock(folio);
+		zd_folio_put(folio);
+		return ret;
+	}
+	new_fault = c->m->fault_page ? zd_page_folio(c->m->fault_page) : NULL;
+	if (folio == fault && new_fault != folio) {
+		zd_folio_get(new_fault);
+		zd_folio_lock(new_fault);
+		zd_folio_unlock(folio);
+		zd_folio_put(folio);
+		c->fault_folio = new_fault;
+	} else if (folio != fault) {
+		zd_folio_unlock(folio);
+	}
+	zd_folio_put(folio);
+	return 0;
+}
+
+/*
  * Collect the PTEs of one PMD-covered span [addr, next); returns false if
  * the span must be walked again (the PMD changed under us).
  */
@@ -214,10 +249,14 @@ static bool collect_ptes(struct collect *c, unsigned long addr, unsigned long ne
 			unsigned long nr = zd_folio_nr_pages(folio);
 
 			if (!large_collectable(c, pte, addr, next, folio, page)) {
-				/* The kernel splits here; the model cannot (see the top). */
+				/* Split it, then walk again from here (R8.4). */
+				zd_folio_get(folio);
 				zd_spin_unlock(ptl);
-				collect_skip(c, addr, m->end);
-				return true;
+				if (migrate_vma_split_folio(c, folio)) {
+					collect_skip(c, addr, m->end);
+					return true;
+				}
+				return false;
 			}
 			/* Whole: the PTEs become migration entries in the unmap step. */
 			zd_folio_get(folio);
@@ -286,21 +325,27 @@ next:
 	return true;
 }
 
-/* migrate_vma_collect_pmd() for the span [addr, next) of one PMD entry. */
-static void collect_pmd(struct collect *c, unsigned long addr, unsigned long next)
+/* migrate_vma_collect_pmd() for what is left of the span up to @next. */
+static void collect_pmd(struct collect *c, unsigned long next)
 {
 	for (;;) {
-		_Atomic zd_pte_t *pmd = _zd_pxx_offset(c->mm, addr, ZD_LVL_PMD);
-		zd_pte_t e = pmd ? _zd_read_entry(pmd) : 0;
+		unsigned long addr = c->m->start + (c->m->npages << ZD_PAGE_SHIFT);
+		_Atomic zd_pte_t *pmd;
+		zd_pte_t e;
 
+		if (addr >= next)
+			return;
+		pmd = _zd_pxx_offset(c->mm, addr, ZD_LVL_PMD);
+		e = pmd ? _zd_read_entry(pmd) : 0;
 		if (zd_pte_none(e)) {
 			collect_hole(c, addr, next);
 			return;
 		}
 		if (zd_pte_huge(e)) {
 			/*
-			 * The huge zero folio and THPs are split to PTEs (a THP
-			 * then migrates whole from its PTEs, see the top).
+			 * The huge zero folio and THPs are split to PTEs; a THP
+			 * then migrates whole from its PTEs or is split (see
+			 * the top).
 			 */
 			_zd_split_huge_pmd(c->m->vma, pmd, addr);
 			continue;
@@ -335,7 +380,7 @@ static void migrate_vma_collect(struct zd_migrate_vma *m)
 		unsigned long addr = m->start + (m->npages << ZD_PAGE_SHIFT);
 		unsigned long next = (addr + ZD_PMD_SIZE) & ~(ZD_PMD_SIZE - 1);
 
-		collect_pmd(&c, addr, next < m->end ? next : m->end);
+		collect_pmd(&c, next < m->end ? next : m->end);
 	}
 	zd_mmu_notifier_invalidate_range_end(&range);
 	m->end = m->start + (m->npages << ZD_PAGE_SHIFT);
@@ -568,6 +613,35 @@ static void folio_migrate_flags(struct zd_folio *dst, struct zd_folio *src)
 			zd_page_set_flag(&dst->page, lru_flags[i]);
 }
 
+/*
+ * The large source of entry @i, unmapped under migration entries, is
+ * split (its new folios locked and referenced as collect leaves small
+ * ones) and the entries of its pages filled in. Returns nonzero with
+ * MIGRATE cleared if it cannot be split.
+ */
+static int migrate_device_split_src(struct zd_system *sys, unsigned long *src, unsigned long i,
+				    struct zd_migrate_vma *m)
+{
+	struct zd_folio *folio = mpfn_folio(sys, src[i]);
+	struct zd_folio *fault = m->fault_page ? zd_page_folio(m->fault_page) : NULL;
+	unsigned long nr = zd_folio_nr_pages(folio), pfn = zd_folio_pfn(folio);
+
+	if (i + nr > m->npages || _zd_split_folio(folio, 1 + (folio == fault), true)) {
+		src[i] &= ~ZD_MIGRATE_PFN_MIGRATE;
+		return -EAGAIN;
+	}
+	src[i] &= ~ZD_MIGRATE_PFN_COMPOUND;
+	for (unsigned long j = 1; j < nr; j++)
+		src[i + j] = zd_migrate_pfn(pfn + j) | ZD_MIGRATE_PFN_MIGRATE |
+			     (src[i] & ZD_MIGRATE_PFN_WRITE);
+	/* The fault path's reference goes with the fault page (its lock is ours). */
+	if (folio == fault && zd_page_folio(m->fault_page) != folio) {
+		zd_folio_get(zd_page_folio(m->fault_page));
+		zd_folio_put(folio);
+	}
+	return 0;
+}
+
 static void migrate_device_pages_common(struct zd_system *sys, unsigned long *src,
 					unsigned long *dst, unsigned long npages,
 					struct zd_migrate_vma *m)
@@ -605,7 +679,18 @@ static void migrate_device_pages_common(struct zd_system *sys, unsigned long *sr
 			insert_page(m, addr, zd_migrate_pfn_to_page(sys, dst[i]), &src[i]);
 			continue;
 		}
-		/* A large folio moves only whole, into a folio of its order (see the top). */
+		/*
+		 * A large source with a small destination is split (with a VMA
+		 * only) and its entries expanded; the first goes on as a small
+		 * one, the others have no destination and are restored.
+		 */
+		if ((src[i] & ZD_MIGRATE_PFN_COMPOUND) && !(dst[i] & ZD_MIGRATE_PFN_COMPOUND) && m &&
+		    !zd_folio_test_large(newfolio)) {
+			if (migrate_device_split_src(sys, src, i, m))
+				continue;
+			folio = mpfn_folio(sys, src[i]);
+		}
+		/* A large folio moves whole only into a folio of its order. */
 		if (!(src[i] & ZD_MIGRATE_PFN_COMPOUND) != !(dst[i] & ZD_MIGRATE_PFN_COMPOUND) ||
 		    zd_folio_order(newfolio) != zd_folio_order(folio)) {
 			src[i] &= ~ZD_MIGRATE_PFN_MIGRATE;

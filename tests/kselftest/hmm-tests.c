@@ -46,13 +46,6 @@
 static const struct ksft_pending pending[] = {
 	{ "hmm.hmm_device_private.migrate_anon_huge_fault", "model: PMD device-private entry",
 	  "a device-private THP is mapped by 512 PTE entries: SNAPSHOT has no PMD bit" },
-	{ "hmm.hmm_device_private.migrate_partial_unmap_fault", "model: folio split",
-	  "the CPU fault on a partly unmapped device-private THP needs a folio split: SIGBUS" },
-	{ "*.migrate_remap_fault", "model: folio split",
-	  "a THP moved to an unaligned address is migrated (or faulted back) only after a "
-	  "folio split" },
-	{ "*.migrate_anon_huge_err", "model: folio split",
-	  "FAIL_ALLOC's fallback splits the THP into base pages" },
 	{ "*.mixedmap", "dmirror: mmap", "mmap of the dmirror file (vm_insert_page) is not modelled" },
 };
 

@@ -496,7 +496,8 @@ static void test_close_evicts(void **state)
 /*
  * A THP migrates whole into one PMD-order device folio (from a chunk
  * added for the large request) and comes back whole: one folio_free of
- * 512 pages; FAIL_ALLOC makes the large allocation fail once.
+ * 512 pages; FAIL_ALLOC makes the large allocation fail once: small
+ * pages then, and the THP is split.
  */
 static void thp_round_trip(struct dm *d, int unit)
 {
@@ -516,11 +517,6 @@ static void thp_round_trip(struct dm *d, int unit)
 	ZT_TRUE(zt_folio_at(mm, addr, &level) != NULL);
 	ZT_EQ(level, 2);
 	zd_dmirror_device_stats(dev, &st0);
-
-	/* FAIL_ALLOC: the large allocation fails, the THP stays (no split in the model) */
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_FLAGS, addr, NULL, ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC, &k), 0);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), -ENOENT);
-	ZT_TRUE(!on_device(mm, addr, unit));
 
 	memset(b, 0, size);
 	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), 0);
@@ -553,6 +549,33 @@ static void thp_round_trip(struct dm *d, int unit)
 	zd_dmirror_device_stats(dev, &st);
 	ZT_EQU(st.allocated, 0);
 	ZT_EQU(st.nr_page_free, st0.nr_page_free + 1);
+
+	/*
+	 * FAIL_ALLOC: the large allocation fails once; the driver gives
+	 * small pages and migrate_vma_pages splits the THP (now PTE-mapped).
+	 */
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_FLAGS, addr, NULL, ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC, &k), 0);
+	memset(b, 0, size);
+	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), 0);
+	ZT_EQU(k.cpages, npages);
+	ZT_EQ(memcmp(a, b, size), 0);
+	ZT_TRUE(on_device(mm, addr, unit));
+	ZT_TRUE(on_device(mm, addr + size - ZD_PAGE_SIZE, unit));
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, npages);
+	if (unit >= 2) {
+		ZT_EQU(zd_folio_nr_pages(zt_folio_at(mm, addr, NULL)), 1);
+		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, npages, &k), 0);
+		ZT_EQU(k.cpages, npages);
+	}
+	memset(b, 0, size);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);	/* private: one fault a page */
+	ZT_EQ(memcmp(a, b, size), 0);
+	ZT_TRUE(!on_device(mm, addr, unit));
+	ZT_EQU(zd_folio_nr_pages(zt_folio_at(mm, addr, NULL)), 1);
+	zd_dmirror_device_stats(dev, &st);
+	ZT_EQU(st.allocated, 0);
+	ZT_EQ(zd_check_invariants(d->fx->sys), 0);
 
 	ZT_EQ(zd_dmirror_close(m), 0);
 	ZT_EQ(zd_munmap(mm, addr, size), 0);

@@ -3,7 +3,8 @@
  * tests/unit/test_migrate_device.c - migrate_vma and migrate_device
  * (mm/migrate_device.c, semantics §8) with a small driver of the test's
  * own (migrate_device_drv.h): round trips RAM -> device-private -> RAM
- * through migrate_to_ram, 4 KiB and THP; device-coherent destinations;
+ * through migrate_to_ram, 4 KiB and THP (whole, and split in collect,
+ * in the fault and in migrate_vma_pages); device-coherent destinations;
  * pinned and GUP-referenced pages; holes and the zero page; other owners;
  * the -EINVAL cases of R8.1; eviction of a whole device with
  * migrate_device_range. Each test checks the invariants (full level)
@@ -147,6 +148,10 @@ static void test_roundtrip_small_legacy(void **state)
  * A PMD-mapped THP with SELECT_COMPOUND moves whole into a large device
  * folio (the model maps it with 512 PTE device-private entries) and
  * comes back whole on one CPU fault.
+ *
+ *   before:  [ THP, one PMD leaf               ]
+ *   device:  [ D0 D1 ... D511: one order-9 device folio, 512 PTE entries ]
+ *   after:   [ R0 R1 ... R511: one order-9 RAM folio, 512 PTEs ]
  */
 static void test_roundtrip_thp(void **state)
 {
@@ -164,12 +169,6 @@ static void test_roundtrip_thp(void **state)
 	thp = zt_folio_at(mm, a, &lvl);
 	ZT_EQ(lvl, ZD_LVL_PMD);
 	ZT_EQ(zd_folio_order(thp), ZD_PMD_ORDER);
-
-	/* Without SELECT_COMPOUND the model cannot split it: nothing moves. */
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS, &cpages), 0);
-	ZT_EQU(cpages, 0);
-	ZT_PTR_EQ(zt_folio_at(mm, a, NULL), thp);
-	CHECK(sys);
 
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, &cpages), 1);
 	ZT_EQU(cpages, 1);
@@ -195,6 +194,115 @@ static void test_roundtrip_thp(void **state)
 	CHECK(sys);
 	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
 	CHECK(sys);
+	td_destroy(&t);
+}
+
+/*
+ * Without SELECT_COMPOUND, or with a small destination, a large folio is
+ * split and migrated per page, in both directions.
+ *
+ *   RAM THP  --SELECT_SYSTEM-->  512 small device folios (split in collect)
+ *   faults of a driver that moves one page: small RAM pages
+ *   RAM THP  --COMPOUND-->  one large device folio
+ *   its fault, one page moved: split in collect with the fault page
+ *   inside it (the fault path's lock and reference follow that page)
+ *   large device folio, COMPOUND collect, small destination for entry 0:
+ *   split in migrate_vma_pages, the other 511 restored
+ */
+static void test_thp_split(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	struct zd_system *sys = fx->sys;
+	struct zd_mm *mm = fx->mm;
+	unsigned long a = zt_map_thp(mm, ZD_PMD_SIZE), cpages = 0, *src, *dst;
+	struct zd_migrate_vma m;
+	struct zd_folio *dev;
+	int lvl = 0;
+	struct tdrv t;
+
+	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 4 * MiB);
+	t.small_to_ram = true;
+	for (unsigned long i = 0; i < 512; i += 51)
+		write_pattern(mm, a + i * PG, i);
+	ZT_EQ(zd_folio_order(zt_folio_at(mm, a, &lvl)), ZD_PMD_ORDER);
+	ZT_EQ(lvl, ZD_LVL_PMD);
+
+	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS, &cpages), 512);
+	ZT_EQU(cpages, 512);
+	CHECK(sys);
+	for (unsigned long i = 0; i < 512; i++)
+		ZT_EQ(zd_folio_order(zd_page_folio(dp_page(mm, a + i * PG, NULL))), 0);
+	for (unsigned long i = 0; i < 512; i += 51)
+		expect_pattern(mm, a + i * PG, i);
+	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram), 11);
+	CHECK(sys);
+	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
+	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 0);
+	CHECK(sys);
+
+	/* Whole to the device, then one page back: the split happens in the fault. */
+	a = zt_map_thp(mm, ZD_PMD_SIZE);
+	for (unsigned long i = 0; i < 512; i += 51)
+		write_pattern(mm, a + i * PG, i);
+	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, NULL), 1);
+	dev = zd_page_folio(dp_page(mm, a, NULL));
+	ZT_EQ(zd_folio_order(dev), ZD_PMD_ORDER);
+	expect_pattern(mm, a + 102 * PG, 102);	/* the fault page is a tail */
+	ZT_TRUE(zd_pte_present(zt_entry_at(mm, a + 102 * PG, NULL)));
+	ZT_EQ(zd_folio_order(zd_page_folio(dp_page(mm, a, NULL))), 0);
+	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 511);
+	CHECK(sys);
+	for (unsigned long i = 0; i < 512; i++) {
+		struct zd_folio *f = i == 102 ? zt_folio_at(mm, a + i * PG, NULL) :
+				     zd_page_folio(dp_page(mm, a + i * PG, NULL));
+
+		ZT_TRUE(!zd_folio_test_locked(f));
+	}
+	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
+	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 0);
+	CHECK(sys);
+
+	/* Whole to the device; collected whole, but only a small destination. */
+	a = zt_map_thp(mm, ZD_PMD_SIZE);
+	for (unsigned long i = 0; i < 512; i += 51)
+		write_pattern(mm, a + i * PG, i);
+	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, NULL), 1);
+	src = calloc(512, sizeof(*src));
+	dst = calloc(512, sizeof(*dst));
+	ZT_TRUE(src && dst);
+	m = (struct zd_migrate_vma){ .src = src, .dst = dst, .start = a, .end = a + ZD_PMD_SIZE,
+				     .pgmap_owner = &t, .flags = SEL_PRIV | SEL_COMPOUND };
+	zd_mmap_read_lock(mm);
+	m.vma = zd_vma_lookup(mm, a);
+	ZT_EQ(zd_migrate_vma_setup(&m), 0);
+	ZT_EQU(m.cpages, 1);
+	ZT_TRUE(src[0] & ZD_MIGRATE_PFN_COMPOUND);
+	{
+		struct zd_folio *ram = td_alloc_ram(sys, 0);
+
+		ZT_TRUE(ram != NULL);
+		memcpy(zd_page_address(&ram->page),
+		       zd_page_address(zd_migrate_pfn_to_page(sys, src[0])), PG);
+		dst[0] = zd_migrate_pfn(zd_folio_pfn(ram)) | ZD_MIGRATE_PFN_WRITE;
+	}
+	zd_migrate_vma_pages(&m);
+	ZT_TRUE(src[0] & ZD_MIGRATE_PFN_MIGRATE);
+	ZT_TRUE(!(src[0] & ZD_MIGRATE_PFN_COMPOUND));
+	for (unsigned long i = 1; i < 512; i++)
+		ZT_TRUE((src[i] & ZD_MIGRATE_PFN_VALID) && !(src[i] & ZD_MIGRATE_PFN_MIGRATE));
+	zd_migrate_vma_finalize(&m);
+	zd_mmap_read_unlock(mm);
+	CHECK(sys);
+	ZT_TRUE(zd_pte_present(zt_entry_at(mm, a, NULL)));
+	ZT_EQ(zd_folio_order(zd_page_folio(dp_page(mm, a + PG, NULL))), 0);
+	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 511);
+	t.small_to_ram = false;
+	for (unsigned long i = 0; i < 512; i += 51)
+		expect_pattern(mm, a + i * PG, i);
+	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
+	CHECK(sys);
+	free(src);
+	free(dst);
 	td_destroy(&t);
 }
 
@@ -602,6 +710,7 @@ int main(void)
 		ZT_MM_TEST(test_roundtrip_small),
 		ZT_MM_TEST_ONE(test_roundtrip_small_legacy),
 		ZT_MM_TEST(test_roundtrip_thp),
+		ZT_MM_TEST(test_thp_split),
 		ZT_MM_TEST(test_coherent_destination),
 		ZT_MM_TEST(test_pinned_not_migrated),
 		ZT_MM_TEST(test_holes_and_zero_page),
