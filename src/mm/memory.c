@@ -373,7 +373,7 @@ static zd_vm_fault_t do_fault(struct zd_vm_fault *vmf)
 static zd_vm_fault_t do_device_private(struct zd_vm_fault *vmf, struct zd_page *page)
 {
 	struct zd_folio *folio = zd_page_folio(page);
-	struct zd_dev_pagemap *pgmap = zd_folio_pgmap(folio);
+	struct zd_dev_pagemap *pgmap;
 	zd_vm_fault_t ret;
 
 	if (!pte_lock_same(vmf))
@@ -386,6 +386,11 @@ static zd_vm_fault_t do_device_private(struct zd_vm_fault *vmf, struct zd_page *
 	/* The PTL keeps the page mapped, so it cannot be freed under the get (B6). */
 	zd_folio_get(folio);
 	zd_spin_unlock(vmf->ptl);
+	/*
+	 * Only now, with the reference: before the PTL check the page may
+	 * have been freed and handed out again (page_pgmap after get_page).
+	 */
+	pgmap = zd_folio_pgmap(folio);
 	vmf->page = page;
 	ret = pgmap && pgmap->ops && pgmap->ops->migrate_to_ram ?
 	      pgmap->ops->migrate_to_ram(vmf) : ZD_VM_FAULT_SIGBUS;
