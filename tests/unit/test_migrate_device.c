@@ -343,9 +343,36 @@ static void test_coherent_destination(void **state)
 		ZT_EQU(cpages, 0);
 		ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_SYS, &cpages), 0);
 		ZT_EQU(cpages, 0);
-		/* Its own owner with SELECT_COHERENT moves them to other pages of t. */
 		CHECK(sys);
 		td_destroy(&other);
+	}
+	/*
+	 * Its own owner with SELECT_COHERENT moves them to other pages of t,
+	 * but for one with a GUP reference: the unmap step lets it through
+	 * (the ZONE_DEVICE tolerance of R8.8, so it counts in cpages), the
+	 * reference check of folio_migrate_mapping stops it.
+	 */
+	{
+		struct zd_page *got = NULL;
+		struct zd_folio *f1;
+		int r1;
+
+		zd_mmap_read_lock(mm);
+		ZT_EQ(zd_get_user_pages(mm, a + PG, 1, 0, &got), 1);
+		zd_mmap_read_unlock(mm);
+		f1 = zd_page_folio(got);
+		ZT_TRUE(zd_folio_is_zone_device(f1));
+		r1 = zd_folio_ref_count(f1);
+		ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_COH, &cpages), 3);
+		ZT_EQU(cpages, 4);
+		CHECK(sys);
+		ZT_PTR_EQ(zt_folio_at(mm, a + PG, NULL), f1);
+		ZT_EQ(zd_folio_ref_count(f1), r1);
+		ZT_TRUE(!zd_folio_test_locked(f1));
+		ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 4);
+		zd_put_page(got);
+		for (unsigned long i = 0; i < 3; i++)
+			expect_pattern(mm, a + i * PG, i);
 	}
 	/* A long-term pin migrates the coherent page to RAM (§8.10). */
 	{
