@@ -489,6 +489,20 @@ void zt_barrier_wait(struct zt_barrier *b)
 		sched_yield();
 }
 
+bool zt_wait_positive(_Atomic long *v, unsigned int seconds)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (zd_atomic_load_acquire(v) <= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > (time_t)seconds)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
 unsigned long zt_iters(unsigned long plain, unsigned long sanitizer_div)
 {
 	const char *s = getenv("ZD_TEST_SCALE");

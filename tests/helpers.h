@@ -273,6 +273,13 @@ void zt_barrier_wait(struct zt_barrier *b);
  * environment scales either.
  */
 unsigned long zt_iters(unsigned long plain, unsigned long sanitizer_div);
+/*
+ * Wait (yielding) until *@v is positive or @seconds pass; returns whether
+ * it became positive. For a stress test that must see at least one
+ * success: its racing loop may end first on a slow or sanitized build, so
+ * the test stops the race and then waits for the success it must get.
+ */
+bool zt_wait_positive(_Atomic long *v, unsigned int seconds);
 
 /* Whole contents of a FILE written so far (rewinds it); free() the result. */
 char *zt_slurp(FILE *f, size_t *len);

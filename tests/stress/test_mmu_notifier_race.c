@@ -382,6 +382,8 @@ static void *churn_invalidator(void *arg)
 		else
 			zd_cpu_write(c->mm, c->addr, "c", 1);
 	}
+	/* The churners must complete a cycle; without invalidations they can. */
+	zt_wait_positive(&c->churns, 60);
 	zd_atomic_store_release(&c->stop, 1);
 	return NULL;
 }
