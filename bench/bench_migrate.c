@@ -18,6 +18,9 @@
  *                            the same run. ratio = our bandwidth over
  *                            memcpy's: higher is better (goals: 0.5 for
  *                            4 KiB, 0.8 for 2 MiB).
+ *   migrate_2m_thp           the same with the range one THP: it moves
+ *                            whole both ways (MIGRATE_VMA_SELECT_COMPOUND,
+ *                            one PMD-order device folio).
  *   migrate_to_ram_fault     ns per page of a CPU read of a device-private
  *                            page (do_swap_page -> migrate_to_ram ->
  *                            migrate_vma of one page). The migrations to
@@ -51,6 +54,7 @@ struct mig {
 	struct zd_dmirror *mirror;
 	unsigned long addr;		/* RANGE_2M of anonymous memory */
 	unsigned long len;		/* bytes each iteration moves */
+	bool thp;			/* the range is one THP (MADV_HUGEPAGE, 2 MiB aligned) */
 	unsigned char *buf;		/* the command's buffer, RANGE_2M */
 	unsigned char *copy;		/* memcpy baseline: RANGE_2M */
 };
@@ -76,10 +80,15 @@ static void mig_setup(struct mig *m)
 	err = zd_mm_create(m->sys, &m->mm);
 	if (err)
 		bench_die("zd_mm_create", err);
-	err = zd_mmap(m->mm, 0, RANGE_2M, RW, ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS, NULL, 0, 0,
-		      &m->addr);
+	err = zd_mmap(m->mm, 0, RANGE_2M, RW, ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS, NULL, 0,
+		      m->thp ? RANGE_2M : 0, &m->addr);
 	if (err)
 		bench_die("zd_mmap", err);
+	if (m->thp) {
+		err = zd_madvise(m->mm, m->addr, RANGE_2M, ZD_MADV_HUGEPAGE);
+		if (err)
+			bench_die("zd_madvise", err);
+	}
 	m->buf = malloc(RANGE_2M);
 	m->copy = malloc(RANGE_2M);
 	if (!m->buf || !m->copy)
@@ -149,9 +158,9 @@ static double mib_per_s(unsigned long len, double ns)
 	return ns > 0 ? 2.0 * (double)len / ns * 1e9 / (1024.0 * 1024.0) : 0;
 }
 
-static void bench_round_trip(const char *name, const char *what, unsigned long len)
+static void bench_round_trip(const char *name, const char *what, unsigned long len, bool thp)
 {
-	struct mig m = { .len = len };
+	struct mig m = { .len = len, .thp = thp };
 	double t, tb;
 
 	mig_setup(&m);
@@ -320,9 +329,11 @@ static void bench_snapshot(void)
 int main(int argc, char **argv)
 {
 	if (bench_selected(argc, argv, "migrate_4k"))
-		bench_round_trip("migrate_4k", "4 KiB RAM->device->RAM", ZD_PAGE_SIZE);
+		bench_round_trip("migrate_4k", "4 KiB RAM->device->RAM", ZD_PAGE_SIZE, false);
 	if (bench_selected(argc, argv, "migrate_2m"))
-		bench_round_trip("migrate_2m", "2 MiB RAM->device->RAM", RANGE_2M);
+		bench_round_trip("migrate_2m", "2 MiB RAM->device->RAM", RANGE_2M, false);
+	if (bench_selected(argc, argv, "migrate_2m_thp"))
+		bench_round_trip("migrate_2m_thp", "2 MiB THP RAM->device->RAM", RANGE_2M, true);
 	if (bench_selected(argc, argv, "migrate_to_ram_fault"))
 		bench_fault_back();
 	if (bench_selected(argc, argv, "hmm_range_fault_snapshot"))
