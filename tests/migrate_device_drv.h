@@ -203,12 +203,13 @@ static inline void td_destroy(struct tdrv *t)
 }
 
 /*
- * Migrate [start, end) of @mm to @t's memory (dmirror_migrate_to_device):
- * returns the number of entries that migrated, or a setup error.
+ * One migrate_vma pass over [start, end) of @mm, destinations from @alloc:
+ * returns the number of entries that migrated, or a setup error; @cpages,
+ * when not NULL, gets what the setup collected.
  */
-static inline long td_migrate_to_dev(struct tdrv *t, struct zd_mm *mm, unsigned long start,
-				     unsigned long end, unsigned long flags,
-				     unsigned long *cpages)
+static inline long td_migrate_range(struct tdrv *t, struct zd_mm *mm, unsigned long start,
+				    unsigned long end, unsigned long flags, unsigned long *cpages,
+				    struct zd_folio *(*alloc)(void *, unsigned int), void *arg)
 {
 	unsigned long n = (end - start) >> ZD_PAGE_SHIFT;
 	unsigned long *src = calloc(n, sizeof(*src)), *dst = calloc(n, sizeof(*dst));
@@ -226,7 +227,7 @@ static inline long td_migrate_to_dev(struct tdrv *t, struct zd_mm *mm, unsigned 
 	if (!err) {
 		if (cpages)
 			*cpages = m.cpages;
-		td_fill_dst(t->d.sys, src, dst, m.npages, td_alloc_dev, t);
+		td_fill_dst(t->d.sys, src, dst, m.npages, alloc, arg);
 		zd_migrate_vma_pages(&m);
 		for (unsigned long i = 0; i < m.npages; i++)
 			if ((src[i] & ZD_MIGRATE_PFN_MIGRATE) && dst[i])
@@ -240,37 +241,26 @@ static inline long td_migrate_to_dev(struct tdrv *t, struct zd_mm *mm, unsigned 
 }
 
 /*
+ * Migrate [start, end) of @mm to @t's memory (dmirror_migrate_to_device):
+ * returns the number of entries that migrated, or a setup error.
+ */
+static inline long td_migrate_to_dev(struct tdrv *t, struct zd_mm *mm, unsigned long start,
+				     unsigned long end, unsigned long flags,
+				     unsigned long *cpages)
+{
+	return td_migrate_range(t, mm, start, end, flags, cpages, td_alloc_dev, t);
+}
+
+/*
  * Bring [start, end) of @mm back from @t's memory (dmirror_migrate_to_system):
  * returns the number of entries that migrated, or a setup error.
  */
 static inline long td_migrate_to_ram_range(struct tdrv *t, struct zd_mm *mm,
 					   unsigned long start, unsigned long end)
 {
-	unsigned long n = (end - start) >> ZD_PAGE_SHIFT;
-	unsigned long *src = calloc(n, sizeof(*src)), *dst = calloc(n, sizeof(*dst));
-	struct zd_migrate_vma m = {
-		.src = src, .dst = dst, .start = start, .end = end, .pgmap_owner = t,
-		.flags = ZD_MIGRATE_VMA_SELECT_DEVICE_PRIVATE | ZD_MIGRATE_VMA_SELECT_COMPOUND,
-	};
-	long done = 0;
-	int err;
-
-	ZT_TRUE(src && dst);
-	zd_mmap_read_lock(mm);
-	m.vma = zd_vma_lookup(mm, start);
-	err = zd_migrate_vma_setup(&m);
-	if (!err) {
-		td_fill_dst(t->d.sys, src, dst, m.npages, td_alloc_ram, t->d.sys);
-		zd_migrate_vma_pages(&m);
-		for (unsigned long i = 0; i < m.npages; i++)
-			if ((src[i] & ZD_MIGRATE_PFN_MIGRATE) && dst[i])
-				done++;
-		zd_migrate_vma_finalize(&m);
-	}
-	zd_mmap_read_unlock(mm);
-	free(src);
-	free(dst);
-	return err ? err : done;
+	return td_migrate_range(t, mm, start, end,
+				ZD_MIGRATE_VMA_SELECT_DEVICE_PRIVATE |
+				ZD_MIGRATE_VMA_SELECT_COMPOUND, NULL, td_alloc_ram, t->d.sys);
 }
 
 #endif /* ZT_MIGRATE_DEVICE_DRV_H */

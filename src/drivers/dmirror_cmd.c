@@ -144,10 +144,11 @@ static int dmirror_do_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *ran
 }
 
 /*
- * dmirror_range_fault: one window of a fault pass, retried while
- * invalidations race it, for at most HMM_RANGE_DEFAULT_TIMEOUT (-EBUSY).
+ * hmm_range_fault on @range, retried while invalidations race it, for at
+ * most HMM_RANGE_DEFAULT_TIMEOUT (-EBUSY). On success dmirror->mutex is
+ * held, so that range->hmm_pfns stay valid while the caller uses them.
  */
-static int dmirror_range_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *range)
+static int dmirror_hmm_range_fault_locked(struct zd_dmirror *dmirror, struct zd_hmm_range *range)
 {
 	uint64_t deadline = zd_deadline_ns(HMM_RANGE_DEFAULT_TIMEOUT_NS);
 	struct zd_mm *mm = dmirror->notifier.mm;
@@ -166,9 +167,21 @@ static int dmirror_range_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *
 			return ret;
 		zd_spin_lock(&dmirror->mutex);
 		if (!zd_mmu_interval_read_retry(range->notifier, range->notifier_seq))
-			break;
+			return 0;
 		zd_spin_unlock(&dmirror->mutex);
 	}
+}
+
+/*
+ * dmirror_range_fault: one window of a fault pass, retried while
+ * invalidations race it, for at most HMM_RANGE_DEFAULT_TIMEOUT (-EBUSY).
+ */
+static int dmirror_range_fault(struct zd_dmirror *dmirror, struct zd_hmm_range *range)
+{
+	int ret = dmirror_hmm_range_fault_locked(dmirror, range);
+
+	if (ret)
+		return ret;
 	ret = dmirror_do_fault(dmirror, range);
 	zd_spin_unlock(&dmirror->mutex);
 	return ret;
@@ -399,7 +412,6 @@ static const struct zd_mmu_interval_notifier_ops dmirror_mrn_ops = {
 static int dmirror_range_snapshot(struct zd_dmirror *dmirror, struct zd_hmm_range *range,
 				  unsigned char *perm)
 {
-	uint64_t deadline = zd_deadline_ns(HMM_RANGE_DEFAULT_TIMEOUT_NS);
 	struct zd_mm *mm = dmirror->notifier.mm;
 	struct dmirror_interval notifier = { .dmirror = dmirror };
 	int ret;
@@ -409,24 +421,9 @@ static int dmirror_range_snapshot(struct zd_dmirror *dmirror, struct zd_hmm_rang
 					      range->end - range->start, &dmirror_mrn_ops);
 	if (ret)
 		return ret;
-	for (;;) {
-		if (zd_monotonic_ns() > deadline) {
-			ret = -EBUSY;
-			goto out;
-		}
-		range->notifier_seq = zd_mmu_interval_read_begin(range->notifier);
-		zd_mmap_read_lock(mm);
-		ret = zd_hmm_range_fault(range);
-		zd_mmap_read_unlock(mm);
-		if (ret == -EBUSY)
-			continue;
-		if (ret)
-			goto out;
-		zd_spin_lock(&dmirror->mutex);
-		if (!zd_mmu_interval_read_retry(range->notifier, range->notifier_seq))
-			break;
-		zd_spin_unlock(&dmirror->mutex);
-	}
+	ret = dmirror_hmm_range_fault_locked(dmirror, range);
+	if (ret)
+		goto out;
 	for (unsigned long i = 0; i < (range->end - range->start) >> ZD_PAGE_SHIFT; i++)
 		perm[i] = dmirror_mkentry(dmirror, range->hmm_pfns[i]);
 	zd_spin_unlock(&dmirror->mutex);

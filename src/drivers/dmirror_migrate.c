@@ -173,7 +173,17 @@ static void dmirror_migrate_finalize_and_map(struct zd_migrate_vma *args,
 	zd_spin_unlock(&dmirror->mutex);
 }
 
-int _zd_dmirror_migrate_to_device(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+/*
+ * Runs @chunk on each step of [cmd->addr, cmd->addr + npages pages): at
+ * most PTRS_PER_PTE pages, not past a VMA, collected by migrate_vma_setup
+ * with @flags. -EINVAL where the range leaves the readable VMAs; the walk
+ * stops at the first error, of the setup or of @chunk.
+ */
+static int dmirror_migrate_walk(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd,
+				unsigned long flags,
+				int (*chunk)(struct zd_migrate_vma *args,
+					     struct zd_dmirror *dmirror, void *arg),
+				void *arg)
 {
 	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
 	unsigned long start = cmd->addr, end = start + size, next;
@@ -210,22 +220,41 @@ int _zd_dmirror_migrate_to_device(struct zd_dmirror *dmirror, struct zd_hmm_dmir
 		args.start = addr;
 		args.end = next;
 		args.pgmap_owner = dmirror->mdevice;
-		args.flags = ZD_MIGRATE_VMA_SELECT_SYSTEM | ZD_MIGRATE_VMA_SELECT_COMPOUND;
+		args.flags = flags;
 		ret = zd_migrate_vma_setup(&args);
 		if (ret)
 			break;
-		dmirror_migrate_alloc_and_copy(&args, dmirror);
-		zd_migrate_vma_pages(&args);
-		dmirror_migrate_finalize_and_map(&args, dmirror);
-		zd_migrate_vma_finalize(&args);
+		ret = chunk(&args, dmirror, arg);
+		if (ret)
+			break;
 	}
 	zd_mmap_read_unlock(mm);
-	/* Return the migrated data for verification (only pages in the device). */
-	if (!ret)
-		ret = _zd_dmirror_read_back(dmirror, cmd);
 free:
 	free(src_pfns);
 	free(dst_pfns);
+	return ret;
+}
+
+static int dmirror_migrate_chunk_to_device(struct zd_migrate_vma *args,
+					   struct zd_dmirror *dmirror, void *arg)
+{
+	(void)arg;
+	dmirror_migrate_alloc_and_copy(args, dmirror);
+	zd_migrate_vma_pages(args);
+	dmirror_migrate_finalize_and_map(args, dmirror);
+	zd_migrate_vma_finalize(args);
+	return 0;
+}
+
+int _zd_dmirror_migrate_to_device(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	int ret = dmirror_migrate_walk(dmirror, cmd,
+				       ZD_MIGRATE_VMA_SELECT_SYSTEM | ZD_MIGRATE_VMA_SELECT_COMPOUND,
+				       dmirror_migrate_chunk_to_device, NULL);
+
+	/* Return the migrated data for verification (only pages in the device). */
+	if (!ret)
+		ret = _zd_dmirror_read_back(dmirror, cmd);
 	return ret;
 }
 
@@ -303,61 +332,30 @@ static unsigned long dmirror_successful_migrated_pages(const struct zd_migrate_v
 	return cpages;
 }
 
-int _zd_dmirror_migrate_to_system(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+/* @arg counts the pages moved, as cmd->cpages reports them. */
+static int dmirror_migrate_chunk_to_system(struct zd_migrate_vma *args,
+					   struct zd_dmirror *dmirror, void *arg)
 {
-	unsigned long size = cmd->npages << ZD_PAGE_SHIFT;
-	unsigned long start = cmd->addr, end = start + size, next;
-	struct zd_mm *mm = dmirror->notifier.mm;
-	unsigned long *src_pfns, *dst_pfns;
-	unsigned long cpages = 0;
+	unsigned long *cpages = arg;
 	int ret = 0;
 
-	if (end < start)
-		return -EINVAL;
-	src_pfns = calloc(PTRS_PER_PTE, sizeof(*src_pfns));
-	dst_pfns = calloc(PTRS_PER_PTE, sizeof(*dst_pfns));
-	if (!src_pfns || !dst_pfns) {
+	if (dmirror_devmem_fault_alloc_and_copy(args, dmirror))
 		ret = -ENOMEM;
-		goto free;
-	}
-	zd_mmap_read_lock(mm);
-	for (unsigned long addr = start; addr < end; addr = next) {
-		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
-		struct zd_migrate_vma args = { 0 };
+	zd_migrate_vma_pages(args);
+	*cpages += dmirror_successful_migrated_pages(args);
+	zd_migrate_vma_finalize(args);
+	return ret;
+}
 
-		if (!vma || !(vma->vm_flags & ZD_VM_READ)) {
-			ret = -EINVAL;
-			break;
-		}
-		next = addr + PTRS_PER_PTE * ZD_PAGE_SIZE;
-		if (next > end || next < addr)
-			next = end;
-		if (next > vma->vm_end)
-			next = vma->vm_end;
-		memset(dst_pfns, 0, PTRS_PER_PTE * sizeof(*dst_pfns));
-		args.vma = vma;
-		args.src = src_pfns;
-		args.dst = dst_pfns;
-		args.start = addr;
-		args.end = next;
-		args.pgmap_owner = dmirror->mdevice;
-		args.flags = dmirror_select_device(dmirror) | ZD_MIGRATE_VMA_SELECT_COMPOUND;
-		ret = zd_migrate_vma_setup(&args);
-		if (ret)
-			break;
-		if (dmirror_devmem_fault_alloc_and_copy(&args, dmirror))
-			ret = -ENOMEM;
-		zd_migrate_vma_pages(&args);
-		cpages += dmirror_successful_migrated_pages(&args);
-		zd_migrate_vma_finalize(&args);
-		if (ret)
-			break;
-	}
-	zd_mmap_read_unlock(mm);
+int _zd_dmirror_migrate_to_system(struct zd_dmirror *dmirror, struct zd_hmm_dmirror_cmd *cmd)
+{
+	unsigned long cpages = 0;
+	int ret = dmirror_migrate_walk(dmirror, cmd,
+				       dmirror_select_device(dmirror) |
+				       ZD_MIGRATE_VMA_SELECT_COMPOUND,
+				       dmirror_migrate_chunk_to_system, &cpages);
+
 	cmd->cpages = cpages;
-free:
-	free(src_pfns);
-	free(dst_pfns);
 	return ret;
 }
 

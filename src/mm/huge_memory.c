@@ -303,6 +303,23 @@ fallback:
 
 /* ---- insertion helpers for drivers: PMD and PUD leaves ---- */
 
+/*
+ * The PMD or PUD slot of @addr, allocated if need be, returned with
+ * page_table_lock held and its entry read into @e; NULL (nothing held)
+ * when the table above it cannot be allocated.
+ */
+static _Atomic zd_pte_t *huge_slot_lock(struct zd_mm *mm, unsigned long addr,
+					enum zd_pt_level lvl, zd_pte_t *e)
+{
+	_Atomic zd_pte_t *slot = _zd_pxx_alloc(mm, addr, lvl);
+
+	if (!slot)
+		return NULL;
+	zd_spin_lock(&mm->page_table_lock);
+	*e = _zd_read_entry(slot);
+	return slot;
+}
+
 static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio *folio, bool write,
 				       enum zd_pt_level lvl)
 {
@@ -321,11 +338,9 @@ static zd_vm_fault_t insert_folio_huge(struct zd_vm_fault *vmf, struct zd_folio 
 		bits |= ZD_PTE_WRITE | ZD_PTE_DIRTY;
 	else if (_zd_vma_page_prot_write(vma))
 		bits |= ZD_PTE_WRITE;
-	slot = _zd_pxx_alloc(mm, vmf->address, lvl);
+	slot = huge_slot_lock(mm, vmf->address, lvl, &e);
 	if (!slot)
 		return ZD_VM_FAULT_FALLBACK;
-	zd_spin_lock(&mm->page_table_lock);
-	e = _zd_read_entry(slot);
 	if (zd_pte_none(e)) {
 		/* A refcounted folio: never a special leaf (B10). */
 		zd_folio_get(folio);
@@ -374,11 +389,9 @@ static zd_vm_fault_t insert_pfn_huge(struct zd_vm_fault *vmf, unsigned long pfn,
 		bits |= ZD_PTE_DIRTY | (vma->vm_flags & ZD_VM_WRITE ? ZD_PTE_WRITE : 0);
 	else if (_zd_vma_page_prot_write(vma))
 		bits |= ZD_PTE_WRITE;
-	slot = _zd_pxx_alloc(mm, vmf->address, lvl);
+	slot = huge_slot_lock(mm, vmf->address, lvl, &e);
 	if (!slot)
 		return ZD_VM_FAULT_FALLBACK;
-	zd_spin_lock(&mm->page_table_lock);
-	e = _zd_read_entry(slot);
 	if (zd_pte_none(e)) {
 		_zd_set_entry(slot, zd_pfn_pte(pfn, bits));
 	} else if (zd_pte_huge(e)) {
@@ -455,6 +468,24 @@ static void split_huge_pmd_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_
 				  unsigned long haddr);
 
 /*
+ * @split (which takes page_table_lock) on the PMD or PUD leaf of @addr,
+ * under a CLEAR invalidation of the leaf's range.
+ */
+static void split_huge_leaf(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot,
+			    unsigned long addr, unsigned long size,
+			    void (*split)(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *slot,
+					  unsigned long haddr))
+{
+	unsigned long haddr = addr & ~(size - 1);
+	struct zd_mmu_notifier_range range;
+
+	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, vma->vm_mm, haddr, haddr + size);
+	zd_mmu_notifier_invalidate_range_start(&range);
+	split(vma, slot, haddr);
+	zd_mmu_notifier_invalidate_range_end(&range);
+}
+
+/*
  * __split_huge_pmd(): an anonymous PMD leaf (an order-9 folio) becomes
  * its deposited PTE table, mapping each page with the same permissions;
  * its entire mapping becomes 512 page mappings. The huge zero folio's
@@ -465,14 +496,7 @@ static void split_huge_pmd_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_
  */
 void _zd_split_huge_pmd(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pmd, unsigned long addr)
 {
-	struct zd_mm *mm = vma->vm_mm;
-	unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
-	struct zd_mmu_notifier_range range;
-
-	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + ZD_PMD_SIZE);
-	zd_mmu_notifier_invalidate_range_start(&range);
-	split_huge_pmd_locked(vma, pmd, haddr);
-	zd_mmu_notifier_invalidate_range_end(&range);
+	split_huge_leaf(vma, pmd, addr, ZD_PMD_SIZE, split_huge_pmd_locked);
 }
 
 /* The split under page_table_lock, which it takes. */
@@ -534,19 +558,21 @@ static void split_huge_pmd_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_
  * is removed, under a CLEAR invalidation of the PUD's range.
  * Context: mmap_lock held, no spinlock.
  */
-void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr)
+/* The PUD leaf's removal under page_table_lock, which it takes. */
+static void split_huge_pud_locked(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud,
+				  unsigned long haddr)
 {
 	struct zd_mm *mm = vma->vm_mm;
-	unsigned long haddr = addr & ~(ZD_PUD_SIZE - 1);
-	struct zd_mmu_notifier_range range;
 
-	zd_mmu_notifier_range_init(&range, ZD_MMU_NOTIFY_CLEAR, 0, mm, haddr, haddr + ZD_PUD_SIZE);
-	zd_mmu_notifier_invalidate_range_start(&range);
 	zd_spin_lock(&mm->page_table_lock);
 	if (zd_pte_huge(_zd_read_entry(pud)))
 		remove_huge_leaf_locked(vma, pud, haddr, ZD_LVL_PUD);
 	zd_spin_unlock(&mm->page_table_lock);
-	zd_mmu_notifier_invalidate_range_end(&range);
+}
+
+void _zd_split_huge_pud(struct zd_vm_area_struct *vma, _Atomic zd_pte_t *pud, unsigned long addr)
+{
+	split_huge_leaf(vma, pud, addr, ZD_PUD_SIZE, split_huge_pud_locked);
 }
 
 /* ---- split_huge_pages (debugfs) ---- */
