@@ -136,15 +136,16 @@ static struct hmm_buffer *buffers;		/* not freed yet */
 static struct zd_dmirror *open_files[8];	/* not closed yet */
 static uint64_t seed = 1;
 
-#define ASSERT_OP(a, op, b) do {						\
+#define ASSERT_OP_RET(a, op, b, ret) do {						\
 	long long _a = (long long)(a), _b = (long long)(b);			\
 	if (!(_a op _b)) {							\
 		ksft_print_msg("%s:%d: Expected %s (%lld) %s %s (%lld)\n",	\
 			       __FILE__, __LINE__, #a, _a, #op, #b, _b);	\
 		log_test_result(KSFT_FAIL);					\
-		return;								\
+		return ret;							\
 	}									\
 } while (0)
+#define ASSERT_OP(a, op, b)	ASSERT_OP_RET(a, op, b, /* void */)
 #define ASSERT_EQ(a, b)	ASSERT_OP(a, ==, b)
 #define ASSERT_NE(a, b)	ASSERT_OP(a, !=, b)
 #define ASSERT_GE(a, b)	ASSERT_OP(a, >=, b)
@@ -369,6 +370,87 @@ static int hmm_migrate_dev_to_sys(struct zd_dmirror *fd, struct hmm_buffer *buff
 	return hmm_dmirror_cmd(fd, HMM_DMIRROR_MIGRATE_TO_SYS, buffer, npages);
 }
 
+/*
+ * ---- the tests' repeated steps ----
+ * Each makes the ASSERTs the tests made in its place; a failed one is
+ * recorded and the step returns false, and ASSERT_STEP then ends the
+ * test, as the failed ASSERT would have.
+ */
+#define STEP_EQ(a, b)	ASSERT_OP_RET(a, ==, b, false)
+#define STEP_NE(a, b)	ASSERT_OP_RET(a, !=, b, false)
+#define ASSERT_STEP(step) do { if (!(step)) return; } while (0)
+
+/*
+ * A buffer of @size bytes: its mirror allocated, @size bytes mapped with
+ * @prot and @flags (of @fd when it is not NULL, which the buffer keeps).
+ */
+static bool buffer_map(struct hmm_buffer **bufferp, unsigned long size, int prot, int flags,
+		       struct zd_file *fd)
+{
+	struct hmm_buffer *buffer = hmm_buffer_new();
+
+	*bufferp = buffer;
+	STEP_NE(buffer, NULL);
+	buffer->fd = fd;
+	buffer->size = size;
+	buffer->mirror = malloc(size);
+	STEP_NE(buffer->mirror, NULL);
+	buffer->ptr = hmm_mmap(size, prot, flags, fd);
+	STEP_NE(buffer->ptr, MAP_FAILED);
+	return true;
+}
+
+/* A command returned 0 and covered all @npages pages (buffer->cpages). */
+static bool covered_all(int ret, const struct hmm_buffer *buffer, unsigned long npages)
+{
+	STEP_EQ(ret, 0);
+	STEP_EQ(buffer->cpages, npages);
+	return true;
+}
+
+static bool dmirror_cmd_all(struct zd_dmirror *fd, unsigned long request,
+			    struct hmm_buffer *buffer, unsigned long npages)
+{
+	return covered_all(hmm_dmirror_cmd(fd, request, buffer, npages), buffer, npages);
+}
+
+static bool migrate_sys_to_dev_all(struct zd_dmirror *fd, struct hmm_buffer *buffer,
+				   unsigned long npages)
+{
+	return covered_all(hmm_migrate_sys_to_dev(fd, buffer, npages), buffer, npages);
+}
+
+static bool migrate_dev_to_sys_all(struct zd_dmirror *fd, struct hmm_buffer *buffer,
+				   unsigned long npages)
+{
+	return covered_all(hmm_migrate_dev_to_sys(fd, buffer, npages), buffer, npages);
+}
+
+/* A device read or write of all @npages pages, in one fault pass. */
+static bool device_access_all(struct zd_dmirror *fd, unsigned long request,
+			      struct hmm_buffer *buffer, unsigned long npages)
+{
+	if (!dmirror_cmd_all(fd, request, buffer, npages))
+		return false;
+	STEP_EQ(buffer->faults, 1);
+	return true;
+}
+
+/*
+ * Initialize buffer in system memory (ptr[i] = i), migrate all of it to
+ * the device and check what the device read: the opening of most
+ * migration tests.
+ */
+static bool fill_migrate_check(struct zd_dmirror *fd, struct hmm_buffer *buffer,
+			       unsigned long npages, unsigned long size)
+{
+	STEP_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
+	if (!migrate_sys_to_dev_all(fd, buffer, npages))
+		return false;
+	STEP_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+	return true;
+}
+
 #define TEST_F(fixture_name, name) \
 	static void test_##name(struct fixture *self, const struct variant *variant)
 
@@ -399,13 +481,7 @@ TEST_F(hmm, anon_read)
 	ASSERT_NE(npages, 0);
 	size = npages << self->page_shift;
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL));
 
 	/*
 	 * Initialize buffer in system memory but leave the first two pages
@@ -423,10 +499,7 @@ TEST_F(hmm, anon_read)
 	ASSERT_EQ(val, 0);
 
 	/* Simulate a device reading system memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_READ, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_READ, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, 2 * self->page_size, 0, 0), -1);
@@ -453,13 +526,7 @@ TEST_F(hmm, anon_read_prot)
 	ASSERT_NE(npages, 0);
 	size = npages << self->page_shift;
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL));
 
 	/* Initialize buffer in system memory. */
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
@@ -494,29 +561,19 @@ TEST_F(hmm, anon_write)
 	struct hmm_buffer *buffer;
 	unsigned long npages;
 	unsigned long size;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
 	ASSERT_NE(npages, 0);
 	size = npages << self->page_shift;
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL));
 
 	/* Initialize data that the device will write to buffer->ptr. */
 	host_fill(buffer->mirror, size, 1, 0);
 
 	/* Simulate a device writing system memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_WRITE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_WRITE, buffer, npages));
 
 	/* Check what the device wrote. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size, 1, 0), -1);
@@ -540,19 +597,10 @@ TEST_F(hmm, anon_write_prot)
 	ASSERT_NE(npages, 0);
 	size = npages << self->page_shift;
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, NULL);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, NULL));
 
 	/* Simulate a device reading a zero page of memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_READ, buffer, 1);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, 1);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_READ, buffer, 1));
 
 	/* Initialize data that the device will write to buffer->ptr. */
 	host_fill(buffer->mirror, size, 1, 0);
@@ -569,10 +617,7 @@ TEST_F(hmm, anon_write_prot)
 	ASSERT_EQ(ret, 0);
 
 	/* Simulate a device writing system memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_WRITE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_WRITE, buffer, npages));
 
 	/* Check what the device wrote. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size, 1, 0), -1);
@@ -629,9 +674,7 @@ TEST_F(hmm, anon_write_child)
 			host_fill(buffer->mirror, size, -1, 0);
 
 			if (migrate) {
-				ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-				ASSERT_EQ(ret, 0);
-				ASSERT_EQ(buffer->cpages, npages);
+				ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 			}
 
 			parent = mm;
@@ -649,10 +692,7 @@ TEST_F(hmm, anon_write_child)
 			ASSERT_NE(child_fd, NULL);
 
 			/* Simulate a device writing system memory. */
-			ret = hmm_dmirror_cmd(child_fd, HMM_DMIRROR_WRITE, buffer, npages);
-			ASSERT_EQ(ret, 0);
-			ASSERT_EQ(buffer->cpages, npages);
-			ASSERT_EQ(buffer->faults, 1);
+			ASSERT_STEP(device_access_all(child_fd, HMM_DMIRROR_WRITE, buffer, npages));
 
 			/* Check what the device wrote. */
 			if (!migrate)
@@ -682,20 +722,13 @@ TEST_F(hmm, anon_write_child_shared)
 	unsigned long size;
 	struct zd_mm *parent, *child;
 	struct zd_dmirror *child_fd;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
 	ASSERT_NE(npages, 0);
 	size = npages << self->page_shift;
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, NULL);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, NULL));
 
 	/* Initialize buffer->ptr so we can tell if it is written. */
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
@@ -717,10 +750,7 @@ TEST_F(hmm, anon_write_child_shared)
 	ASSERT_NE(child_fd, NULL);
 
 	/* Simulate a device writing system memory. */
-	ret = hmm_dmirror_cmd(child_fd, HMM_DMIRROR_WRITE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(child_fd, HMM_DMIRROR_WRITE, buffer, npages));
 
 	/* Check what the device wrote. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size, -1, 0), -1);
@@ -750,13 +780,7 @@ TEST_F(hmm, anon_write_huge)
 	(void)variant;
 	size = 2 * read_pmd_pagesize();
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL));
 
 	size /= 2;
 	npages = size >> self->page_shift;
@@ -770,10 +794,7 @@ TEST_F(hmm, anon_write_huge)
 	host_fill(buffer->mirror, size, 1, 0);
 
 	/* Simulate a device writing system memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_WRITE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_WRITE, buffer, npages));
 
 	/* Check what the device wrote. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size, 1, 0), -1);
@@ -809,7 +830,6 @@ TEST_F(hmm, file_read)
 	unsigned long size;
 	struct zd_file *fd;
 	long len;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -836,10 +856,7 @@ TEST_F(hmm, file_read)
 	ASSERT_NE(buffer->ptr, MAP_FAILED);
 
 	/* Simulate a device reading system memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_READ, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_READ, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -857,7 +874,6 @@ TEST_F(hmm, file_write)
 	unsigned long size;
 	struct zd_file *fd;
 	long len;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -881,10 +897,7 @@ TEST_F(hmm, file_write)
 	host_fill(buffer->mirror, size, 1, 0);
 
 	/* Simulate a device writing system memory. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_WRITE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_WRITE, buffer, npages));
 
 	/* Check what the device wrote. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size, 1, 0), -1);
@@ -920,7 +933,6 @@ TEST_F(hmm, migrate)
 	struct hmm_buffer *buffer;
 	unsigned long npages;
 	unsigned long size;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -930,16 +942,8 @@ TEST_F(hmm, migrate)
 	buffer = anon_buffer(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
 	ASSERT_NE(buffer, NULL);
 
-	/* Initialize buffer in system memory. */
-	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-
-	/* Check what the device read. */
-	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+	/* Initialize buffer in system memory, migrate it to device, check what it read. */
+	ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 	hmm_buffer_free(buffer);
 }
@@ -953,7 +957,6 @@ TEST_F(hmm, migrate_file_private)
 	unsigned long npages;
 	unsigned long size;
 	struct zd_file *fd;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -963,25 +966,10 @@ TEST_F(hmm, migrate_file_private)
 	fd = hmm_create_file(size);
 	ASSERT_NE(fd, NULL);
 
-	buffer = hmm_buffer_new();
-	ASSERT_NE(buffer, NULL);
-	buffer->fd = fd;
-	buffer->size = size;
-	buffer->mirror = malloc(size);
-	ASSERT_NE(buffer->mirror, NULL);
-	buffer->ptr = hmm_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE, buffer->fd);
-	ASSERT_NE(buffer->ptr, MAP_FAILED);
+	ASSERT_STEP(buffer_map(&buffer, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd));
 
-	/* Initialize buffer in system memory. */
-	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-
-	/* Check what the device read. */
-	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+	/* Initialize buffer in system memory, migrate it to device, check what it read. */
+	ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 	hmm_buffer_free(buffer);
 }
@@ -996,7 +984,6 @@ TEST_F(hmm, migrate_fault)
 	struct hmm_buffer *buffer;
 	unsigned long npages;
 	unsigned long size;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -1006,24 +993,14 @@ TEST_F(hmm, migrate_fault)
 	buffer = anon_buffer(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
 	ASSERT_NE(buffer, NULL);
 
-	/* Initialize buffer in system memory. */
-	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-
-	/* Check what the device read. */
-	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+	/* Initialize buffer in system memory, migrate it to device, check what it read. */
+	ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 	/* Fault half the pages back to system memory and check them. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size / 2, 1, 0), -1);
 
 	/* Migrate memory to the device again. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -1046,16 +1023,8 @@ TEST_F(hmm, migrate_release)
 	buffer = anon_buffer(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
 	ASSERT_NE(buffer, NULL);
 
-	/* Initialize buffer in system memory. */
-	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-
-	/* Check what the device read. */
-	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+	/* Initialize buffer in system memory, migrate it to device, check what it read. */
+	ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 	/* Release device memory. */
 	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_RELEASE, buffer, npages);
@@ -1148,9 +1117,7 @@ TEST_F(hmm2, migrate_mixed)
 
 	/* Now try to migrate pages 2-5 to device 1. */
 	buffer->ptr = p + 2 * self->page_size;
-	ret = hmm_migrate_sys_to_dev(self->fd1, buffer, 4);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, 4);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd1, buffer, 4));
 
 	/* Page 5 won't be migrated to device 0 because it's on device 1. */
 	buffer->ptr = p + 5 * self->page_size;
@@ -1175,7 +1142,6 @@ TEST_F(hmm, migrate_multiple)
 	unsigned long npages;
 	unsigned long size;
 	unsigned long c;
-	int ret;
 
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
 	ASSERT_NE(npages, 0);
@@ -1185,22 +1151,12 @@ TEST_F(hmm, migrate_multiple)
 		buffer = anon_buffer(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
 		ASSERT_NE(buffer, NULL);
 
-		/* Initialize buffer in system memory. */
-		ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-		/* Migrate memory to device. */
-		ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-		ASSERT_EQ(ret, 0);
-		ASSERT_EQ(buffer->cpages, npages);
-
-		/* Check what the device read. */
-		ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+		/* Initialize buffer in system memory, migrate it to device, check what it read. */
+		ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 		/* Migrate back to system memory and check them. */
 		if (hmm_is_coherent_type(variant->device_number)) {
-			ret = hmm_migrate_dev_to_sys(self->fd, buffer, npages);
-			ASSERT_EQ(ret, 0);
-			ASSERT_EQ(buffer->cpages, npages);
+			ASSERT_STEP(migrate_dev_to_sys_all(self->fd, buffer, npages));
 		}
 
 		ASSERT_EQ(cpu_check(buffer->ptr, size, 1, 0), -1);
@@ -1218,7 +1174,6 @@ TEST_F(hmm, anon_read_multiple)
 	unsigned long npages;
 	unsigned long size;
 	unsigned long c;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -1233,10 +1188,7 @@ TEST_F(hmm, anon_read_multiple)
 		ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, (int)c), 0);
 
 		/* Simulate a device reading system memory. */
-		ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_READ, buffer, npages);
-		ASSERT_EQ(ret, 0);
-		ASSERT_EQ(buffer->cpages, npages);
-		ASSERT_EQ(buffer->faults, 1);
+		ASSERT_STEP(device_access_all(self->fd, HMM_DMIRROR_READ, buffer, npages));
 
 		/* Check what the device read. */
 		ASSERT_EQ(host_check(buffer->mirror, size, 1, (int)c), -1);
@@ -1381,21 +1333,15 @@ TEST_F(hmm2, snapshot)
 
 	/* Page 5 will be migrated to device 0. */
 	buffer->ptr = p + 5 * self->page_size;
-	ret = hmm_migrate_sys_to_dev(self->fd0, buffer, 1);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, 1);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd0, buffer, 1));
 
 	/* Page 6 will be migrated to device 1. */
 	buffer->ptr = p + 6 * self->page_size;
-	ret = hmm_migrate_sys_to_dev(self->fd1, buffer, 1);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, 1);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd1, buffer, 1));
 
 	/* Simulate a device snapshotting CPU pagetables. */
 	buffer->ptr = p;
-	ret = hmm_dmirror_cmd(self->fd0, HMM_DMIRROR_SNAPSHOT, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(dmirror_cmd_all(self->fd0, HMM_DMIRROR_SNAPSHOT, buffer, npages));
 
 	/* Check what the device saw. */
 	m = buffer->mirror;
@@ -1454,32 +1400,21 @@ TEST_F(hmm2, double_map)
 	ASSERT_EQ(ret, 0);
 
 	/* Simulate device 0 reading system memory. */
-	ret = hmm_dmirror_cmd(self->fd0, HMM_DMIRROR_READ, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd0, HMM_DMIRROR_READ, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
 
 	/* Simulate device 1 reading system memory. */
-	ret = hmm_dmirror_cmd(self->fd1, HMM_DMIRROR_READ, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd1, HMM_DMIRROR_READ, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
 
 	/* Migrate pages to device 1 and try to read from device 0. */
-	ret = hmm_migrate_sys_to_dev(self->fd1, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd1, buffer, npages));
 
-	ret = hmm_dmirror_cmd(self->fd0, HMM_DMIRROR_READ, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-	ASSERT_EQ(buffer->faults, 1);
+	ASSERT_STEP(device_access_all(self->fd0, HMM_DMIRROR_READ, buffer, npages));
 
 	/* Check what device 0 read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -1526,9 +1461,7 @@ TEST_F(hmm, exclusive)
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
 
 	/* Map memory exclusively for device access. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_EXCLUSIVE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(dmirror_cmd_all(self->fd, HMM_DMIRROR_EXCLUSIVE, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -1564,9 +1497,7 @@ TEST_F(hmm, exclusive_mprotect)
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
 
 	/* Map memory exclusively for device access. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_EXCLUSIVE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(dmirror_cmd_all(self->fd, HMM_DMIRROR_EXCLUSIVE, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -1590,7 +1521,6 @@ TEST_F(hmm, exclusive_cow)
 	unsigned long npages;
 	unsigned long size;
 	struct zd_mm *parent, *child;
-	int ret;
 
 	(void)variant;
 	npages = ALIGN(HMM_BUFFER_SIZE, self->page_size) >> self->page_shift;
@@ -1604,9 +1534,7 @@ TEST_F(hmm, exclusive_cow)
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
 
 	/* Map memory exclusively for device access. */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_EXCLUSIVE, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(dmirror_cmd_all(self->fd, HMM_DMIRROR_EXCLUSIVE, buffer, npages));
 
 	parent = mm;
 	child = ksft_fork(parent);
@@ -1701,9 +1629,7 @@ TEST_F(hmm, hmm_gup_test)
 	ASSERT_EQ(ret, 0);
 
 	/* Take snapshot to CPU pagetables */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(dmirror_cmd_all(self->fd, HMM_DMIRROR_SNAPSHOT, buffer, npages));
 	m = buffer->mirror;
 	if (hmm_is_coherent_type(variant->device_number)) {
 		ASSERT_EQ(HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL | HMM_DMIRROR_PROT_WRITE, m[0]);
@@ -1737,7 +1663,6 @@ TEST_F(hmm, hmm_cow_in_device)
 	unsigned long size;
 	struct zd_mm *child;
 	unsigned char *m;
-	int ret;
 
 	(void)variant;
 	npages = 4;
@@ -1750,9 +1675,7 @@ TEST_F(hmm, hmm_cow_in_device)
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
 
 	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* The child spins until the parent kills it. */
 	child = ksft_fork(mm);
@@ -1769,9 +1692,7 @@ TEST_F(hmm, hmm_cow_in_device)
 	ksft_exit_mm(child);
 
 	/* Take snapshot to CPU pagetables */
-	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(dmirror_cmd_all(self->fd, HMM_DMIRROR_SNAPSHOT, buffer, npages));
 	m = buffer->mirror;
 	for (unsigned long i = 0; i < npages; i++)
 		ASSERT_EQ(HMM_DMIRROR_PROT_WRITE, m[i]);
@@ -1815,7 +1736,6 @@ TEST_F(hmm, migrate_anon_huge_empty)
 	unsigned long npages;
 	unsigned long size;
 	unsigned long old_ptr;
-	int ret;
 
 	(void)variant;
 	size = read_pmd_pagesize();
@@ -1825,9 +1745,7 @@ TEST_F(hmm, migrate_anon_huge_empty)
 	ASSERT_NE(buffer, NULL);
 
 	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 0, 0), -1);
@@ -1845,7 +1763,6 @@ TEST_F(hmm, migrate_anon_huge_zero)
 	unsigned long npages;
 	unsigned long size;
 	unsigned long old_ptr;
-	int ret;
 	int val;
 
 	(void)variant;
@@ -1860,9 +1777,7 @@ TEST_F(hmm, migrate_anon_huge_zero)
 	ASSERT_EQ(val, 0);
 
 	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 0, 0), -1);
@@ -1892,16 +1807,8 @@ TEST_F(hmm, migrate_anon_huge_free)
 	buffer = huge_buffer(size, PROT_READ | PROT_WRITE, ZD_MADV_HUGEPAGE, &old_ptr);
 	ASSERT_NE(buffer, NULL);
 
-	/* Initialize buffer in system memory. */
-	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
-
-	/* Check what the device read. */
-	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+	/* Initialize buffer in system memory, migrate it to device, check what it read. */
+	ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 	/* Try freeing it. */
 	ret = madvise(buffer->ptr, size, ZD_MADV_FREE);
@@ -1936,17 +1843,13 @@ TEST_F(hmm, migrate_anon_huge_fault)
 	ASSERT_EQ(ret, 0);
 
 	/* Migrate memory to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
 
 	if (!hmm_is_coherent_type(variant->device_number)) {
-		ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
-		ASSERT_EQ(ret, 0);
-		ASSERT_EQ(buffer->cpages, npages);
+		ASSERT_STEP(dmirror_cmd_all(self->fd, HMM_DMIRROR_SNAPSHOT, buffer, npages));
 
 		m = buffer->mirror;
 		for (unsigned long i = 0; i < npages; ++i)
@@ -1982,7 +1885,7 @@ TEST_F(hmm, migrate_partial_unmap_fault)
 	unsigned long unmap_size;
 	unsigned long offsets[3];
 	unsigned long old_ptr;
-	int ret, use_thp;
+	int use_thp;
 	size_t j;
 
 	(void)variant;
@@ -2002,16 +1905,8 @@ TEST_F(hmm, migrate_partial_unmap_fault)
 					     &old_ptr);
 			ASSERT_NE(buffer, NULL);
 
-			/* Initialize buffer in system memory. */
-			ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
-
-			/* Migrate memory to device. */
-			ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-			ASSERT_EQ(ret, 0);
-			ASSERT_EQ(buffer->cpages, npages);
-
-			/* Check what the device read. */
-			ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
+			/* Initialize buffer in system memory, migrate it to device, check what it read. */
+			ASSERT_STEP(fill_migrate_check(self->fd, buffer, npages, size));
 
 			munmap(buffer->ptr + offsets[j], unmap_size);
 
@@ -2088,9 +1983,7 @@ TEST_F(hmm, migrate_remap_fault)
 					}
 
 					/* Migrate memory to device. */
-					ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-					ASSERT_EQ(ret, 0);
-					ASSERT_EQ(buffer->cpages, npages);
+					ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 					/* Check what the device read. */
 					ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -2138,9 +2031,7 @@ TEST_F(hmm, migrate_anon_huge_err)
 	/* Migrate memory to device but force a THP allocation error. */
 	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_FLAGS, buffer, HMM_DMIRROR_FLAG_FAIL_ALLOC);
 	ASSERT_EQ(ret, 0);
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 1, 0), -1);
@@ -2161,9 +2052,7 @@ TEST_F(hmm, migrate_anon_huge_err)
 	ASSERT_EQ(cpu_fill(buffer->ptr, size, 1, 0), 0);
 
 	/* Migrate THP to device. */
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/*
 	 * Force an allocation error when faulting back a THP resident in the
@@ -2201,9 +2090,7 @@ TEST_F(hmm, migrate_anon_huge_zero_err)
 	/* Migrate memory to device but force a THP allocation error. */
 	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_FLAGS, buffer, HMM_DMIRROR_FLAG_FAIL_ALLOC);
 	ASSERT_EQ(ret, 0);
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Check what the device read. */
 	ASSERT_EQ(host_check(buffer->mirror, size, 0, 0), -1);
@@ -2226,9 +2113,7 @@ TEST_F(hmm, migrate_anon_huge_zero_err)
 	/* Migrate memory to device but force a THP allocation error. */
 	ret = hmm_dmirror_cmd(self->fd, HMM_DMIRROR_FLAGS, buffer, HMM_DMIRROR_FLAG_FAIL_ALLOC);
 	ASSERT_EQ(ret, 0);
-	ret = hmm_migrate_sys_to_dev(self->fd, buffer, npages);
-	ASSERT_EQ(ret, 0);
-	ASSERT_EQ(buffer->cpages, npages);
+	ASSERT_STEP(migrate_sys_to_dev_all(self->fd, buffer, npages));
 
 	/* Fault the device memory back and check it. */
 	ASSERT_EQ(cpu_check(buffer->ptr, size, 0, 0), -1);
