@@ -51,6 +51,16 @@ static void dm_unload(struct dm *d)
 	zt_expect_no_reports(&d->fx->log);
 }
 
+/* A test of @fn on unit @u0, then on unit @u1, of one loaded module. */
+static void dm_run_units(void **state, void (*fn)(struct dm *d, int unit), int u0, int u1)
+{
+	struct dm d = dm_load(state);
+
+	fn(&d, u0);
+	fn(&d, u1);
+	dm_unload(&d);
+}
+
 static int cmd(struct zd_dmirror *m, unsigned int c, unsigned long addr, void *ptr,
 	       unsigned long npages, struct zd_hmm_dmirror_cmd *out)
 {
@@ -63,6 +73,23 @@ static int cmd(struct zd_dmirror *m, unsigned int c, unsigned long addr, void *p
 	if (out)
 		*out = k;
 	return ret;
+}
+
+/* @c on @npages pages from @addr: it succeeds and covers every one. */
+static void cmd_all(struct zd_dmirror *m, unsigned int c, unsigned long addr, void *ptr,
+		    unsigned long npages, struct zd_hmm_dmirror_cmd *out)
+{
+	ZT_EQ(cmd(m, c, addr, ptr, npages, out), 0);
+	ZT_EQU(out->cpages, npages);
+}
+
+/* The CPU reads @size bytes at @addr into @b (cleared first): they are @a. */
+static void cpu_read_expect(struct zd_mm *mm, unsigned long addr, unsigned char *b,
+			    const unsigned char *a, unsigned long size)
+{
+	memset(b, 0, size);
+	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
+	ZT_EQ(memcmp(a, b, size), 0);
 }
 
 /* ---- units and device memory ---- */
@@ -132,11 +159,7 @@ static void alloc_free(struct dm *d, int unit)
 
 static void test_alloc_free(void **state)
 {
-	struct dm d = dm_load(state);
-
-	alloc_free(&d, 0);
-	alloc_free(&d, 2);
-	dm_unload(&d);
+	dm_run_units(state, alloc_free, 0, 2);	/* a private unit, a coherent one */
 }
 
 /* RELEASE drops every chunk; the next allocation adds one again. */
@@ -203,19 +226,15 @@ static void round_trip(struct dm *d, int unit)
 	fill(a, size, 1);
 	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
 	memset(b, 0, size);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_READ, addr, b, NPAGES, &k), 0);
-	ZT_EQU(k.cpages, NPAGES);
+	cmd_all(m, ZD_HMM_DMIRROR_READ, addr, b, NPAGES, &k);
 	ZT_EQU(k.faults, 1);
 	ZT_EQ(memcmp(a, b, size), 0);
 
 	/* device write -> CPU: the read fault mirrored the pages writable */
 	fill(a, size, 99);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, a, NPAGES, &k), 0);
-	ZT_EQU(k.cpages, NPAGES);
+	cmd_all(m, ZD_HMM_DMIRROR_WRITE, addr, a, NPAGES, &k);
 	ZT_EQU(k.faults, 0);
-	memset(b, 0, size);
-	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
-	ZT_EQ(memcmp(a, b, size), 0);
+	cpu_read_expect(mm, addr, b, a, size);
 
 	/* the device reads back what it wrote, from its page table */
 	memset(b, 0, size);
@@ -254,11 +273,7 @@ static void round_trip(struct dm *d, int unit)
 
 static void test_read_write(void **state)
 {
-	struct dm d = dm_load(state);
-
-	round_trip(&d, 0);	/* private */
-	round_trip(&d, 2);	/* coherent */
-	dm_unload(&d);
+	dm_run_units(state, round_trip, 0, 2);	/* a private unit, a coherent one */
 }
 
 /* Zero-page and never-touched pages read as zeros; write replaces them. */
@@ -321,8 +336,7 @@ static void test_errors(void **state)
 	ZT_EQ(buf[0], 0);
 	ZT_EQ(zd_mprotect(mm, addr, size, RW), 0);
 	memset(buf, 0x77, sizeof(buf));
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_WRITE, addr, buf, 4, &k), 0);
-	ZT_EQU(k.cpages, 4);
+	cmd_all(m, ZD_HMM_DMIRROR_WRITE, addr, buf, 4, &k);
 
 	ZT_EQ(zd_dmirror_close(m), 0);
 	dm_unload(&d);
@@ -389,8 +403,7 @@ static void migrate_round_trip(struct dm *d, int unit)
 	fill(a, size, 3);
 	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
 	memset(b, 0, size);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, NPAGES, &k), 0);
-	ZT_EQU(k.cpages, NPAGES);
+	cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, NPAGES, &k);
 	ZT_EQ(memcmp(a, b, size), 0);
 	for (unsigned long i = 0; i < NPAGES; i++)
 		ZT_TRUE(on_device(mm, addr + i * ZD_PAGE_SIZE, unit));
@@ -408,17 +421,12 @@ static void migrate_round_trip(struct dm *d, int unit)
 
 	if (unit >= 2) {
 		/* coherent: the CPU reads device memory in place */
-		memset(b, 0, size);
-		ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
-		ZT_EQ(memcmp(a, b, size), 0);
+		cpu_read_expect(mm, addr, b, a, size);
 		ZT_TRUE(on_device(mm, addr, unit));
-		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, NPAGES, &k), 0);
-		ZT_EQU(k.cpages, NPAGES);
+		cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, NPAGES, &k);
 	}
 	/* private: each CPU access faults its page back (migrate_to_ram) */
-	memset(b, 0, size);
-	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
-	ZT_EQ(memcmp(a, b, size), 0);
+	cpu_read_expect(mm, addr, b, a, size);
 	for (unsigned long i = 0; i < NPAGES; i++)
 		ZT_TRUE(!on_device(mm, addr + i * ZD_PAGE_SIZE, unit));
 	zd_dmirror_device_stats(dev, &st);
@@ -434,11 +442,7 @@ static void migrate_round_trip(struct dm *d, int unit)
 
 static void test_migrate(void **state)
 {
-	struct dm d = dm_load(state);
-
-	migrate_round_trip(&d, 0);
-	migrate_round_trip(&d, 2);
-	dm_unload(&d);
+	dm_run_units(state, migrate_round_trip, 0, 2);	/* a private unit, a coherent one */
 }
 
 /* RELEASE and close evict every device page back to RAM with its data. */
@@ -455,8 +459,7 @@ static void evict(struct dm *d, int unit, bool release)
 	ZT_EQ(zd_dmirror_open(dev, mm, &m), 0);
 	fill(a, size, 9);
 	ZT_EQ(zd_cpu_write(mm, addr, a, size), 0);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, NPAGES, &k), 0);
-	ZT_EQU(k.cpages, NPAGES);
+	cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, NPAGES, &k);
 	if (release)
 		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_RELEASE, addr, NULL, NPAGES, &k), 0);
 	ZT_EQ(zd_dmirror_close(m), 0);
@@ -465,9 +468,7 @@ static void evict(struct dm *d, int unit, bool release)
 	zd_dmirror_device_stats(dev, &st);
 	ZT_EQU(st.allocated, release ? NPAGES : 0);	/* a removed chunk's frees are not counted */
 	ZT_EQU(st.nr_chunks, release ? 0 : 1);
-	memset(b, 0, size);
-	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);
-	ZT_EQ(memcmp(a, b, size), 0);
+	cpu_read_expect(mm, addr, b, a, size);
 	/* write permission survives the round trip */
 	ZT_EQ(zd_cpu_write(mm, addr, a, 1), 0);
 	ZT_EQ(zd_munmap(mm, addr, size), 0);
@@ -519,8 +520,7 @@ static void thp_round_trip(struct dm *d, int unit)
 	zd_dmirror_device_stats(dev, &st0);
 
 	memset(b, 0, size);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), 0);
-	ZT_EQU(k.cpages, npages);
+	cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k);
 	ZT_EQ(memcmp(a, b, size), 0);
 	ZT_TRUE(on_device(mm, addr, unit));
 	{
@@ -538,12 +538,9 @@ static void thp_round_trip(struct dm *d, int unit)
 	ZT_EQU(st.nr_chunks, st0.nr_chunks + 1);
 
 	if (unit >= 2) {
-		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, npages, &k), 0);
-		ZT_EQU(k.cpages, npages);
+		cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, npages, &k);
 	}
-	memset(b, 0, size);
-	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);	/* private: one fault brings it all */
-	ZT_EQ(memcmp(a, b, size), 0);
+	cpu_read_expect(mm, addr, b, a, size);	/* private: one fault brings it all */
 	ZT_TRUE(!on_device(mm, addr, unit));
 	ZT_EQU(zd_folio_nr_pages(zt_folio_at(mm, addr, NULL)), npages);
 	zd_dmirror_device_stats(dev, &st);
@@ -556,8 +553,7 @@ static void thp_round_trip(struct dm *d, int unit)
 	 */
 	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_FLAGS, addr, NULL, ZD_HMM_DMIRROR_FLAG_FAIL_ALLOC, &k), 0);
 	memset(b, 0, size);
-	ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k), 0);
-	ZT_EQU(k.cpages, npages);
+	cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, addr, b, npages, &k);
 	ZT_EQ(memcmp(a, b, size), 0);
 	ZT_TRUE(on_device(mm, addr, unit));
 	ZT_TRUE(on_device(mm, addr + size - ZD_PAGE_SIZE, unit));
@@ -565,12 +561,9 @@ static void thp_round_trip(struct dm *d, int unit)
 	ZT_EQU(st.allocated, npages);
 	if (unit >= 2) {
 		ZT_EQU(zd_folio_nr_pages(zt_folio_at(mm, addr, NULL)), 1);
-		ZT_EQ(cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, npages, &k), 0);
-		ZT_EQU(k.cpages, npages);
+		cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, addr, NULL, npages, &k);
 	}
-	memset(b, 0, size);
-	ZT_EQ(zd_cpu_read(mm, addr, b, size), 0);	/* private: one fault a page */
-	ZT_EQ(memcmp(a, b, size), 0);
+	cpu_read_expect(mm, addr, b, a, size);	/* private: one fault a page */
 	ZT_TRUE(!on_device(mm, addr, unit));
 	ZT_EQU(zd_folio_nr_pages(zt_folio_at(mm, addr, NULL)), 1);
 	zd_dmirror_device_stats(dev, &st);
@@ -585,11 +578,7 @@ static void thp_round_trip(struct dm *d, int unit)
 
 static void test_migrate_thp(void **state)
 {
-	struct dm d = dm_load(state);
-
-	thp_round_trip(&d, 0);
-	thp_round_trip(&d, 2);
-	dm_unload(&d);
+	dm_run_units(state, thp_round_trip, 0, 2);	/* a private unit, a coherent one */
 }
 
 int main(void)

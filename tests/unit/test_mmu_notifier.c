@@ -190,6 +190,23 @@ static void *reader_fn(void *arg)
 }
 
 /*
+ * read_begin on @sub from another thread (@rd): still waiting after 50 ms
+ * while @r runs; @r ended, the thread joined.
+ */
+static void read_begin_waits_for(struct reader *rd, struct zd_mmu_interval_notifier *sub,
+				 struct zd_mmu_notifier_range *r)
+{
+	struct zd_thread *t;
+
+	*rd = (struct reader){ .sub = sub };
+	ZT_EQ(zd_thread_create(&t, reader_fn, rd), 0);
+	zt_sleep_ms(50);
+	ZT_EQ(zd_atomic_load_acquire(&rd->done), 0);
+	zd_mmu_notifier_invalidate_range_end(r);
+	zd_thread_join(t);
+}
+
+/*
  * read_begin sleeps while an invalidation that called this interval's
  * invalidate() is running (its page-table change may not be done yet),
  * and returns once it ends; the sequence it returns is then current.
@@ -311,7 +328,6 @@ static void test_insert_during_invalidation(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_mmu_notifier_range r;
 	struct reader rd = { 0 };
-	struct zd_thread *t;
 	struct rec a, b;
 
 	rec_insert(&a, fx->mm, 0x100000, 16 * PG);
@@ -321,12 +337,7 @@ static void test_insert_during_invalidation(void **state)
 	ZT_TRUE(!b.sub.in_itree);
 	ZT_EQU(zd_atomic_load_relaxed(&b.sub.invalidate_seq), mm_seq(fx->mm));
 
-	rd.sub = &b.sub;
-	ZT_EQ(zd_thread_create(&t, reader_fn, &rd), 0);
-	zt_sleep_ms(50);
-	ZT_EQ(zd_atomic_load_acquire(&rd.done), 0);
-	zd_mmu_notifier_invalidate_range_end(&r);
-	zd_thread_join(t);
+	read_begin_waits_for(&rd, &b.sub, &r);
 	ZT_EQ(zd_atomic_load_acquire(&rd.done), 1);
 	ZT_TRUE(b.sub.in_itree);
 	ZT_EQ(b.nr, 0);
@@ -350,7 +361,6 @@ static void test_insert_during_miss(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_mmu_notifier_range r;
 	struct reader rd = { 0 };
-	struct zd_thread *t;
 	struct rec b;
 	unsigned long s0 = mm_seq(fx->mm);
 
@@ -359,12 +369,7 @@ static void test_insert_during_miss(void **state)
 	rec_insert(&b, fx->mm, 0x100000, PG);
 	ZT_TRUE(b.sub.in_itree);
 	ZT_EQU(mm_seq(fx->mm), s0 | 1);
-	rd.sub = &b.sub;
-	ZT_EQ(zd_thread_create(&t, reader_fn, &rd), 0);
-	zt_sleep_ms(50);
-	ZT_EQ(zd_atomic_load_acquire(&rd.done), 0);
-	zd_mmu_notifier_invalidate_range_end(&r);
-	zd_thread_join(t);
+	read_begin_waits_for(&rd, &b.sub, &r);
 	ZT_EQU(mm_seq(fx->mm), s0 + 2);
 	ZT_EQ(b.nr, 0);
 	rec_remove(&b);

@@ -79,6 +79,13 @@ static void rec_start(struct rec *r, struct zd_mm *mm)
 	ZT_EQ(zd_mmu_interval_notifier_insert(&r->sub, mm, 0, ULONG_MAX, &rec_ops), 0);
 }
 
+/* A recorder over all of @mm that also reads the entry at @watch when called. */
+static void rec_watch(struct rec *r, struct zd_mm *mm, unsigned long watch)
+{
+	rec_start(r, mm);
+	r->watch = watch;
+}
+
 static const char *ev_name(enum zd_mmu_notifier_event ev)
 {
 	static const char *const names[] = { "UNMAP", "CLEAR", "PROTECTION_VMA",
@@ -122,6 +129,16 @@ static void write_byte(struct zd_mm *mm, unsigned long addr, char c)
 	ZT_EQ(zd_cpu_write(mm, addr, &c, 1), 0);
 }
 
+/* @n new anonymous pages, page i holding 'a' + i: each present, written. */
+static unsigned long map_letters(struct zd_mm *mm, int n)
+{
+	unsigned long a = zt_map_anon(mm, (unsigned long)n * PG);
+
+	for (int i = 0; i < n; i++)
+		write_byte(mm, a + (unsigned long)i * PG, (char)('a' + i));
+	return a;
+}
+
 /* ---- UNMAP ---- */
 
 /*
@@ -131,14 +148,11 @@ static void write_byte(struct zd_mm *mm, unsigned long addr, char c)
 static void test_munmap_unmap(void **state)
 {
 	struct zt_fixture *fx = ZT_FX(state);
-	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
+	unsigned long a = map_letters(fx->mm, 4);
 	const struct call *c;
 	struct rec r;
 
-	for (int i = 0; i < 4; i++)
-		write_byte(fx->mm, a + (unsigned long)i * PG, 'a' + i);
-	rec_start(&r, fx->mm);
-	r.watch = a + PG;
+	rec_watch(&r, fx->mm, a + PG);
 	ZT_EQ(zd_munmap(fx->mm, a + PG, 2 * PG), 0);
 	ZT_EQ(r.nr, 1);
 	c = expect_call(&r, ZD_MMU_NOTIFY_UNMAP, a + PG, a + 3 * PG);
@@ -162,8 +176,7 @@ static void test_exit_release_then_unmap(void **state)
 	struct rec r;
 
 	write_byte(fx->mm, a, 'x');
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	zt_mm_exit(fx);
 	ZT_EQ(r.nr, 2);
 	ZT_EQ(r.c[0].event, ZD_MMU_NOTIFY_RELEASE);
@@ -184,8 +197,7 @@ static void test_mremap_unmap_old(void **state)
 	char ch;
 
 	write_byte(fx->mm, a, 'm');
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	ZT_EQ(zd_mremap(fx->mm, a, 2 * PG, 64 * PG, ZD_MREMAP_MAYMOVE | ZD_MREMAP_FIXED,
 			a + (1ul << 30), &n), 0);
 	ZT_EQU(n, a + (1ul << 30));
@@ -203,14 +215,11 @@ static void test_mremap_unmap_old(void **state)
 static void test_madvise_clear(void **state)
 {
 	struct zt_fixture *fx = ZT_FX(state);
-	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
+	unsigned long a = map_letters(fx->mm, 4);
 	const struct call *c;
 	struct rec r;
 
-	for (int i = 0; i < 4; i++)
-		write_byte(fx->mm, a + (unsigned long)i * PG, 'a' + i);
-	rec_start(&r, fx->mm);
-	r.watch = a + PG;
+	rec_watch(&r, fx->mm, a + PG);
 	ZT_EQ(zd_madvise(fx->mm, a + PG, 2 * PG, ZD_MADV_DONTNEED), 0);
 	ZT_EQ(r.nr, 1);
 	c = expect_call(&r, ZD_MMU_NOTIFY_CLEAR, a + PG, a + 3 * PG);
@@ -247,8 +256,7 @@ static void test_file_clear(void **state)
 	ZT_EQ(zd_mmap(fx->mm, 0, 4 * PG, RW, ZD_MAP_SHARED, file, 0, 0, &a), 0);
 	for (int i = 0; i < 4; i++)
 		ZT_EQ(zd_cpu_read(fx->mm, a + (unsigned long)i * PG, &c, 1), 0);
-	rec_start(&r, fx->mm);
-	r.watch = a + PG;
+	rec_watch(&r, fx->mm, a + PG);
 	ZT_EQ(zd_madvise(fx->mm, a + PG, PG, ZD_MADV_PAGEOUT), 0);
 	expect_call(&r, ZD_MMU_NOTIFY_CLEAR, a + PG, a + 2 * PG);
 	ZT_EQU(zt_entry_at(fx->mm, a + PG, NULL), 0);
@@ -275,8 +283,7 @@ static void test_move_pages_clear(void **state)
 
 	write_byte(fx->mm, a, 'p');
 	before = zt_entry_at(fx->mm, a, NULL);
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	ZT_EQ(zd_move_pages(fx->mm, 1, &a, &node, &status), 0);
 	ZT_EQ(status, 0);
 	ZT_EQU(expect_call(&r, ZD_MMU_NOTIFY_CLEAR, a, a + PG)->watched, before);
@@ -296,8 +303,7 @@ static void test_thp_split_clear(void **state)
 	write_byte(fx->mm, a, 't');
 	zt_entry_at(fx->mm, a, &lvl);
 	ZT_EQ(lvl, 2);
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	ZT_EQ(zd_split_huge_pages(fx->mm, a, a + PMDSZ), 1);
 	c = expect_call(&r, ZD_MMU_NOTIFY_CLEAR, a, a + PMDSZ);
 	ZT_TRUE(zd_pte_huge(c->watched));
@@ -350,8 +356,7 @@ static void test_collapse_clear(void **state)
 	ZT_EQ(zd_mmap(fx->mm, 0, PMDSZ, RW, ANON, NULL, 0, PMDSZ, &a), 0);
 	for (int i = 0; i < 8; i++)
 		write_byte(fx->mm, a + (unsigned long)i * PG, 'c');
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	ZT_EQ(zd_madvise(fx->mm, a, PMDSZ, ZD_MADV_COLLAPSE), 0);
 	zt_entry_at(fx->mm, a, &lvl);
 	ZT_EQ(lvl, 2);
@@ -395,8 +400,7 @@ static void test_fork_and_cow(void **state)
 	write_byte(fx->mm, a, 'f');
 	ZT_EQ(zd_shmem_file_setup(fx->sys, PG, &file), 0);
 	ZT_EQ(zd_mmap(fx->mm, 0, PG, RW, ZD_MAP_SHARED, file, 0, 0, &s), 0);
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	ZT_EQ(zd_fork(fx->mm, &child), 0);
 	ZT_EQ(r.nr, 1);		/* the shared mapping is not write-protected */
 	c = expect_call(&r, ZD_MMU_NOTIFY_PROTECTION_PAGE, a, a + 4 * PG);
@@ -429,8 +433,7 @@ static void test_device_exclusive_restore_clear(void **state)
 
 	write_byte(fx->mm, a, 'e');
 	zt_make_device_exclusive(fx->mm, a);
-	rec_start(&r, fx->mm);
-	r.watch = a;
+	rec_watch(&r, fx->mm, a);
 	ZT_EQ(zd_cpu_read(fx->mm, a, &ch, 1), 0);
 	ZT_EQ(ch, 'e');
 	c = expect_call(&r, ZD_MMU_NOTIFY_CLEAR, a, a + PG);
@@ -445,15 +448,12 @@ static void test_device_exclusive_restore_clear(void **state)
 static void test_mprotect_numa_protection_vma(void **state)
 {
 	struct zt_fixture *fx = ZT_FX(state);
-	unsigned long a = zt_map_anon(fx->mm, 4 * PG);
+	unsigned long a = map_letters(fx->mm, 4);
 	struct zd_vm_area_struct *vma;
 	const struct call *c;
 	struct rec r;
 
-	for (int i = 0; i < 4; i++)
-		write_byte(fx->mm, a + (unsigned long)i * PG, 'a' + i);
-	rec_start(&r, fx->mm);
-	r.watch = a + PG;
+	rec_watch(&r, fx->mm, a + PG);
 	ZT_EQ(zd_mprotect(fx->mm, a + PG, 2 * PG, ZD_PROT_READ), 0);
 	ZT_EQ(r.nr, 1);
 	c = expect_call(&r, ZD_MMU_NOTIFY_PROTECTION_VMA, a + PG, a + 3 * PG);
