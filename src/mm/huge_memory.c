@@ -182,10 +182,11 @@ zd_vm_fault_t _zd_do_huge_pmd_anonymous_page(struct zd_vm_fault *vmf)
 	}
 	_zd_pgtable_trans_huge_deposit(mm, pgtable);
 	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
+	/* On the LRU before the leaf is set: a racing zap may free it once unlocked. */
+	_zd_folio_add_lru_vma(folio, vma);
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 	_zd_set_entry(vmf->pmd, entry);
 	zd_spin_unlock(&mm->page_table_lock);
-	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
 
@@ -215,12 +216,12 @@ static zd_vm_fault_t do_huge_zero_wp_pmd(struct zd_vm_fault *vmf, zd_pte_t e)
 	}
 	/* map_anon_folio_pmd(); the special leaf it replaces held nothing; its deposit stays. */
 	_zd_folio_add_new_anon_rmap(folio, vma, haddr, ZD_LVL_PMD);
+	_zd_folio_add_lru_vma(folio, vma);	/* before the leaf, as above */
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1l << ZD_PMD_ORDER);
 	_zd_set_entry(vmf->pmd,
 		      zd_pfn_pte(zd_folio_pfn(folio), anon_pmd_bits(vma)));
 	zd_spin_unlock(&mm->page_table_lock);
 	zd_mmu_notifier_invalidate_range_end(&range);
-	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
 

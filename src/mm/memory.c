@@ -103,12 +103,16 @@ static zd_vm_fault_t do_anonymous_page(struct zd_vm_fault *vmf)
 		zd_folio_put(folio);
 		return 0;
 	}
-	/* The allocation's reference becomes the mapping's. */
+	/*
+	 * The allocation's reference becomes the mapping's. The folio joins
+	 * the LRU before its entry is set, under the PTE lock, as in Linux:
+	 * once the lock is dropped a racing zap (MADV_DONTNEED) may free it.
+	 */
 	_zd_folio_add_new_anon_rmap(folio, vma, vmf->address, ZD_LVL_PTE);
+	_zd_folio_add_lru_vma(folio, vma);
 	_zd_add_mm_counter(mm, ZD_MM_ANONPAGES, 1);
 	_zd_set_entry(vmf->pte, entry);
 	zd_spin_unlock(vmf->ptl);
-	_zd_folio_add_lru_vma(folio, vma);
 	return 0;
 }
 
@@ -166,6 +170,7 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 		return 0;
 	}
 	_zd_folio_add_new_anon_rmap(folio, vma, vmf->address, ZD_LVL_PTE);
+	_zd_folio_add_lru_vma(folio, vma);	/* before the entry: see do_anonymous_page */
 	_zd_set_entry(vmf->pte, entry);
 	if (old_folio) {
 		_zd_folio_remove_rmap(old_folio, old, ZD_LVL_PTE);
@@ -175,7 +180,6 @@ static zd_vm_fault_t wp_page_copy(struct zd_vm_fault *vmf, struct zd_page *old)
 	zd_spin_unlock(vmf->ptl);
 	if (notify)
 		zd_mmu_notifier_invalidate_range_end(&range);
-	_zd_folio_add_lru_vma(folio, vma);
 	if (old_folio)
 		zd_folio_put(old_folio);	/* the old mapping's reference */
 	return 0;
