@@ -5,9 +5,29 @@
  * Models what the hardware page walker and the arch fault entry
  * (arch/x86/mm/fault.c: access_error, handle_mm_fault, the retry loop) do
  * for a load, a store or an atomic: walk the page table, and on a missing
- * or forbidden entry take a fault and try again. The bytes are copied with
- * the entry's lock held, so an unmap (which takes the same lock) cannot
- * free the page in the middle of the copy.
+ * or forbidden entry take a fault and try again.
+ *
+ * The hardware walker takes no lock of the kernel's: not mmap_lock, which
+ * only the fault handler takes. The model's first attempt at each page
+ * does the same (try_access_fast): it walks from the PGD under the RCU
+ * read side, as GUP-fast does (page-table pages are freed after a grace
+ * period, and khugepaged's collapse waits for one before it reuses a
+ * table), reading each level once; at the PTE level it takes the PTE
+ * lock, re-checks that the PMD still points to this table
+ * (pte_offset_map_lock()'s re-check) and that the entry still allows the
+ * access, sets the accessed and dirty bits, copies and unlocks. So a
+ * mapped page that allows the access is read or written while another
+ * thread holds mmap_lock for write, as on hardware. Everything else - no
+ * entry, a forbidden one, a non-present one, a PROT_NONE, special or
+ * devmap entry, a PMD or PUD leaf, a PMD that changed - goes to the locked
+ * path: mmap_lock for read, the VMA check, the walk, the fault, the retry.
+ *
+ * The bytes are always copied with the entry's lock held (the PTE lock,
+ * page_table_lock for a huge leaf), so an unmap, which takes the same lock
+ * to clear the entry before it frees the page, cannot free the page in the
+ * middle of the copy. That is the model's stand-in for the TLB shootdown,
+ * which the hardware needs instead: there is no TLB and no cached
+ * translation.
  */
 #include <stdint.h>
 #include <string.h>
@@ -123,6 +143,60 @@ static int try_access(struct zd_mm *mm, unsigned long addr, struct access *a)
 	return ret ? ret : 1;
 }
 
+/* An entry the lockless first attempt may use: the locked path's test, and nothing special. */
+static bool fast_allows(zd_pte_t e, bool write)
+{
+	return leaf_allows(e, write) && !(e & (ZD_PTE_SPECIAL | ZD_PTE_DEVMAP | ZD_PTE_HUGE));
+}
+
+/*
+ * The MMU's walk with no mmap_lock: 1 if the access is done, 0 if the
+ * locked path must do it (nothing has changed then). Only a PTE that
+ * allows the access and has a page with data is used here.
+ */
+static int try_access_fast(struct zd_mm *mm, unsigned long addr, struct access *a)
+{
+	bool write = op_writes(a->op);
+	_Atomic zd_pte_t *slot, *pmdp = NULL;
+	struct zd_spinlock *ptl;
+	zd_pte_t e, pmd = 0;
+	int ret = 0;
+
+	/* The tables read below are freed only after a grace period. */
+	zd_rcu_read_lock();
+	slot = &mm->pgd->ent[_zd_level_index(addr, ZD_LVL_PGD)];
+	for (enum zd_pt_level l = ZD_LVL_PGD; l >= ZD_LVL_PMD; l--) {
+		e = _zd_read_entry(slot);
+		/* Empty, non-present, or a huge leaf: the locked path. */
+		if (!(e & ZD_PTE_PRESENT) || (e & ZD_PTE_HUGE))
+			goto out;
+		pmdp = slot;
+		pmd = e;
+		slot = &_zd_entry_table(e)->ent[_zd_level_index(addr, l - 1)];
+	}
+	if (!fast_allows(_zd_read_entry(slot), write))
+		goto out;
+	/* pte_offset_map_lock(): the lock, then the PMD still points to this table. */
+	ptl = _zd_pte_lockptr(slot);
+	zd_spin_lock(ptl);
+	e = _zd_read_entry(slot);
+	if (_zd_read_entry(pmdp) == pmd && fast_allows(e, write)) {
+		bool touch = a->op == OP_TOUCH_READ || a->op == OP_TOUCH_WRITE;
+		struct zd_page *page = touch ? NULL : zd_pfn_to_page(mm->sys, zd_pte_pfn(e));
+
+		/* No page or no data: the locked path gives the error. */
+		if ((touch || (page && zd_page_address(page))) &&
+		    !do_copy(mm, zd_pte_pfn(e), addr & (ZD_PAGE_SIZE - 1), a)) {
+			touch_leaf(slot, e, write);
+			ret = 1;
+		}
+	}
+	zd_spin_unlock(ptl);
+out:
+	zd_rcu_read_unlock();
+	return ret;
+}
+
 /*
  * Faults in a row that leave the entry unusable before the access gives
  * up. Linux retries for ever (the task is killable); with real threads
@@ -169,11 +243,11 @@ static int access_range(struct zd_mm *mm, unsigned long addr, size_t len, struct
 {
 	unsigned char *buf = a->buf;
 	const unsigned char *src = a->src;
+	bool locked = false;
 	int ret = 0;
 
 	if (addr + len < addr || addr + len > ZD_TASK_SIZE)
 		return -EFAULT;
-	zd_mmap_read_lock(mm);
 	while (len) {
 		size_t chunk = ZD_PAGE_SIZE - (addr & (ZD_PAGE_SIZE - 1));
 
@@ -182,9 +256,19 @@ static int access_range(struct zd_mm *mm, unsigned long addr, size_t len, struct
 		a->len = chunk;
 		a->buf = buf;
 		a->src = src;
-		ret = access_one(mm, addr, a);
-		if (ret)
-			break;
+		/*
+		 * Once a page needed the locked path, the rest of the range
+		 * takes it too, mmap_lock held as before.
+		 */
+		if (locked || !try_access_fast(mm, addr, a)) {
+			if (!locked) {
+				zd_mmap_read_lock(mm);
+				locked = true;
+			}
+			ret = access_one(mm, addr, a);
+			if (ret)
+				break;
+		}
 		addr += chunk;
 		len -= chunk;
 		if (buf)
@@ -192,7 +276,8 @@ static int access_range(struct zd_mm *mm, unsigned long addr, size_t len, struct
 		if (src)
 			src += chunk;
 	}
-	zd_mmap_read_unlock(mm);
+	if (locked)
+		zd_mmap_read_unlock(mm);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include <zonedev/mm.h>
 #include <zonedev/gup.h>
+#include <zonedev/sync/thread.h>
 
 #define RW (ZD_PROT_READ | ZD_PROT_WRITE)
 #define ANON (ZD_MAP_PRIVATE | ZD_MAP_ANONYMOUS)
@@ -565,6 +566,85 @@ static void test_pfnmap_special(void **state)
 	zd_folio_put(frame);
 }
 
+/* ---- the MMU takes no mmap_lock for a permitted access ---- */
+
+struct mmu_job {
+	struct zd_mm *mm;
+	unsigned long addr;
+	bool write;
+	int ret;
+	unsigned char byte;
+	_Atomic long done;
+};
+
+static void *mmu_job_run(void *arg)
+{
+	struct mmu_job *j = arg;
+	unsigned char b = 0x5a;
+
+	if (j->write)
+		j->ret = zd_cpu_write(j->mm, j->addr, &b, 1);
+	else
+		j->ret = zd_cpu_read(j->mm, j->addr, &j->byte, 1);
+	zd_atomic_store_release(&j->done, 1);
+	return NULL;
+}
+
+/*
+ * A load or store to a present entry that allows it completes while
+ * another thread holds mmap_lock for write, as on hardware (the MMU never
+ * takes it); one that needs a fault (no entry yet, or a write to a
+ * read-only entry) waits for the writer, as the fault handler does.
+ */
+static void test_cpu_access_without_mmap_lock(void **state)
+{
+	struct zt_fixture *fx = ZT_FX(state);
+	unsigned long a = zt_map_anon(fx->mm, 3 * PG);
+	struct mmu_job rd = { .mm = fx->mm, .addr = a + 7 };
+	struct mmu_job wr = { .mm = fx->mm, .addr = a + 8, .write = true };
+	struct mmu_job miss = { .mm = fx->mm, .addr = a + PG };
+	struct mmu_job ro = { .mm = fx->mm, .addr = a + 2 * PG, .write = true };
+	struct zd_thread *t[4];
+	unsigned char b = 0x33, buf[2];
+	zd_pte_t e;
+	int lvl;
+
+	ZT_EQ(zd_cpu_write(fx->mm, a + 7, &b, 1), 0);
+	ZT_EQ(zd_cpu_write(fx->mm, a + 2 * PG, &b, 1), 0);
+	ZT_EQ(zd_mprotect(fx->mm, a + 2 * PG, PG, ZD_PROT_READ), 0);
+	e = zt_entry_at(fx->mm, a, &lvl);
+	ZT_EQ(lvl, 1);
+	ZT_TRUE(zd_pte_write(e));
+
+	zd_mmap_write_lock(fx->mm);
+	ZT_EQ(zd_thread_create(&t[0], mmu_job_run, &rd), 0);
+	ZT_EQ(zd_thread_create(&t[1], mmu_job_run, &wr), 0);
+	ZT_TRUE(zt_wait_positive(&rd.done, 30));
+	ZT_TRUE(zt_wait_positive(&wr.done, 30));
+	ZT_EQ(rd.ret, 0);
+	ZT_EQU(rd.byte, 0x33);
+	ZT_EQ(wr.ret, 0);
+	e = zt_entry_at(fx->mm, a, &lvl);
+	ZT_TRUE(e & ZD_PTE_YOUNG);
+	ZT_TRUE(e & ZD_PTE_DIRTY);
+	/* Faults: the fault handler waits for mmap_lock. */
+	ZT_EQ(zd_thread_create(&t[2], mmu_job_run, &miss), 0);
+	ZT_EQ(zd_thread_create(&t[3], mmu_job_run, &ro), 0);
+	zt_sleep_ms(100);
+	ZT_EQ(zd_atomic_load_acquire(&miss.done), 0);
+	ZT_EQ(zd_atomic_load_acquire(&ro.done), 0);
+	ZT_EQU(zt_entry_at(fx->mm, a + PG, &lvl), 0);
+	zd_mmap_write_unlock(fx->mm);
+	for (int i = 0; i < 4; i++)
+		zd_thread_join(t[i]);
+	ZT_EQ(miss.ret, 0);
+	ZT_EQU(miss.byte, 0);
+	ZT_EQ(ro.ret, -EFAULT);		/* SIGSEGV: the VMA is read-only */
+	ZT_EQ(zd_cpu_read(fx->mm, a + 7, buf, 2), 0);
+	ZT_EQU(buf[0], 0x33);
+	ZT_EQU(buf[1], 0x5a);
+}
+
 /* ---- data=none ---- */
 
 static void test_data_none(void **state)
@@ -608,6 +688,7 @@ int main(void)
 		ZT_MM_TEST(test_mremap),
 		ZT_MM_TEST(test_pfnmap_special),
 		ZT_MM_TEST(test_try_to_migrate_across_fork),
+		ZT_MM_TEST(test_cpu_access_without_mmap_lock),
 		cmocka_unit_test(test_data_none),
 	};
 
