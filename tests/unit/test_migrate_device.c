@@ -61,6 +61,39 @@ static void expect_pattern(struct zd_mm *mm, unsigned long a, unsigned long i)
 	expect_pattern_bytes(got, i);
 }
 
+/* Pages 0, @step, 2 * @step ... below @n of the range at @a get their patterns. */
+static void write_patterns(struct zd_mm *mm, unsigned long a, unsigned long n, unsigned long step)
+{
+	for (unsigned long i = 0; i < n; i += step)
+		write_pattern(mm, a + i * PG, i);
+}
+
+/* Those pages read back (through the MMU) with their patterns. */
+static void expect_patterns(struct zd_mm *mm, unsigned long a, unsigned long n, unsigned long step)
+{
+	for (unsigned long i = 0; i < n; i += step)
+		expect_pattern(mm, a + i * PG, i);
+}
+
+/* td_migrate_to_dev of [a, end): @moved entries migrate, @collected were collected. */
+static void migrate_expect(struct tdrv *t, struct zd_mm *mm, unsigned long a, unsigned long end,
+			   unsigned long flags, long moved, unsigned long collected)
+{
+	unsigned long cpages = ~0ul;	/* set by a setup that succeeds */
+
+	ZT_EQ(td_migrate_to_dev(t, mm, a, end, flags, &cpages), moved);
+	ZT_EQU(cpages, collected);
+}
+
+/* The end of a test: the range unmapped, the invariants hold, the device goes. */
+static void unmap_and_destroy(struct tdrv *t, struct zd_mm *mm, unsigned long a,
+			      unsigned long size)
+{
+	ZT_EQ(zd_munmap(mm, a, size), 0);
+	CHECK(t->d.sys);
+	td_destroy(t);
+}
+
 /* The device-private page an entry names (asserting it is one). */
 static struct zd_page *dp_page(struct zd_mm *mm, unsigned long a, bool *writable)
 {
@@ -84,15 +117,13 @@ static void test_roundtrip_small(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_system *sys = fx->sys;
 	struct zd_mm *mm = fx->mm;
-	unsigned long a = zt_map_anon(mm, 8 * PG), cpages = 0;
+	unsigned long a = zt_map_anon(mm, 8 * PG);
 	struct tdrv t;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB);
-	for (unsigned long i = 0; i < 6; i++)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 6, 1);
 	CHECK(sys);
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 8 * PG, SEL_SYS, &cpages), 8);
-	ZT_EQU(cpages, 8);
+	migrate_expect(&t, mm, a, a + 8 * PG, SEL_SYS, 8, 8);
 	CHECK(sys);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 8);
 	for (unsigned long i = 0; i < 8; i++) {
@@ -118,9 +149,7 @@ static void test_roundtrip_small(void **state)
 	}
 	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram), 6);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 2);
-	ZT_EQ(zd_munmap(mm, a, 8 * PG), 0);
-	CHECK(sys);
-	td_destroy(&t);
+	unmap_and_destroy(&t, mm, a, 8 * PG);
 }
 
 /* The same in the legacy scheme: the idle reference is expected (5.x). */
@@ -133,12 +162,10 @@ static void test_roundtrip_small_legacy(void **state)
 	struct tdrv t;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB);
-	for (unsigned long i = 0; i < 4; i++)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 4, 1);
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_SYS, NULL), 4);
 	CHECK(sys);
-	for (unsigned long i = 0; i < 4; i++)
-		expect_pattern(mm, a + i * PG, i);
+	expect_patterns(mm, a, 4, 1);
 	CHECK(sys);
 	ZT_EQ(zd_munmap(mm, a, 4 * PG), 0);
 	td_destroy(&t);
@@ -158,20 +185,18 @@ static void test_roundtrip_thp(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_system *sys = fx->sys;
 	struct zd_mm *mm = fx->mm;
-	unsigned long a = zt_map_thp(mm, ZD_PMD_SIZE), cpages = 0;
+	unsigned long a = zt_map_thp(mm, ZD_PMD_SIZE);
 	struct zd_folio *thp, *dev, *back;
 	int lvl = 0;
 	struct tdrv t;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 4 * MiB);
-	for (unsigned long i = 0; i < 512; i += 37)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 512, 37);
 	thp = zt_folio_at(mm, a, &lvl);
 	ZT_EQ(lvl, ZD_LVL_PMD);
 	ZT_EQ(zd_folio_order(thp), ZD_PMD_ORDER);
 
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, &cpages), 1);
-	ZT_EQU(cpages, 1);
+	migrate_expect(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, 1, 1);
 	CHECK(sys);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 512);
 	dev = zd_page_folio(dp_page(mm, a, NULL));
@@ -189,12 +214,9 @@ static void test_roundtrip_thp(void **state)
 	back = zt_folio_at(mm, a, NULL);
 	ZT_EQ(zd_folio_order(back), ZD_PMD_ORDER);
 	ZT_TRUE(!zd_folio_is_zone_device(back));
-	for (unsigned long i = 0; i < 512; i += 37)
-		expect_pattern(mm, a + i * PG, i);
+	expect_patterns(mm, a, 512, 37);
 	CHECK(sys);
-	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
-	CHECK(sys);
-	td_destroy(&t);
+	unmap_and_destroy(&t, mm, a, ZD_PMD_SIZE);
 }
 
 /*
@@ -214,7 +236,7 @@ static void test_thp_split(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_system *sys = fx->sys;
 	struct zd_mm *mm = fx->mm;
-	unsigned long a = zt_map_thp(mm, ZD_PMD_SIZE), cpages = 0, *src, *dst;
+	unsigned long a = zt_map_thp(mm, ZD_PMD_SIZE), *src, *dst;
 	struct zd_migrate_vma m;
 	struct zd_folio *dev;
 	int lvl = 0;
@@ -222,18 +244,15 @@ static void test_thp_split(void **state)
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 4 * MiB);
 	t.small_to_ram = true;
-	for (unsigned long i = 0; i < 512; i += 51)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 512, 51);
 	ZT_EQ(zd_folio_order(zt_folio_at(mm, a, &lvl)), ZD_PMD_ORDER);
 	ZT_EQ(lvl, ZD_LVL_PMD);
 
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS, &cpages), 512);
-	ZT_EQU(cpages, 512);
+	migrate_expect(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS, 512, 512);
 	CHECK(sys);
 	for (unsigned long i = 0; i < 512; i++)
 		ZT_EQ(zd_folio_order(zd_page_folio(dp_page(mm, a + i * PG, NULL))), 0);
-	for (unsigned long i = 0; i < 512; i += 51)
-		expect_pattern(mm, a + i * PG, i);
+	expect_patterns(mm, a, 512, 51);
 	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram), 11);
 	CHECK(sys);
 	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
@@ -242,8 +261,7 @@ static void test_thp_split(void **state)
 
 	/* Whole to the device, then one page back: the split happens in the fault. */
 	a = zt_map_thp(mm, ZD_PMD_SIZE);
-	for (unsigned long i = 0; i < 512; i += 51)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 512, 51);
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, NULL), 1);
 	dev = zd_page_folio(dp_page(mm, a, NULL));
 	ZT_EQ(zd_folio_order(dev), ZD_PMD_ORDER);
@@ -264,8 +282,7 @@ static void test_thp_split(void **state)
 
 	/* Whole to the device; collected whole, but only a small destination. */
 	a = zt_map_thp(mm, ZD_PMD_SIZE);
-	for (unsigned long i = 0; i < 512; i += 51)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 512, 51);
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + ZD_PMD_SIZE, SEL_SYS | SEL_COMPOUND, NULL), 1);
 	src = calloc(512, sizeof(*src));
 	dst = calloc(512, sizeof(*dst));
@@ -297,8 +314,7 @@ static void test_thp_split(void **state)
 	ZT_EQ(zd_folio_order(zd_page_folio(dp_page(mm, a + PG, NULL))), 0);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 511);
 	t.small_to_ram = false;
-	for (unsigned long i = 0; i < 512; i += 51)
-		expect_pattern(mm, a + i * PG, i);
+	expect_patterns(mm, a, 512, 51);
 	ZT_EQ(zd_munmap(mm, a, ZD_PMD_SIZE), 0);
 	CHECK(sys);
 	free(src);
@@ -312,14 +328,12 @@ static void test_coherent_destination(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_system *sys = fx->sys;
 	struct zd_mm *mm = fx->mm;
-	unsigned long a = zt_map_anon(mm, 4 * PG), cpages = 0;
+	unsigned long a = zt_map_anon(mm, 4 * PG);
 	struct tdrv t;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB);
-	for (unsigned long i = 0; i < 3; i++)
-		write_pattern(mm, a + i * PG, i);
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_SYS, &cpages), 4);
-	ZT_EQU(cpages, 4);
+	write_patterns(mm, a, 3, 1);
+	migrate_expect(&t, mm, a, a + 4 * PG, SEL_SYS, 4, 4);
 	CHECK(sys);
 	for (unsigned long i = 0; i < 4; i++) {
 		zd_pte_t e = zt_entry_at(mm, a + i * PG, NULL);
@@ -330,8 +344,7 @@ static void test_coherent_destination(void **state)
 		ZT_TRUE(!zd_folio_test_flag(f, ZD_PG_lru));
 		ZT_EQ(zd_folio_ref_count(f), 1);
 	}
-	for (unsigned long i = 0; i < 3; i++)
-		expect_pattern(mm, a + i * PG, i);	/* no fault: the CPU reads device memory */
+	expect_patterns(mm, a, 3, 1);	/* no fault: the CPU reads device memory */
 	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram_calls), 0);
 
 	/* Coherent pages of another owner, or without SELECT_COHERENT, stay. */
@@ -339,10 +352,8 @@ static void test_coherent_destination(void **state)
 		struct tdrv other;
 
 		td_create(&other, sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB);
-		ZT_EQ(td_migrate_to_dev(&other, mm, a, a + 4 * PG, SEL_COH, &cpages), 0);
-		ZT_EQU(cpages, 0);
-		ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_SYS, &cpages), 0);
-		ZT_EQU(cpages, 0);
+		migrate_expect(&other, mm, a, a + 4 * PG, SEL_COH, 0, 0);
+		migrate_expect(&t, mm, a, a + 4 * PG, SEL_SYS, 0, 0);
 		CHECK(sys);
 		td_destroy(&other);
 	}
@@ -363,16 +374,14 @@ static void test_coherent_destination(void **state)
 		f1 = zd_page_folio(got);
 		ZT_TRUE(zd_folio_is_zone_device(f1));
 		r1 = zd_folio_ref_count(f1);
-		ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_COH, &cpages), 3);
-		ZT_EQU(cpages, 4);
+		migrate_expect(&t, mm, a, a + 4 * PG, SEL_COH, 3, 4);
 		CHECK(sys);
 		ZT_PTR_EQ(zt_folio_at(mm, a + PG, NULL), f1);
 		ZT_EQ(zd_folio_ref_count(f1), r1);
 		ZT_TRUE(!zd_folio_test_locked(f1));
 		ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 4);
 		zd_put_page(got);
-		for (unsigned long i = 0; i < 3; i++)
-			expect_pattern(mm, a + i * PG, i);
+		expect_patterns(mm, a, 3, 1);
 	}
 	/* A long-term pin migrates the coherent page to RAM (§8.10). */
 	{
@@ -389,9 +398,7 @@ static void test_coherent_destination(void **state)
 	}
 	CHECK(sys);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 3);
-	ZT_EQ(zd_munmap(mm, a, 4 * PG), 0);
-	CHECK(sys);
-	td_destroy(&t);
+	unmap_and_destroy(&t, mm, a, 4 * PG);
 }
 
 /*
@@ -406,15 +413,14 @@ static void test_pinned_not_migrated(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_system *sys = fx->sys;
 	struct zd_mm *mm = fx->mm;
-	unsigned long a = zt_map_anon(mm, 4 * PG), cpages = 0;
+	unsigned long a = zt_map_anon(mm, 4 * PG);
 	struct zd_page *pin = NULL, *got = NULL;
 	struct zd_folio *f0, *f1;
 	int r0, r1, m0, m1;
 	struct tdrv t;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB);
-	for (unsigned long i = 0; i < 4; i++)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 4, 1);
 	zd_mmap_read_lock(mm);
 	ZT_EQ(zd_pin_user_pages(mm, a, 1, ZD_FOLL_WRITE, &pin), 1);
 	ZT_EQ(zd_get_user_pages(mm, a + PG, 1, ZD_FOLL_WRITE, &got), 1);
@@ -426,8 +432,7 @@ static void test_pinned_not_migrated(void **state)
 	m0 = zd_folio_mapcount(f0);
 	m1 = zd_folio_mapcount(f1);
 
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_SYS, &cpages), 2);
-	ZT_EQU(cpages, 2);
+	migrate_expect(&t, mm, a, a + 4 * PG, SEL_SYS, 2, 2);
 	CHECK(sys);
 	ZT_PTR_EQ(zt_folio_at(mm, a, NULL), f0);
 	ZT_PTR_EQ(zt_folio_at(mm, a + PG, NULL), f1);
@@ -446,11 +451,8 @@ static void test_pinned_not_migrated(void **state)
 	zd_unpin_user_page(pin);
 	zd_put_page(got);
 	CHECK(sys);
-	for (unsigned long i = 0; i < 4; i++)
-		expect_pattern(mm, a + i * PG, i);
-	ZT_EQ(zd_munmap(mm, a, 4 * PG), 0);
-	CHECK(sys);
-	td_destroy(&t);
+	expect_patterns(mm, a, 4, 1);
+	unmap_and_destroy(&t, mm, a, 4 * PG);
 }
 
 /*
@@ -517,9 +519,7 @@ static void test_holes_and_zero_page(void **state)
 	ZT_EQ(zd_cpu_read(mm, a + PG, &c, 1), 0);
 	ZT_EQ(c, 0);
 	expect_pattern(mm, a + 3 * PG, 3);
-	ZT_EQ(zd_munmap(mm, a, 4 * PG), 0);
-	CHECK(sys);
-	td_destroy(&t);
+	unmap_and_destroy(&t, mm, a, 4 * PG);
 }
 
 /* Device-private pages of another owner are skipped (R8.3). */
@@ -528,7 +528,7 @@ static void test_other_owner_skipped(void **state)
 	struct zt_fixture *fx = ZT_FX(state);
 	struct zd_system *sys = fx->sys;
 	struct zd_mm *mm = fx->mm;
-	unsigned long a = zt_map_anon(mm, 2 * PG), cpages = 9;
+	unsigned long a = zt_map_anon(mm, 2 * PG);
 	struct tdrv t, u;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB);
@@ -537,15 +537,12 @@ static void test_other_owner_skipped(void **state)
 	write_pattern(mm, a + PG, 1);
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 2 * PG, SEL_SYS, NULL), 2);
 	/* u asks for its own pages: t's are not its own. */
-	ZT_EQ(td_migrate_to_dev(&u, mm, a, a + 2 * PG, SEL_PRIV, &cpages), 0);
-	ZT_EQU(cpages, 0);
+	migrate_expect(&u, mm, a, a + 2 * PG, SEL_PRIV, 0, 0);
 	ZT_EQ(zd_atomic_load_relaxed(&u.allocated), 0);
 	/* Nor does SELECT_SYSTEM select them. */
-	ZT_EQ(td_migrate_to_dev(&u, mm, a, a + 2 * PG, SEL_SYS, &cpages), 0);
-	ZT_EQU(cpages, 0);
+	migrate_expect(&u, mm, a, a + 2 * PG, SEL_SYS, 0, 0);
 	/* t's owner selects them: device to device, t -> t. */
-	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 2 * PG, SEL_PRIV, &cpages), 2);
-	ZT_EQU(cpages, 2);
+	migrate_expect(&t, mm, a, a + 2 * PG, SEL_PRIV, 2, 2);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 2);
 	CHECK(sys);
 	expect_pattern(mm, a, 0);
@@ -640,8 +637,7 @@ static void test_device_range_evict_after_fork(void **state)
 	src = calloc(n, sizeof(*src));
 	dst = calloc(n, sizeof(*dst));
 	ZT_TRUE(src && dst);
-	for (unsigned long i = 0; i < 8; i++)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 8, 1);
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 8 * PG, SEL_SYS, NULL), 8);
 	ZT_EQ(zd_fork(mm, &child), 0);
 	CHECK(sys);
@@ -701,8 +697,7 @@ static void test_device_pfns_partial(void **state)
 	struct tdrv t;
 
 	td_create(&t, sys, ZD_MEMORY_DEVICE_PRIVATE, 2 * MiB);
-	for (unsigned long i = 0; i < 4; i++)
-		write_pattern(mm, a + i * PG, i);
+	write_patterns(mm, a, 4, 1);
 	ZT_EQ(td_migrate_to_dev(&t, mm, a, a + 4 * PG, SEL_SYS, NULL), 4);
 	for (unsigned long i = 0; i < 4; i++)
 		src[i] = zd_page_to_pfn(dp_page(mm, a + i * PG, NULL));
@@ -723,12 +718,9 @@ static void test_device_pfns_partial(void **state)
 	dp_page(mm, a + 3 * PG, NULL);
 	ZT_EQ(zd_atomic_load_relaxed(&t.allocated), 2);
 	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram_calls), 0);
-	for (unsigned long i = 0; i < 4; i++)
-		expect_pattern(mm, a + i * PG, i);
+	expect_patterns(mm, a, 4, 1);
 	ZT_EQU(zd_atomic_load_relaxed(&t.to_ram_calls), 2);
-	ZT_EQ(zd_munmap(mm, a, 4 * PG), 0);
-	CHECK(sys);
-	td_destroy(&t);
+	unmap_and_destroy(&t, mm, a, 4 * PG);
 }
 
 int main(void)
