@@ -49,21 +49,9 @@ static bool op_writes(enum access_op op)
 	return op == OP_WRITE || op == OP_TOUCH_WRITE || op == OP_ATOMIC_ADD;
 }
 
-/* Do the access on the page frame @pfn at @offset. Context: the entry's lock held. */
-static int do_copy(struct zd_mm *mm, unsigned long pfn, size_t offset, struct access *a)
+/* The access itself on the frame's bytes @data. Context: the entry's lock held. */
+static void copy_at(unsigned char *data, struct access *a)
 {
-	struct zd_page *page;
-	unsigned char *data;
-
-	if (a->op == OP_TOUCH_READ || a->op == OP_TOUCH_WRITE)
-		return 0;
-	page = zd_pfn_to_page(mm->sys, pfn);
-	if (!page)
-		return -EFAULT;
-	data = zd_page_address(page);
-	if (!data)
-		return -EOPNOTSUPP;	/* data=none */
-	data += offset;
 	switch (a->op) {
 	case OP_READ:
 		memcpy(a->buf, data, a->len);
@@ -77,6 +65,28 @@ static int do_copy(struct zd_mm *mm, unsigned long pfn, size_t offset, struct ac
 	default:
 		break;
 	}
+}
+
+static bool op_touches(enum access_op op)
+{
+	return op == OP_TOUCH_READ || op == OP_TOUCH_WRITE;
+}
+
+/* Do the access on the page frame @pfn at @offset. Context: the entry's lock held. */
+static int do_copy(struct zd_mm *mm, unsigned long pfn, size_t offset, struct access *a)
+{
+	struct zd_page *page;
+	unsigned char *data;
+
+	if (op_touches(a->op))
+		return 0;
+	page = zd_pfn_to_page(mm->sys, pfn);
+	if (!page)
+		return -EFAULT;
+	data = zd_page_address(page);
+	if (!data)
+		return -EOPNOTSUPP;	/* data=none */
+	copy_at(data + offset, a);
 	return 0;
 }
 
@@ -181,12 +191,17 @@ static int try_access_fast(struct zd_mm *mm, unsigned long addr, struct access *
 	zd_spin_lock(ptl);
 	e = _zd_read_entry(slot);
 	if (_zd_read_entry(pmdp) == pmd && fast_allows(e, write)) {
-		bool touch = a->op == OP_TOUCH_READ || a->op == OP_TOUCH_WRITE;
-		struct zd_page *page = touch ? NULL : zd_pfn_to_page(mm->sys, zd_pte_pfn(e));
+		struct zd_page *page = NULL;
+		unsigned char *data = NULL;
 
+		if (!op_touches(a->op)) {
+			page = zd_pfn_to_page(mm->sys, zd_pte_pfn(e));
+			data = page ? zd_page_address(page) : NULL;
+		}
 		/* No page or no data: the locked path gives the error. */
-		if ((touch || (page && zd_page_address(page))) &&
-		    !do_copy(mm, zd_pte_pfn(e), addr & (ZD_PAGE_SIZE - 1), a)) {
+		if (op_touches(a->op) || data) {
+			if (data)
+				copy_at(data + (addr & (ZD_PAGE_SIZE - 1)), a);
 			touch_leaf(slot, e, write);
 			ret = 1;
 		}
