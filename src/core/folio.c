@@ -144,6 +144,35 @@ void zd_folio_lock(struct zd_folio *folio)
 		zd_wait_var_event(sys->waits, &folio->page.flags, folio_unlocked, NULL, 0);
 }
 
+struct migration_wait {
+	struct zd_spinlock *ptl;	/* NULL once dropped */
+};
+
+/*
+ * First call: under the wait bucket's lock, so queued as far as a waker
+ * is concerned: mark the waiter, drop the entry's lock, and sleep only if
+ * the folio is locked. Any later call is a wake-up: return without
+ * touching the folio, which may be freed by now.
+ */
+static bool migration_waited(const void *var, void *arg)
+{
+	struct migration_wait *w = arg;
+
+	if (!w->ptl)
+		return true;
+	zd_spin_unlock(w->ptl);
+	w->ptl = NULL;
+	return folio_unlocked(var, NULL);
+}
+
+void _zd_migration_entry_wait_on_locked(struct zd_folio *folio, struct zd_spinlock *ptl)
+{
+	struct migration_wait w = { .ptl = ptl };
+
+	zd_wait_var_event(zd_page_system(&folio->page)->waits, &folio->page.flags,
+			  migration_waited, &w, 0);
+}
+
 void zd_folio_unlock(struct zd_folio *folio)
 {
 	/* Release pairs with the acquire of the next locker. */

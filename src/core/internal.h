@@ -216,6 +216,17 @@ void _zd_update_slow(struct zd_system *sys);
 int _zd_buddy_init(struct zd_system *sys);
 void _zd_free_ram_folio(struct zd_system *sys, struct zd_folio *folio);
 
+/* folio.c */
+/*
+ * migration_entry_wait_on_locked(): the caller holds @ptl and has seen a
+ * migration entry of @folio. Sleep until the migrating thread unlocks the
+ * folio, taking no reference (a reference would make the migration fail
+ * its refcount check); @ptl is dropped once the waiter is queued, so the
+ * folio cannot be freed before the wait starts. Returns with @ptl dropped,
+ * possibly early (the caller's fault is retried anyway).
+ */
+void _zd_migration_entry_wait_on_locked(struct zd_folio *folio, struct zd_spinlock *ptl);
+
 /* lru.c */
 void _zd_lru_del_on_free(struct zd_system *sys, struct zd_folio *folio);
 void _zd_folio_deactivate(struct zd_folio *folio);

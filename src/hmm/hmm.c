@@ -203,39 +203,22 @@ static int handle_absent_pmd(struct hmm_walk *w, unsigned long addr, unsigned lo
 }
 
 /*
- * migration_entry_wait() / pmd_migration_entry_wait(): if @slot still
- * holds a migration entry, return its folio with a reference (taken under
- * the entry's lock) for the caller to wait on with the locks dropped; NULL
- * if it changed or the folio is gone.
+ * migration_entry_wait() / pmd_migration_entry_wait(), with @ptl (the
+ * lock of @slot) held: if @slot still holds a migration entry, sleep until
+ * the migrating thread unlocks its folio, taking no reference. Returns
+ * with @ptl dropped.
  */
-static struct zd_folio *migration_entry_get(struct zd_mm *mm, _Atomic zd_pte_t *slot,
-					    enum zd_pt_level lvl)
+static void migration_entry_wait_locked(struct zd_mm *mm, _Atomic zd_pte_t *slot,
+					struct zd_spinlock *ptl)
 {
-	struct zd_spinlock *ptl = lvl == ZD_LVL_PTE ? _zd_pte_lockptr(slot) : _zd_huge_lockptr(mm);
-	struct zd_folio *folio = NULL;
-	struct zd_page *page;
-	zd_pte_t e;
+	zd_pte_t e = _zd_read_entry(slot);
+	struct zd_page *page = zd_is_migration_entry(e) ?
+			       zd_pfn_to_page(mm->sys, zd_swp_offset(e)) : NULL;
 
-	zd_spin_lock(ptl);
-	e = _zd_read_entry(slot);
-	if (zd_is_migration_entry(e)) {
-		page = zd_pfn_to_page(mm->sys, zd_swp_offset(e));
-		folio = page ? zd_page_folio(page) : NULL;
-		if (folio && !zd_folio_try_get(folio))
-			folio = NULL;
-	}
-	zd_spin_unlock(ptl);
-	return folio;
-}
-
-/* The migrating thread holds the folio lock until the entry is gone. */
-static void migration_wait(struct zd_folio *folio)
-{
-	if (!folio)
-		return;
-	zd_folio_lock(folio);
-	zd_folio_unlock(folio);
-	zd_folio_put(folio);
+	if (page)
+		_zd_migration_entry_wait_on_locked(zd_page_folio(page), ptl);
+	else
+		zd_spin_unlock(ptl);
 }
 
 /*
@@ -324,7 +307,8 @@ again:
 	if (zd_is_migration_entry(e)) {
 		if (range_need_fault(w, addr, end, 0)) {
 			w->last = addr;
-			migration_wait(migration_entry_get(mm, pmdp, ZD_LVL_PMD));
+			zd_spin_lock(_zd_huge_lockptr(mm));
+			migration_entry_wait_locked(mm, pmdp, _zd_huge_lockptr(mm));
 			return -EBUSY;
 		}
 		return fill(w, addr, end, 0);
@@ -348,16 +332,18 @@ again:
 	t = _zd_entry_table(e);
 	for (; addr < end; addr += ZD_PAGE_SIZE) {
 		_Atomic zd_pte_t *ptep = &t->ent[_zd_level_index(addr, ZD_LVL_PTE)];
-		struct zd_folio *folio;
 		int r = handle_pte(w, addr, _zd_read_entry(ptep));
 
 		if (!r)
 			continue;
 		if (r == NEED_MIGRATION_WAIT) {
+			/* pte_offset_map_lock(): the lock keeps the table once RCU is left. */
+			struct zd_spinlock *ptl = _zd_pte_lockptr(ptep);
+
 			w->last = addr;
-			folio = migration_entry_get(mm, ptep, ZD_LVL_PTE);
+			zd_spin_lock(ptl);
 			zd_rcu_read_unlock();
-			migration_wait(folio);
+			migration_entry_wait_locked(mm, ptep, ptl);
 			return -EBUSY;
 		}
 		zd_rcu_read_unlock();

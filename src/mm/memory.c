@@ -452,19 +452,15 @@ static zd_vm_fault_t do_device_exclusive(struct zd_vm_fault *vmf, struct zd_page
 	return 0;
 }
 
-/* migration_entry_wait(): sleep until the migrating thread unlocks the folio. */
+/*
+ * migration_entry_wait(): sleep until the migrating thread unlocks the
+ * folio, without a reference (5.19 on), which would fail the migration.
+ */
 static zd_vm_fault_t wait_migration(struct zd_vm_fault *vmf, struct zd_folio *folio)
 {
 	if (!pte_lock_same(vmf))
 		return 0;
-	if (!zd_folio_try_get(folio)) {
-		zd_spin_unlock(vmf->ptl);
-		return 0;
-	}
-	zd_spin_unlock(vmf->ptl);
-	zd_folio_lock(folio);
-	zd_folio_unlock(folio);
-	zd_folio_put(folio);
+	_zd_migration_entry_wait_on_locked(folio, vmf->ptl);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  * (migrate_vma_pages, make_device_exclusive), through the mm internals.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "helpers.h"
@@ -129,6 +130,77 @@ static void test_change_pte_range_device_private(void **state)
 	ZT_EQ(zd_check_invariants(sys), 0);
 	zd_mm_destroy(mm);
 	ZT_EQ(zd_devmem_pool_destroy(pool, 2000 * MS), 0);
+}
+
+/* ---- migration_entry_wait ---- */
+
+struct blocked_read {
+	struct zd_mm *mm;
+	unsigned long addr;
+	char buf[8];
+	_Atomic int ret;
+};
+
+static void *blocked_read_fn(void *arg)
+{
+	struct blocked_read *r = arg;
+
+	zd_atomic_store_release(&r->ret, zd_cpu_read(r->mm, r->addr, r->buf, sizeof(r->buf)));
+	return NULL;
+}
+
+/*
+ * A CPU access that meets a migration entry sleeps until the migrating
+ * thread unlocks the folio, and holds no reference meanwhile (5.19's
+ * migration_entry_wait_on_locked): a waiter's reference would make the
+ * migration fail its refcount check, so a page under constant access
+ * could never migrate.
+ */
+static void test_migration_entry_wait_takes_no_reference(void **state)
+{
+	struct zd_system *sys = ZT_FX(state)->sys;
+	struct blocked_read r;
+	struct zd_thread *t;
+	struct zd_folio *folio;
+	struct zd_mm *mm = NULL;
+	int ref, ref_waiting, ret_waiting, spins = 0;
+	bool queued;
+
+	zd_atomic_store_relaxed(&r.ret, 1);
+	ZT_EQ(zd_mm_create(sys, &mm), 0);
+	r.mm = mm;
+	r.addr = zt_map_anon(mm, PG);
+	ZT_EQ(zd_cpu_write(mm, r.addr, "moving", 7), 0);
+	folio = zt_folio_at(mm, r.addr, NULL);
+	zd_folio_get(folio);
+	zd_folio_lock(folio);
+	ZT_TRUE(zd_try_to_migrate(folio));
+	ZT_EQ(zd_swp_type(zt_entry_at(mm, r.addr, NULL)), ZD_SWP_MIGRATION_WRITE);
+	ref = zd_folio_ref_count(folio);
+	ZT_EQ(ref, 1);		/* ours: the mapping's went with the entry */
+
+	ZT_EQ(zd_thread_create(&t, blocked_read_fn, &r), 0);
+	/* The reader is queued once it has marked the folio as waited on. */
+	while (!zd_page_test_flag(&folio->page, ZD_PG_waiters) && spins++ < 10000000)
+		sched_yield();
+	queued = zd_page_test_flag(&folio->page, ZD_PG_waiters);
+	ref_waiting = zd_folio_ref_count(folio);
+	ret_waiting = zd_atomic_load_acquire(&r.ret);
+
+	/* Finish the migration (given up) before asserting: the reader must end. */
+	zd_remove_migration_ptes(folio, folio);
+	zd_folio_unlock(folio);
+	zd_thread_join(t);
+	ZT_TRUE(queued);
+	ZT_EQ(ref_waiting, ref);
+	ZT_EQ(ret_waiting, 1);	/* it was still waiting */
+	ZT_EQ(zd_atomic_load_acquire(&r.ret), 0);
+	ZT_EQ(memcmp(r.buf, "moving", 7), 0);
+	zd_folio_put(folio);
+	ZT_EQ(zd_folio_ref_count(folio), 1);
+	ZT_EQ(zd_folio_mapcount(folio), 1);
+	ZT_EQ(zd_check_invariants(sys), 0);
+	zd_mm_destroy(mm);
 }
 
 /* ---- remove_device_exclusive_entry ---- */
@@ -297,6 +369,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		ZT_TEST(test_change_pte_range_migration_entry),
+		ZT_TEST(test_migration_entry_wait_takes_no_reference),
 		ZT_TEST(test_change_pte_range_device_private),
 		ZT_TEST(test_remove_device_exclusive_entry),
 		ZT_TEST(test_remove_device_exclusive_entry_folio_try_get),
