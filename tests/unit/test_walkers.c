@@ -7,9 +7,12 @@
  * walker over them: the RAM folios change as the walker wants (collapsed,
  * merged, mlocked, hinted, migrated, split), the device folios keep their
  * entry, refcount, mapcount and flags, and none reaches an LRU. Device-
- * coherent folios enter an anonymous VMA the way migrate_vma_pages puts
- * them there (zt_map_device_anon() in helpers.c stands in until HMM
- * exists); device-DAX folios through a shared mapping of the device.
+ * coherent folios enter an anonymous VMA either directly
+ * (zt_map_device_anon() in helpers.c: the PMD-mapped device THP, and the
+ * small pages of the plain runs) or, in the "(migrate_vma)" runs, the way a
+ * driver of coherent memory puts them there: RAM pages of the range
+ * migrated to the device by migrate_vma (tests/migrate_device_drv.h);
+ * device-DAX folios through a shared mapping of the device.
  *
  *   anonymous VMA, 2 MiB aligned, one line per PMD block:
  *   block 0: [ ram | ram | ram | ... | zero | none ... ]   RAM only
@@ -24,6 +27,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "migrate_device_drv.h"
 #include <zonedev/mm.h>
 #include <zonedev/khugepaged.h>
 #include <zonedev/ksm.h>
@@ -46,7 +50,15 @@ struct wt {
 	struct zd_mm *mm;
 	struct zd_devmem_pool *pool;	/* device coherent, order 0 */
 	struct zd_devmem_pool *hpool;	/* coherent, order 9; none in the legacy scheme (L5) */
+	bool migrated;			/* device pages come from migrate_vma into td */
+	struct tdrv td;			/* device coherent, its pages placed by migrate_vma */
 };
+
+/*
+ * Set by a "(migrate_vma)" entry just before it runs the test body; wt_init
+ * takes it and clears it, so a failed test never leaks it into the next.
+ */
+static bool next_migrated;
 
 static void wt_init(struct wt *w, void **state)
 {
@@ -57,6 +69,10 @@ static void wt_init(struct wt *w, void **state)
 	if (zd_system_scheme(w->sys) == ZD_SCHEME_ZERO)
 		ZT_EQ(zd_devmem_pool_create(w->sys, ZD_MEMORY_DEVICE_COHERENT, 2 * MiB,
 					    ZD_PMD_ORDER, &w->hpool), 0);
+	w->migrated = next_migrated;
+	next_migrated = false;
+	if (w->migrated)
+		td_create(&w->td, w->sys, ZD_MEMORY_DEVICE_COHERENT, 4 * MiB);
 }
 
 /* Check the invariants, then unmap everything and give the device memory back. */
@@ -65,6 +81,8 @@ static void wt_fini(struct wt *w)
 	ZT_EQ(zd_check_invariants(w->sys), 0);
 	zd_mm_destroy(w->mm);
 	w->mm = NULL;
+	if (w->migrated)
+		td_destroy(&w->td);	/* every migrated page came back once */
 	ZT_EQ(zd_devmem_pool_destroy(w->pool, 2000 * MS), 0);
 	if (w->hpool)
 		ZT_EQ(zd_devmem_pool_destroy(w->hpool, 2000 * MS), 0);
@@ -122,6 +140,32 @@ static struct zd_folio *new_device(struct zd_devmem_pool *pool, unsigned int ord
 	ZT_EQ(zd_devmem_pool_alloc(pool, order, &f), 0);
 	ZT_TRUE(f && zd_folio_is_zone_device(f));
 	memset(zd_page_address(&f->page), byte, PG << order);
+	return f;
+}
+
+/*
+ * A device-coherent page holding @byte mapped at @addr of @w's anonymous
+ * VMA: a folio of the pool put there directly, or, in a "(migrate_vma)"
+ * run, the RAM page written at @addr migrated to w->td by migrate_vma
+ * (setup, pages, finalize), as a driver of coherent memory does.
+ */
+static struct zd_folio *map_device(struct wt *w, unsigned long addr, int byte)
+{
+	struct zd_folio *f;
+
+	if (!w->migrated) {
+		f = new_device(w->pool, 0, byte);
+		zt_map_device_anon(w->mm, addr, f);
+		return f;
+	}
+	write_page(w->mm, addr, byte);
+	ZT_EQ(td_migrate_to_dev(&w->td, w->mm, addr, addr + PG, ZD_MIGRATE_VMA_SELECT_SYSTEM, NULL),
+	      1);
+	f = zt_folio_at(w->mm, addr, NULL);
+	ZT_TRUE(zd_folio_is_zone_device(f));
+	ZT_PTR_EQ(zd_folio_pgmap(f), &w->td.d.pgmap);
+	ZT_TRUE(!zd_folio_test_flag(f, ZD_PG_lru));
+	expect_page(w->mm, addr, byte);
 	return f;
 }
 
@@ -206,8 +250,7 @@ static void test_follow_page_lru(void **state)
 	wt_init(&w, state);
 	a = map_anon(w.mm, 4 * MiB);
 	write_page(w.mm, a, 0x5a);
-	dev = new_device(w.pool, 0, 0xd0);
-	zt_map_device_anon(w.mm, a + PG, dev);
+	dev = map_device(&w, a + PG, 0xd0);
 	expect_page(w.mm, a + 2 * PG, 0);		/* the zero page */
 	huge = map_device_huge(&w, a + 2 * MiB, 0xd1, &hs);
 	ram = zt_folio_at(w.mm, a, NULL);
@@ -289,9 +332,9 @@ static void test_madv_collapse(void **state)
 		write_page(w.mm, b1a + (unsigned long)i * PG, i + 1);
 		b1[i] = zt_folio_at(w.mm, b1a + (unsigned long)i * PG, NULL);
 	}
-	dev = new_device(w.pool, 0, 0xd4);
-	zt_map_device_anon(w.mm, b1a + 4 * PG, dev);
+	dev = map_device(&w, b1a + 4 * PG, 0xd4);
 	snap(w.mm, b1a + 4 * PG, &ds);
+	ZT_PTR_EQ(ds.folio, dev);
 	write_page(w.mm, b2a, 1);
 	write_page(w.mm, b2a + PG, 2);
 	pinned = zt_folio_at(w.mm, b2a + PG, NULL);
@@ -373,10 +416,10 @@ static void test_khugepaged_scan(void **state)
 		write_page(w.mm, a + (unsigned long)i * 3 * PG, 0x10 + i);
 		write_page(w.mm, a + PMDSZ + (unsigned long)i * PG, 0x20 + i);
 	}
-	dev = new_device(w.pool, 0, 0xd5);
-	zt_map_device_anon(w.mm, a + PMDSZ + 100 * PG, dev);
+	dev = map_device(&w, a + PMDSZ + 100 * PG, 0xd5);
 	huge = map_device_huge(&w, a + 2 * PMDSZ, 0xd6, &hs);
 	snap(w.mm, a + PMDSZ + 100 * PG, &ds);
+	ZT_PTR_EQ(ds.folio, dev);
 	/* Not VM_HUGEPAGE yet: khugepaged leaves the VMA alone. */
 	ZT_EQ(zd_khugepaged_scan_mm(w.mm, &st), 0);
 	ZT_EQ(st.pmds_scanned, 0);
@@ -426,8 +469,7 @@ static void test_ksm_merge(void **state)
 	for (int i = 0; i < 4; i++)
 		write_page(w.mm, a + (unsigned long)i * PG, 0x11);
 	write_page(w.mm, a + 4 * PG, 0x22);
-	dev = new_device(w.pool, 0, 0x11);	/* the same bytes as the 0x11 pages */
-	zt_map_device_anon(w.mm, a + 5 * PG, dev);
+	dev = map_device(&w, a + 5 * PG, 0x11);	/* the same bytes as the 0x11 pages */
 	write_page(w.mm, a + 6 * PG, 0x33);
 	write_page(w.mm, a + 7 * PG, 0x55);
 	write_page(b, bb, 0x11);
@@ -438,6 +480,7 @@ static void test_ksm_merge(void **state)
 	p55 = zt_folio_at(b, bb + 4 * PG, NULL);
 	zd_folio_ref_add(p55, ZD_GUP_PIN_COUNTING_BIAS);
 	snap(w.mm, a + 5 * PG, &ds);
+	ZT_PTR_EQ(ds.folio, dev);
 	zd_mm_get_stats(w.mm, &sa0);
 
 	/* mms may repeat: each is locked once. */
@@ -505,8 +548,7 @@ static void test_mlock(void **state)
 	for (int i = 0; i < 5; i++)
 		write_page(w.mm, a + (unsigned long)i * PG, 0x30 + i);
 	for (int i = 0; i < 2; i++) {
-		dev[i] = new_device(w.pool, 0, 0xd7);
-		zt_map_device_anon(w.mm, a + (5ul + (unsigned long)i) * PG, dev[i]);
+		dev[i] = map_device(&w, a + (5ul + (unsigned long)i) * PG, 0xd7);
 		snap(w.mm, a + (5ul + (unsigned long)i) * PG, &ds[i]);
 	}
 	expect_page(w.mm, a + 7 * PG, 0);	/* zero page: the fault-in will COW it */
@@ -589,11 +631,11 @@ static void test_numa_hinting(void **state)
 	a = map_anon(w.mm, 4 * MiB);
 	for (int i = 0; i < 4; i++)
 		write_page(w.mm, a + (unsigned long)i * PG, 0x40 + i);
-	dev = new_device(w.pool, 0, 0xd9);
-	zt_map_device_anon(w.mm, a + 4 * PG, dev);
+	dev = map_device(&w, a + 4 * PG, 0xd9);
 	expect_page(w.mm, a + 5 * PG, 0);
 	huge = map_device_huge(&w, a + PMDSZ, 0xda, &hs);
 	snap(w.mm, a + 4 * PG, &ds);
+	ZT_PTR_EQ(ds.folio, dev);
 	(void)huge;
 	zero = zt_entry_at(w.mm, a + 5 * PG, NULL);
 
@@ -649,8 +691,7 @@ static void test_move_pages(void **state)
 	a = map_anon(w.mm, 4 * MiB);
 	write_page(w.mm, a, 0x50);
 	write_page(w.mm, a + PG, 0x51);
-	dev = new_device(w.pool, 0, 0xdb);
-	zt_map_device_anon(w.mm, a + 2 * PG, dev);
+	dev = map_device(&w, a + 2 * PG, 0xdb);
 	expect_page(w.mm, a + 3 * PG, 0);
 	huge = map_device_huge(&w, a + PMDSZ, 0xdc, &hs);
 	(void)huge;
@@ -664,6 +705,7 @@ static void test_move_pages(void **state)
 	ZT_EQ(level_at(w.mm, t), 2);
 	thp = zt_folio_at(w.mm, t, NULL);
 	snap(w.mm, a + 2 * PG, &ds);
+	ZT_PTR_EQ(ds.folio, dev);
 	old0 = zt_folio_at(w.mm, a, NULL);
 	old1 = zt_folio_at(w.mm, a + PG, NULL);
 	addrs[0] = a;			/* RAM */
@@ -936,6 +978,28 @@ static void test_devdax_2m(void **state)
 	devdax_walkers(state, 2 * MiB);
 }
 
+/*
+ * The walker tests again with their small device pages put in place by
+ * migrate_vma from RAM pages of the range (map_device()): device-coherent
+ * pages mapped the way a driver maps them, never on an LRU (R5.x, R12.5).
+ */
+#define MIGRATED(fn)                                    \
+	static void fn##_migrated(void **state)          \
+	{                                                \
+		next_migrated = true;                    \
+		fn(state);                               \
+	}
+MIGRATED(test_follow_page_lru)
+MIGRATED(test_madv_collapse)
+MIGRATED(test_khugepaged_scan)
+MIGRATED(test_ksm_merge)
+MIGRATED(test_mlock)
+MIGRATED(test_numa_hinting)
+MIGRATED(test_move_pages)
+MIGRATED(test_split_huge_pages)
+#define ZT_TEST_MIGRATED(fn) \
+	{ #fn "(migrate_vma)", fn##_migrated, zt_setup, zt_teardown, NULL }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +1014,14 @@ int main(void)
 		ZT_TEST(test_device_private),
 		ZT_TEST(test_devdax_4k),
 		ZT_TEST(test_devdax_2m),
+		ZT_TEST_MIGRATED(test_follow_page_lru),
+		ZT_TEST_MIGRATED(test_madv_collapse),
+		ZT_TEST_MIGRATED(test_khugepaged_scan),
+		ZT_TEST_MIGRATED(test_ksm_merge),
+		ZT_TEST_MIGRATED(test_mlock),
+		ZT_TEST_MIGRATED(test_numa_hinting),
+		ZT_TEST_MIGRATED(test_move_pages),
+		ZT_TEST_MIGRATED(test_split_huge_pages),
 		/*
 		 * The legacy 1-based scheme (free device pages at 1, no large
 		 * device folios): the same skips.
