@@ -175,6 +175,11 @@ void zr_proc_put(struct zr_run *run, int proc);
 /* The address @a names, or false after failing the run (region never mapped). */
 bool zr_addr_resolve(struct zr_ctx *ctx, const struct zr_cmd *cmd, const struct zr_addr *a,
 		     unsigned long *addr);
+/*
+ * The address of a command's u.range in *addr and the mm of its process,
+ * or NULL after failing the run. Pair with zr_proc_put.
+ */
+struct zd_mm *zr_range_get(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long *addr);
 void zr_exit_all_processes(struct zr_run *run);
 
 /* ---- files (verbs_files.c) ---- */

@@ -119,34 +119,61 @@ static bool range_ok(unsigned long addr, uint64_t len)
 }
 
 /*
+ * The start of a write or read of the command's range: its address in
+ * *addr; unless the run moves no data, ZR_IO_CHUNK bytes at *buf and, when
+ * @check, at *exp (else NULL); then the command's process's mm, which the
+ * caller puts. NULL when the command ends here, with *ret its result and
+ * nothing left allocated.
+ */
+static struct zd_mm *access_begin(struct zr_ctx *ctx, const struct zr_cmd *cmd, bool check,
+				  unsigned long *addr, unsigned char **buf, unsigned char **exp,
+				  int *ret)
+{
+	struct zd_mm *mm;
+
+	*buf = *exp = NULL;
+	*ret = 0;
+	if (!zr_addr_resolve(ctx, cmd, &cmd->u.access.addr, addr))
+		return NULL;
+	if (!range_ok(*addr, cmd->u.access.len)) {
+		*ret = -EFAULT;
+		return NULL;
+	}
+	if (!data_none(ctx->run)) {
+		*buf = malloc(ZR_IO_CHUNK);
+		*exp = check ? malloc(ZR_IO_CHUNK) : NULL;
+		if (!*buf || (check && !*exp)) {
+			*ret = -ENOMEM;
+			goto out_free;
+		}
+	}
+	mm = zr_proc_get(ctx, cmd, cmd->u.access.proc);
+	if (mm)
+		return mm;
+out_free:
+	free(*buf);
+	free(*exp);
+	*buf = *exp = NULL;
+	return NULL;
+}
+
+/*
  * The bytes move in ZR_IO_CHUNK steps through one bounded buffer, so a
  * length far beyond the mapping fails at its first unmapped page, as the
  * CPU's copy would, without first allocating the whole length.
  */
 static int exec_write(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
-	struct zr_run *run = ctx->run;
 	const struct zr_data *d = &cmd->u.access.data;
-	int proc = cmd->u.access.proc, ret = 0;
 	uint64_t len = cmd->u.access.len;
-	unsigned char *buf = NULL;
+	unsigned char *buf, *exp;
 	unsigned long addr;
 	struct zd_mm *mm;
+	int ret;
 
-	if (!zr_addr_resolve(ctx, cmd, &cmd->u.access.addr, &addr))
-		return 0;
-	if (!range_ok(addr, len))
-		return -EFAULT;
-	if (!data_none(run)) {
-		buf = malloc(ZR_IO_CHUNK);
-		if (!buf)
-			return -ENOMEM;
-	}
-	mm = zr_proc_get(ctx, cmd, proc);
-	if (!mm) {
-		free(buf);
-		return 0;
-	}
+	mm = access_begin(ctx, cmd, false, &addr, &buf, &exp, &ret);
+	if (!mm)
+		return ret;
 	if (!buf) {
 		ret = len ? zd_cpu_touch(mm, addr, (size_t)len, true) : 0;
 	} else {
@@ -158,7 +185,7 @@ static int exec_write(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			done += n;
 		}
 	}
-	zr_proc_put(run, proc);
+	zr_proc_put(ctx->run, cmd->u.access.proc);
 	free(buf);
 	return ret;
 }
@@ -293,37 +320,19 @@ static int read_set(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 
 static int exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
-	struct zr_run *run = ctx->run;
 	const struct zr_data *want = &cmd->u.access.data;
-	bool check = want->kind != ZR_DATA_NONE;
-	int proc = cmd->u.access.proc, ret = 0;
 	uint64_t len = cmd->u.access.len;
-	unsigned char *buf = NULL, *exp = NULL;
+	unsigned char *buf, *exp;
 	struct mismatch m = { 0 };
 	unsigned long addr;
 	struct zd_mm *mm;
+	int ret;
 
 	if (cmd->u.access.from_set)
 		return read_set(ctx, cmd);
-	if (!zr_addr_resolve(ctx, cmd, &cmd->u.access.addr, &addr))
-		return 0;
-	if (!range_ok(addr, len))
-		return -EFAULT;
-	if (!data_none(run)) {
-		buf = malloc(ZR_IO_CHUNK);
-		exp = check ? malloc(ZR_IO_CHUNK) : NULL;
-		if (!buf || (check && !exp)) {
-			free(buf);
-			free(exp);
-			return -ENOMEM;
-		}
-	}
-	mm = zr_proc_get(ctx, cmd, proc);
-	if (!mm) {
-		free(buf);
-		free(exp);
-		return 0;
-	}
+	mm = access_begin(ctx, cmd, want->kind != ZR_DATA_NONE, &addr, &buf, &exp, &ret);
+	if (!mm)
+		return ret;
 	if (!buf) {
 		ret = len ? zd_cpu_touch(mm, addr, (size_t)len, false) : 0;
 	} else {
@@ -338,7 +347,7 @@ static int exec_read(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			done += n;
 		}
 	}
-	zr_proc_put(run, proc);
+	zr_proc_put(ctx->run, cmd->u.access.proc);
 	/* The bytes are compared only when the whole read succeeded. */
 	if (!ret && m.any)
 		report_mismatch(ctx, cmd, addr, &m);
@@ -353,9 +362,7 @@ static int exec_touch(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 	unsigned long addr;
 	struct zd_mm *mm;
 
-	if (!zr_addr_resolve(ctx, cmd, &cmd->u.range.addr, &addr))
-		return 0;
-	mm = zr_proc_get(ctx, cmd, proc);
+	mm = zr_range_get(ctx, cmd, &addr);
 	if (!mm)
 		return 0;
 	ret = zd_cpu_touch(mm, addr, (size_t)cmd->u.range.len, cmd->u.range.how);

@@ -601,92 +601,87 @@ static bool dev_addr(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long
 	return zr_addr_resolve(ctx, cmd, &cmd->u.dev.addr, addr);
 }
 
-static int exec_devread(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+/* Checks the buffer of a command whose ioctl succeeded: 0, or an error. */
+typedef int (*dev_check_fn)(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long addr,
+			    const unsigned char *buf);
+
+/*
+ * The command's address resolved, a buffer of @size bytes (a write's
+ * filled with the command's data), @command on it with the command's
+ * device, then @check on the buffer if the ioctl succeeded.
+ */
+static int dev_ioctl_buffer(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned int command,
+			    size_t size, dev_check_fn check)
 {
-	const struct zr_data *want = &cmd->u.dev.data;
-	size_t len = (size_t)cmd->u.dev.len;
-	unsigned char *buf, *exp = NULL;
 	unsigned long addr;
+	unsigned char *buf;
 	int ret;
 
 	if (!dev_addr(ctx, cmd, &addr))
 		return 0;
-	buf = malloc(len);
+	buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
-	ret = dev_ioctl(ctx, cmd, cmd->u.dev.dev, ZD_HMM_DMIRROR_READ, addr, buf, NULL);
-	if (!ret && want->kind != ZR_DATA_NONE)
-		exp = malloc(len);
-	if (exp) {
-		zr_data_fill_range(want, 0, exp, len);
-		if (memcmp(exp, buf, len)) {
-			size_t first = 0, ndiff = 0;
-
-			while (exp[first] == buf[first])
-				first++;
-			for (size_t i = first; i < len; i++)
-				ndiff += exp[i] != buf[i];
-			zr_fail(ctx, cmd->line, "expected at byte %zu (address %#lx, page %zu of the device's read) %02x, found %02x (%zu byte%s differ)",
-				first, addr + first, first >> ZD_PAGE_SHIFT, exp[first], buf[first],
-				ndiff, ndiff == 1 ? "" : "s");
-		}
-	} else if (!ret && want->kind != ZR_DATA_NONE) {
-		ret = -ENOMEM;
-	}
-	free(exp);
+	if (command == ZD_HMM_DMIRROR_WRITE)
+		zr_data_fill_range(&cmd->u.dev.data, 0, buf, size);
+	ret = dev_ioctl(ctx, cmd, cmd->u.dev.dev, command, addr, buf, NULL);
+	if (!ret && check)
+		ret = check(ctx, cmd, addr, buf);
 	free(buf);
 	return ret;
+}
+
+static int check_devread(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long addr,
+			 const unsigned char *buf)
+{
+	const struct zr_data *want = &cmd->u.dev.data;
+	size_t len = (size_t)cmd->u.dev.len;
+	unsigned char *exp;
+
+	if (want->kind == ZR_DATA_NONE)
+		return 0;
+	exp = malloc(len);
+	if (!exp)
+		return -ENOMEM;
+	zr_data_fill_range(want, 0, exp, len);
+	if (memcmp(exp, buf, len)) {
+		size_t first = 0, ndiff = 0;
+
+		while (exp[first] == buf[first])
+			first++;
+		for (size_t i = first; i < len; i++)
+			ndiff += exp[i] != buf[i];
+		zr_fail(ctx, cmd->line, "expected at byte %zu (address %#lx, page %zu of the device's read) %02x, found %02x (%zu byte%s differ)",
+			first, addr + first, first >> ZD_PAGE_SHIFT, exp[first], buf[first],
+			ndiff, ndiff == 1 ? "" : "s");
+	}
+	free(exp);
+	return 0;
+}
+
+static int exec_devread(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	return dev_ioctl_buffer(ctx, cmd, ZD_HMM_DMIRROR_READ, (size_t)cmd->u.dev.len,
+				check_devread);
 }
 
 static int exec_devwrite(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
-	size_t len = (size_t)cmd->u.dev.len;
-	unsigned long addr;
-	unsigned char *buf;
-	int ret;
-
-	if (!dev_addr(ctx, cmd, &addr))
-		return 0;
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	zr_data_fill_range(&cmd->u.dev.data, 0, buf, len);
-	ret = dev_ioctl(ctx, cmd, cmd->u.dev.dev, ZD_HMM_DMIRROR_WRITE, addr, buf, NULL);
-	free(buf);
-	return ret;
+	return dev_ioctl_buffer(ctx, cmd, ZD_HMM_DMIRROR_WRITE, (size_t)cmd->u.dev.len, NULL);
 }
 
 static int exec_exclusive(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 {
-	unsigned long addr;
-	unsigned char *buf;
-	int ret;
-
-	if (!dev_addr(ctx, cmd, &addr))
-		return 0;
-	buf = malloc((size_t)cmd->u.dev.len);
-	if (!buf)
-		return -ENOMEM;
-	ret = dev_ioctl(ctx, cmd, cmd->u.dev.dev, ZD_HMM_DMIRROR_EXCLUSIVE, addr, buf, NULL);
-	free(buf);
-	return ret;
+	return dev_ioctl_buffer(ctx, cmd, ZD_HMM_DMIRROR_EXCLUSIVE, (size_t)cmd->u.dev.len, NULL);
 }
 
-static int exec_snapshot(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+static int check_snapshot(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long addr,
+			  const unsigned char *buf)
 {
 	size_t npages = (size_t)(cmd->u.dev.len >> ZD_PAGE_SHIFT);
 	const unsigned char *want = cmd->u.dev.flags;
-	unsigned long addr;
-	unsigned char *buf;
-	int ret;
 
-	if (!dev_addr(ctx, cmd, &addr))
-		return 0;
-	buf = malloc(npages);
-	if (!buf)
-		return -ENOMEM;
-	ret = dev_ioctl(ctx, cmd, cmd->u.dev.dev, ZD_HMM_DMIRROR_SNAPSHOT, addr, buf, NULL);
-	for (size_t i = 0; !ret && i < npages; i++) {
+	for (size_t i = 0; i < npages; i++) {
 		char w[40], f[40];
 		size_t ndiff = 0;
 
@@ -699,8 +694,13 @@ static int exec_snapshot(struct zr_ctx *ctx, const struct zr_cmd *cmd)
 			snap_name(buf[i], f, sizeof(f)), ndiff, ndiff == 1 ? "" : "s");
 		break;
 	}
-	free(buf);
-	return ret;
+	return 0;
+}
+
+static int exec_snapshot(struct zr_ctx *ctx, const struct zr_cmd *cmd)
+{
+	return dev_ioctl_buffer(ctx, cmd, ZD_HMM_DMIRROR_SNAPSHOT,
+				(size_t)(cmd->u.dev.len >> ZD_PAGE_SHIFT), check_snapshot);
 }
 
 const struct zr_verb zr_verbs_device[] = {

@@ -279,6 +279,13 @@ bool zr_addr_resolve(struct zr_ctx *ctx, const struct zr_cmd *cmd, const struct 
 	return bound;
 }
 
+struct zd_mm *zr_range_get(struct zr_ctx *ctx, const struct zr_cmd *cmd, unsigned long *addr)
+{
+	if (!zr_addr_resolve(ctx, cmd, &cmd->u.range.addr, addr))
+		return NULL;
+	return zr_proc_get(ctx, cmd, cmd->u.range.proc);
+}
+
 static void bind_region(struct zr_run *run, int region, unsigned long start, unsigned long len)
 {
 	zd_mutex_lock(run->lock);
@@ -482,9 +489,7 @@ static int exec_range(struct zr_ctx *ctx, const struct zr_cmd *cmd, enum range_o
 	unsigned long addr, len = (unsigned long)cmd->u.range.len;
 	struct zd_mm *mm;
 
-	if (!zr_addr_resolve(ctx, cmd, &cmd->u.range.addr, &addr))
-		return 0;
-	mm = zr_proc_get(ctx, cmd, proc);
+	mm = zr_range_get(ctx, cmd, &addr);
 	if (!mm)
 		return 0;
 	switch (op) {
