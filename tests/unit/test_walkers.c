@@ -822,6 +822,63 @@ static void test_split_huge_pages(void **state)
 	wt_fini(&w);
 }
 
+/* ---- MADV_COLD, MADV_PAGEOUT, MADV_FREE ---- */
+
+/*
+ *   block 0: [ 70 71 72 73 | DEV DEV | none ... ]
+ *   block 1: [ DEV (order 9, one PMD leaf) ]
+ *   -> the RAM pages made old and deactivated (FREE: clean and lazyfree);
+ *      madvise_cold_or_pageout_pte_range and madvise_free_pte_range skip
+ *      the device folios, which keep entry, counts and flags.
+ */
+static void test_madv_cold_pageout_free(void **state)
+{
+	static const int advice[3] = { ZD_MADV_COLD, ZD_MADV_PAGEOUT, ZD_MADV_FREE };
+	struct wt w;
+	struct zd_folio *dev[2], *ram[4];
+	struct dev_snap ds[2], hs;
+	unsigned long a;
+
+	wt_init(&w, state);
+	a = map_anon(w.mm, 4 * MiB);
+	for (int i = 0; i < 4; i++) {
+		write_page(w.mm, a + (unsigned long)i * PG, 0x70 + i);
+		ram[i] = zt_folio_at(w.mm, a + (unsigned long)i * PG, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		dev[i] = map_device(&w, a + (4ul + (unsigned long)i) * PG, 0xe0 + i);
+		snap(w.mm, a + (4ul + (unsigned long)i) * PG, &ds[i]);
+		ZT_PTR_EQ(ds[i].folio, dev[i]);
+	}
+	map_device_huge(&w, a + PMDSZ, 0xe2, &hs);
+
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 4; i++)	/* young and dirty again */
+			write_page(w.mm, a + (unsigned long)i * PG, 0x70 + i);
+		ZT_EQ(zd_madvise(w.mm, a, 4 * MiB, advice[k]), 0);
+		for (int i = 0; i < 4; i++) {
+			zd_pte_t e = zt_entry_at(w.mm, a + (unsigned long)i * PG, NULL);
+
+			ZT_PTR_EQ(zt_folio_at(w.mm, a + (unsigned long)i * PG, NULL), ram[i]);
+			ZT_TRUE(!zd_pte_young(e));
+			ZT_TRUE(zd_folio_test_flag(ram[i], ZD_PG_lru));
+			ZT_TRUE(!zd_folio_test_flag(ram[i], ZD_PG_active));
+			if (advice[k] == ZD_MADV_FREE) {
+				ZT_TRUE(!zd_pte_dirty(e));
+				ZT_TRUE(!zd_folio_test_flag(ram[i], ZD_PG_dirty));
+				ZT_TRUE(!zd_folio_test_flag(ram[i], ZD_PG_swapbacked));
+			}
+		}
+		EXPECT_UNTOUCHED(w.mm, &ds[0]);
+		EXPECT_UNTOUCHED(w.mm, &ds[1]);
+		EXPECT_UNTOUCHED(w.mm, &hs);
+		ZT_EQ(zd_check_invariants(w.sys), 0);
+	}
+	expect_page(w.mm, a + 4 * PG, 0xe0);
+	expect_page(w.mm, a + 5 * PG, 0xe1);
+	wt_fini(&w);
+}
+
 /* ---- device-private entries: not present, so no walker even sees a page ---- */
 
 static void test_device_private(void **state)
@@ -997,6 +1054,7 @@ MIGRATED(test_mlock)
 MIGRATED(test_numa_hinting)
 MIGRATED(test_move_pages)
 MIGRATED(test_split_huge_pages)
+MIGRATED(test_madv_cold_pageout_free)
 #define ZT_TEST_MIGRATED(fn) \
 	{ #fn "(migrate_vma)", fn##_migrated, zt_setup, zt_teardown, NULL }
 
@@ -1011,6 +1069,7 @@ int main(void)
 		ZT_TEST(test_numa_hinting),
 		ZT_TEST(test_move_pages),
 		ZT_TEST(test_split_huge_pages),
+		ZT_TEST(test_madv_cold_pageout_free),
 		ZT_TEST(test_device_private),
 		ZT_TEST(test_devdax_4k),
 		ZT_TEST(test_devdax_2m),
@@ -1022,6 +1081,7 @@ int main(void)
 		ZT_TEST_MIGRATED(test_numa_hinting),
 		ZT_TEST_MIGRATED(test_move_pages),
 		ZT_TEST_MIGRATED(test_split_huge_pages),
+		ZT_TEST_MIGRATED(test_madv_cold_pageout_free),
 		/*
 		 * The legacy 1-based scheme (free device pages at 1, no large
 		 * device folios): the same skips.
@@ -1034,6 +1094,7 @@ int main(void)
 		ZT_TEST_V(test_numa_hinting, coherent_one),
 		ZT_TEST_V(test_move_pages, coherent_one),
 		ZT_TEST_V(test_split_huge_pages, coherent_one),
+		ZT_TEST_V(test_madv_cold_pageout_free, coherent_one),
 		ZT_TEST_V(test_device_private, private_one),
 		ZT_TEST_V(test_devdax_4k, generic_one),
 		ZT_TEST_V(test_devdax_2m, generic_one),
