@@ -235,6 +235,35 @@ static struct zd_folio *map_device_huge(struct wt *w, unsigned long addr, int by
 	return f;
 }
 
+/*
+ * In a "(migrate_vma)" run, an order-9 device-coherent folio mapped by 512
+ * PTEs at @addr (PMD aligned, in a VM_HUGEPAGE VMA): a RAM THP written
+ * there and migrated whole (SELECT_COMPOUND), and its snapshot; NULL (and
+ * an empty snapshot) otherwise.
+ */
+static struct zd_folio *map_device_large_ptes(struct wt *w, unsigned long addr, int byte,
+					      struct dev_snap *s)
+{
+	struct zd_folio *f;
+
+	memset(s, 0, sizeof(*s));
+	if (!w->migrated)
+		return NULL;
+	write_page(w->mm, addr, byte);
+	ZT_EQ(level_at(w->mm, addr), 2);
+	ZT_EQ(td_migrate_to_dev(&w->td, w->mm, addr, addr + PMDSZ,
+				ZD_MIGRATE_VMA_SELECT_SYSTEM | ZD_MIGRATE_VMA_SELECT_COMPOUND, NULL),
+	      1);	/* one COMPOUND entry stands for the folio */
+	f = zt_folio_at(w->mm, addr, NULL);
+	ZT_TRUE(zd_folio_is_zone_device(f));
+	ZT_EQ(zd_folio_order(f), ZD_PMD_ORDER);
+	ZT_EQ(level_at(w->mm, addr), 1);
+	ZT_PTR_EQ(zt_folio_at(w->mm, addr + PMDSZ - PG, NULL), f);
+	expect_page(w->mm, addr, byte);
+	snap(w->mm, addr, s);
+	return f;
+}
+
 /* ---- follow_page(FOLL_LRU) and folio_walk (R5.4, B16) ---- */
 
 static void test_follow_page_lru(void **state)
@@ -770,31 +799,34 @@ static void test_move_pages(void **state)
 /*
  *   block 0: [ RAM THP, PMD ]   -> 512 PTEs to the same (still large) folio
  *   block 1: [ DEV THP, PMD ]   -> untouched
+ *   block 2: migrate_vma runs: [ DEV order 9, 512 PTEs ]  -> untouched
  *   then MADV_COLLAPSE puts block 0 back into a new THP
  */
 static void test_split_huge_pages(void **state)
 {
 	struct wt w;
-	struct zd_folio *thp, *huge;
-	struct dev_snap hs;
+	struct zd_folio *thp, *huge, *large;
+	struct dev_snap hs, ls;
 	unsigned long a;
 
 	wt_init(&w, state);
-	a = map_anon(w.mm, 4 * MiB);
-	ZT_EQ(zd_madvise(w.mm, a, 4 * MiB, ZD_MADV_HUGEPAGE), 0);
+	a = map_anon(w.mm, 6 * MiB);
+	ZT_EQ(zd_madvise(w.mm, a, 6 * MiB, ZD_MADV_HUGEPAGE), 0);
 	write_page(w.mm, a + 5 * PG, 0x60);
 	ZT_EQ(level_at(w.mm, a), 2);
 	thp = zt_folio_at(w.mm, a, NULL);
 	huge = map_device_huge(&w, a + PMDSZ, 0xdd, &hs);
 	(void)huge;
+	/* block 2, migrate_vma runs: a large coherent folio mapped by PTEs, never split */
+	large = map_device_large_ptes(&w, a + 2 * PMDSZ, 0xde, &ls);
 
 	/* Extra references (GUP): can_split_folio refuses. */
 	zd_folio_get(thp);
-	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 4 * MiB), 0);
+	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 6 * MiB), 0);
 	zd_folio_put(thp);
 	ZT_EQ(level_at(w.mm, a), 2);
 
-	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 4 * MiB), 1);
+	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 6 * MiB), 1);
 	ZT_EQ(level_at(w.mm, a), 1);
 	ZT_EQ(level_at(w.mm, a + PMDSZ - PG), 1);
 	ZT_PTR_EQ(zt_folio_at(w.mm, a + 77 * PG, NULL), thp);
@@ -807,8 +839,17 @@ static void test_split_huge_pages(void **state)
 	expect_page(w.mm, a + 5 * PG, 0x60);
 	/* The device THP is not a transparent huge page to split. */
 	EXPECT_UNTOUCHED(w.mm, &hs);
-	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 4 * MiB), 0);
+	EXPECT_UNTOUCHED(w.mm, &ls);
+	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 6 * MiB), 0);
 	EXPECT_UNTOUCHED(w.mm, &hs);
+	EXPECT_UNTOUCHED(w.mm, &ls);
+	if (large) {
+		ZT_EQ(zd_folio_order(large), ZD_PMD_ORDER);
+		/* Nor collapsed: a device page makes the block SCAN_PAGE_NULL. */
+		ZT_EQ(zd_madvise(w.mm, a + 2 * PMDSZ, PMDSZ, ZD_MADV_COLLAPSE), -EINVAL);
+		EXPECT_UNTOUCHED(w.mm, &ls);
+		expect_page(w.mm, a + 2 * PMDSZ, 0xde);
+	}
 	ZT_EQ(zd_check_invariants(w.sys), 0);
 
 	/* A PTE-mapped large folio collapses into a new THP; the old one is freed. */
@@ -819,6 +860,7 @@ static void test_split_huge_pages(void **state)
 	expect_page(w.mm, a + 5 * PG, 0x60);
 	ZT_EQ(zd_split_huge_pages(w.mm, a + PG, a), -EINVAL);
 	EXPECT_UNTOUCHED(w.mm, &hs);
+	EXPECT_UNTOUCHED(w.mm, &ls);
 	wt_fini(&w);
 }
 
