@@ -117,21 +117,26 @@ static void mig_teardown(struct mig *m)
 
 /* ---- RAM -> device -> RAM ---- */
 
+/* Migration command @c on the first @npages pages of the range; dies unless every page moved. */
+static inline void mig_cmd_all(struct mig *m, unsigned int c, const char *name,
+			       unsigned long npages)
+{
+	struct zd_hmm_dmirror_cmd k;
+	int err = mig_cmd(m, c, m->addr, npages, &k);
+
+	if (zd_unlikely(err || k.cpages != npages))
+		bench_die(name, err ? err : -EAGAIN);
+}
+
 static uint64_t loop_round_trip(void *ctx, uint64_t n)
 {
 	struct mig *m = ctx;
 	unsigned long npages = m->len >> ZD_PAGE_SHIFT;
-	struct zd_hmm_dmirror_cmd k;
 	uint64_t t0 = bench_now_ns();
 
 	for (uint64_t i = 0; i < n; i++) {
-		int err = mig_cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, m->addr, npages, &k);
-
-		if (zd_unlikely(err || k.cpages != npages))
-			bench_die("MIGRATE_TO_DEV", err ? err : -EAGAIN);
-		err = mig_cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, m->addr, npages, &k);
-		if (zd_unlikely(err || k.cpages != npages))
-			bench_die("MIGRATE_TO_SYS", err ? err : -EAGAIN);
+		mig_cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, "MIGRATE_TO_DEV", npages);
+		mig_cmd_all(m, ZD_HMM_DMIRROR_MIGRATE_TO_SYS, "MIGRATE_TO_SYS", npages);
 		bench_barrier();
 	}
 	return bench_now_ns() - t0;
@@ -172,56 +177,73 @@ static void bench_round_trip(const char *name, const char *what, unsigned long l
 
 /* ---- the CPU fault on a device-private page ---- */
 
-static uint64_t loop_fault_back(void *ctx, uint64_t n)
+/*
+ * @n iterations of @step on one page of the range after another, with
+ * @reset on the whole range before each pass over its NPAGES_2M pages,
+ * outside the timing. Always inlined, so that the steps are direct calls.
+ */
+static inline __attribute__((always_inline)) uint64_t
+loop_pages_reset(struct mig *m, uint64_t n, void (*reset)(struct mig *m),
+		 void (*step)(struct mig *m, unsigned long addr))
 {
-	struct mig *m = ctx;
 	uint64_t total = 0, t0 = 0;
-	unsigned char byte;
 
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned long page = i % NPAGES_2M;
-		int err;
 
 		if (!page) {
 			if (i)
 				total += bench_now_ns() - t0;
-			/* Untimed: the whole range to the device. */
-			err = mig_cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, m->addr, NPAGES_2M, NULL);
-			if (zd_unlikely(err && err != -ENOENT))
-				bench_die("MIGRATE_TO_DEV", err);
+			reset(m);
 			t0 = bench_now_ns();
 		}
-		err = zd_cpu_read(m->mm, m->addr + (page << ZD_PAGE_SHIFT), &byte, 1);
-		if (zd_unlikely(err))
-			bench_die("zd_cpu_read", err);
+		step(m, m->addr + (page << ZD_PAGE_SHIFT));
 		bench_barrier();
 	}
 	return total + bench_now_ns() - t0;
 }
 
+static void range_to_device(struct mig *m)
+{
+	int err = mig_cmd(m, ZD_HMM_DMIRROR_MIGRATE_TO_DEV, m->addr, NPAGES_2M, NULL);
+
+	if (zd_unlikely(err && err != -ENOENT))
+		bench_die("MIGRATE_TO_DEV", err);
+}
+
+static void read_byte(struct mig *m, unsigned long addr)
+{
+	unsigned char byte;
+	int err = zd_cpu_read(m->mm, addr, &byte, 1);
+
+	if (zd_unlikely(err))
+		bench_die("zd_cpu_read", err);
+}
+
+static uint64_t loop_fault_back(void *ctx, uint64_t n)
+{
+	return loop_pages_reset(ctx, n, range_to_device, read_byte);
+}
+
+static void range_dontneed(struct mig *m)
+{
+	int err = zd_madvise(m->mm, m->addr, RANGE_2M, ZD_MADV_DONTNEED);
+
+	if (zd_unlikely(err))
+		bench_die("zd_madvise", err);
+}
+
+static void touch_write(struct mig *m, unsigned long addr)
+{
+	int err = zd_cpu_touch(m->mm, addr, 1, true);
+
+	if (zd_unlikely(err))
+		bench_die("zd_cpu_touch", err);
+}
+
 static uint64_t loop_anon_fault(void *ctx, uint64_t n)
 {
-	struct mig *m = ctx;
-	uint64_t total = 0, t0 = 0;
-
-	for (uint64_t i = 0; i < n; i++) {
-		unsigned long page = i % NPAGES_2M;
-		int err;
-
-		if (!page) {
-			if (i)
-				total += bench_now_ns() - t0;
-			err = zd_madvise(m->mm, m->addr, RANGE_2M, ZD_MADV_DONTNEED);
-			if (zd_unlikely(err))
-				bench_die("zd_madvise", err);
-			t0 = bench_now_ns();
-		}
-		err = zd_cpu_touch(m->mm, m->addr + (page << ZD_PAGE_SHIFT), 1, true);
-		if (zd_unlikely(err))
-			bench_die("zd_cpu_touch", err);
-		bench_barrier();
-	}
-	return total + bench_now_ns() - t0;
+	return loop_pages_reset(ctx, n, range_dontneed, touch_write);
 }
 
 static void bench_fault_back(void)
