@@ -489,6 +489,13 @@ void zt_barrier_wait(struct zt_barrier *b)
 		sched_yield();
 }
 
+uint64_t zt_seed(uint64_t dflt)
+{
+	const char *e = getenv("ZT_SEED");
+
+	return e && *e ? strtoull(e, NULL, 0) : dflt;
+}
+
 bool zt_wait_positive(_Atomic long *v, unsigned int seconds)
 {
 	struct timespec t0, t;

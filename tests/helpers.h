@@ -273,6 +273,16 @@ void zt_barrier_wait(struct zt_barrier *b);
  * environment scales either.
  */
 unsigned long zt_iters(unsigned long plain, unsigned long sanitizer_div);
+/* A stress test's pseudo-random stream (xorshift64*): cheap, and replayable from a seed. */
+static inline uint64_t zt_rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+/* The seed of a stress test: ZT_SEED from the environment (to replay a run), else @dflt. */
+uint64_t zt_seed(uint64_t dflt);
 /*
  * Wait (yielding) until *@v is positive or @seconds pass; returns whether
  * it became positive. For a stress test that must see at least one

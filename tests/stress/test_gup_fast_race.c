@@ -58,15 +58,6 @@ struct race {
 	char what[160];
 };
 
-static uint64_t rnd(uint64_t *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
 static void race_fail(struct race *r, const char *what)
 {
 	if (zd_atomic_fetch_add_relaxed(&r->errors, 1) == 0)
@@ -91,9 +82,9 @@ static void *pinner(void *arg)
 	zt_barrier_wait(&r->start);
 	/* at least r->rounds rounds, and until the others have each done some work */
 	for (unsigned long i = 0; i < r->rounds || !others_done(r); i++) {
-		unsigned long off = rnd(&s) % npages;
-		int n = (int)(1 + rnd(&s) % (npages - off < MAX_PIN ? npages - off : MAX_PIN));
-		unsigned int kind = (unsigned int)(rnd(&s) % 8);
+		unsigned long off = zt_rnd(&s) % npages;
+		int n = (int)(1 + zt_rnd(&s) % (npages - off < MAX_PIN ? npages - off : MAX_PIN));
+		unsigned int kind = (unsigned int)(zt_rnd(&s) % 8);
 		unsigned int flags = (kind & 1) ? ZD_FOLL_WRITE : 0;
 		bool pin = kind != 7;
 		int ret;
@@ -151,8 +142,8 @@ static void *pinner(void *arg)
 static void pick(struct race *r, uint64_t *s, unsigned long *addr, unsigned long *len)
 {
 	unsigned long units = r->len / r->unit;
-	unsigned long first = rnd(s) % units;
-	unsigned long n = 1 + rnd(s) % (units - first < 4 ? units - first : 4);
+	unsigned long first = zt_rnd(s) % units;
+	unsigned long n = 1 + zt_rnd(s) % (units - first < 4 ? units - first : 4);
 
 	*addr = r->base + first * r->unit;
 	*len = n * r->unit;
@@ -256,13 +247,6 @@ static void *collapser(void *arg)
 	return NULL;
 }
 
-static uint64_t test_seed(void)
-{
-	const char *e = getenv("ZT_SEED");
-
-	return e && *e ? strtoull(e, NULL, 0) : 0x5eed0001ull;
-}
-
 enum phase { PHASE_SMALL, PHASE_THP, PHASE_COLLAPSE };
 static const char *const phase_name[] = { "small", "thp", "collapse" };
 
@@ -283,7 +267,7 @@ static void run_race(enum phase phase)
 	r->len = thp ? 4 * ZD_PMD_SIZE : r->collapse ? ZD_PMD_SIZE : 64 * PG;
 	r->rounds = zt_iters(20000, 10);
 	r->min_other = (long)zt_iters(200, 10);
-	r->seed = test_seed() + (uint64_t)phase;
+	r->seed = zt_seed(0x5eed0001ull) + (uint64_t)phase;
 	print_message("gup_fast_race(%s): seed %#llx (ZT_SEED=%#llx replays), %lu rounds\n",
 		      phase_name[phase], (unsigned long long)r->seed,
 		      (unsigned long long)(r->seed - (uint64_t)phase), r->rounds);

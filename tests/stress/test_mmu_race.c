@@ -57,15 +57,6 @@ struct race {
 	char what[200];
 };
 
-static uint64_t rnd(uint64_t *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
 static void race_fail(struct race *r, const char *what, unsigned long page, uint64_t got)
 {
 	if (zd_atomic_fetch_add_relaxed(&r->errors, 1) == 0)
@@ -118,7 +109,7 @@ static void *writer(void *arg)
 
 	zt_barrier_wait(&r->start);
 	for (unsigned long i = 0; buf && back && seq && i < r->rounds; i++) {
-		unsigned long p = rnd(&s) % (wa->keep ? COUNTER : NPAGES);
+		unsigned long p = zt_rnd(&s) % (wa->keep ? COUNTER : NPAGES);
 		uint64_t w = (uint64_t)p << 32 | (seq[p] + 1);
 		int ret;
 
@@ -163,8 +154,8 @@ static void *reader(void *arg)
 
 	zt_barrier_wait(&r->start);
 	while (buf && !stopped(r)) {
-		bool keep = rnd(&s) & 1;
-		unsigned long p = rnd(&s) % (keep ? COUNTER : NPAGES);
+		bool keep = zt_rnd(&s) & 1;
+		unsigned long p = zt_rnd(&s) % (keep ? COUNTER : NPAGES);
 		int ret = zd_cpu_read(r->mm, (keep ? r->keep : r->discard) + p * PG, buf, PG);
 
 		if (ret == -EFAULT && !keep)
@@ -205,8 +196,8 @@ static void *adder(void *arg)
 /* A random run of 1-32 pages of a block. */
 static void pick(uint64_t *s, unsigned long base, unsigned long *addr, unsigned long *len)
 {
-	unsigned long first = rnd(s) % NPAGES;
-	unsigned long n = 1 + rnd(s) % (NPAGES - first < 32 ? NPAGES - first : 32);
+	unsigned long first = zt_rnd(s) % NPAGES;
+	unsigned long n = 1 + zt_rnd(s) % (NPAGES - first < 32 ? NPAGES - first : 32);
 
 	*addr = base + first * PG;
 	*len = n * PG;
@@ -299,13 +290,6 @@ static void *dontneeder(void *arg)
 	return NULL;
 }
 
-static uint64_t test_seed(void)
-{
-	const char *e = getenv("ZT_SEED");
-
-	return e && *e ? strtoull(e, NULL, 0) : 0x5eed0003ull;
-}
-
 static void test_mmu_race(void **state)
 {
 	struct zt_reports log;
@@ -322,7 +306,7 @@ static void test_mmu_race(void **state)
 	r->rounds = zt_iters(4000, 10);
 	r->adds = zt_iters(20000, 10);
 	r->min_other = (long)zt_iters(100, 10);
-	r->seed = test_seed();
+	r->seed = zt_seed(0x5eed0003ull);
 	print_message("mmu_race: seed %#llx (ZT_SEED replays), %lu writer rounds\n",
 		      (unsigned long long)r->seed, r->rounds);
 	ZT_EQ(zd_mm_create(sys, &r->mm), 0);
