@@ -34,17 +34,15 @@ struct zd_folio *zd_huge_zero_folio(struct zd_system *sys);
 
 /*
  * zd_split_huge_pages - what writing "pid,start,end" to
- * /sys/kernel/debug/split_huge_pages does (split_huge_pages_pid), for the
- * mapping: each PMD leaf in [start, end) mapping an anonymous RAM THP
- * without unexpected references is replaced by a PTE table mapping the
- * same 512 pages (__split_huge_pmd: the entire mapcount becomes 512 page
- * mapcounts, the PMD's reference one per PTE). The folio itself stays
- * large (split_folio, which would make 512 small folios, is not
- * modelled). Skipped: ZONE_DEVICE folios (even a PMD-mapped coherent THP
- * in an anonymous VMA), DAX, VM_IO and shared file VMAs, folios with
- * extra references, locked folios. Stops at the first address without a
- * VMA, as Linux does. Returns the number of PMD mappings split, -EINVAL
- * (start > end). Context: takes mmap_lock for read.
+ * /sys/kernel/debug/split_huge_pages does (split_huge_pages_pid): each
+ * large anonymous RAM folio met in [start, end), mapped by a PMD leaf or
+ * already by PTEs, without references beyond its mappings, is split into
+ * small folios (split_folio_to_order), each mapped again where its page
+ * was. Skipped: ZONE_DEVICE folios (even a PMD-mapped coherent THP in an
+ * anonymous VMA), DAX, VM_IO and shared file VMAs, folios with extra
+ * references, locked folios. Stops at the first address without a VMA, as
+ * Linux does. Returns the number of folios split, -EINVAL (start > end).
+ * Context: takes mmap_lock for read; folio locks with trylock.
  */
 long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long end);
 

@@ -32,11 +32,11 @@
  * VM_IO, DAX, shared file mappings), skips folios that are not RAM THPs
  * (ZONE_DEVICE folios are skipped, even a PMD-mapped coherent one in an
  * anonymous VMA: semantics §5) or that carry references beyond their
- * mappings (can_split_folio), locks the folio and splits; it splits the
- * mapping (__split_huge_pmd: a PTE table mapping the same pages) but not
- * the folio (split_folio_to_order, which would turn it into 512 small
- * folios, is not modelled). Only anonymous THPs exist in the model's RAM
- * (tmpfs has order-0 folios). No PMD migration entries, no NUMA hinting
+ * mappings (can_split_folio), locks the folio and splits it into small
+ * folios (split_folio_to_order, here _zd_split_folio: the mappings become
+ * migration entries, the folio is split, each page is mapped again), be
+ * it mapped by a PMD or already by PTEs. Only anonymous THPs exist in the
+ * model's RAM (tmpfs has order-0 folios). No PMD migration entries, no NUMA hinting
  * of PMD leaves.
  */
 #include <zonedev/huge_mm.h>
@@ -596,10 +596,9 @@ long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long en
 	zd_mmap_read_lock(mm);
 	for (addr = start; addr < end;) {
 		struct zd_vm_area_struct *vma = zd_vma_lookup(mm, addr);
-		unsigned long haddr = addr & ~(ZD_PMD_SIZE - 1);
+		unsigned long cur = addr;
 		struct zd_folio_walk fw;
 		struct zd_folio *folio;
-		_Atomic zd_pte_t *pmd;
 
 		if (!vma)
 			break;
@@ -607,38 +606,29 @@ long zd_split_huge_pages(struct zd_mm *mm, unsigned long start, unsigned long en
 			addr = vma->vm_end;
 			continue;
 		}
-		folio = zd_folio_walk_start(&fw, vma, addr, 0);
-		if (!folio) {
-			addr += ZD_PAGE_SIZE;
+		addr += ZD_PAGE_SIZE;
+		folio = zd_folio_walk_start(&fw, vma, cur, 0);
+		if (!folio)
 			continue;
-		}
-		if (fw.level != 2) {
-			/* A PTE: a small folio, or a large one already PTE-mapped. */
-			zd_folio_walk_end(&fw);
-			addr += ZD_PAGE_SIZE;
-			continue;
-		}
-		/* A PMD leaf: whatever happens, the next address is past it. */
-		addr = haddr + ZD_PMD_SIZE;
-		/* is_transparent_hugepage(): RAM only, never a device folio. */
+		/*
+		 * is_transparent_hugepage(): a large anonymous RAM folio, never
+		 * a device one; can_split_folio(): no references beyond the
+		 * mappings. Mapped by a PMD or already by PTEs, it is split
+		 * into small folios (split_folio_to_order), which the
+		 * addresses after this one then find.
+		 */
 		if (zd_folio_is_zone_device(folio) || !zd_folio_test_large(folio) ||
-		    !zd_folio_test_anon(folio) ||
-		    /* can_split_folio(): no references beyond the mappings */
-		    zd_folio_maybe_dma_pinned(folio) ||
-		    zd_folio_ref_count(folio) != zd_folio_mapcount(folio)) {
+		    !zd_folio_test_anon(folio) || zd_folio_maybe_dma_pinned(folio) ||
+		    zd_folio_ref_count(folio) != zd_folio_mapcount(folio) ||
+		    !zd_folio_trylock(folio)) {
 			zd_folio_walk_end(&fw);
 			continue;
 		}
 		zd_folio_get(folio);
-		pmd = fw.slot;
 		zd_folio_walk_end(&fw);
-		if (zd_folio_trylock(folio)) {
-			/* Re-checks the leaf under the lock: a changed PMD is left alone. */
-			_zd_split_huge_pmd(vma, pmd, haddr);
-			if (!zd_pte_huge(_zd_read_entry(pmd)))
-				split++;
-			zd_folio_unlock(folio);
-		}
+		if (!_zd_split_folio(folio, 1, false))
+			split++;
+		zd_folio_unlock(folio);
 		zd_folio_put(folio);
 	}
 	zd_mmap_read_unlock(mm);

@@ -802,6 +802,39 @@ static void test_move_pages(void **state)
  *   block 2: migrate_vma runs: [ DEV order 9, 512 PTEs ]  -> untouched
  *   then MADV_COLLAPSE puts block 0 back into a new THP
  */
+/*
+ * A THP already mapped by PTEs (one page zapped: the folio stays large,
+ * 511 pages mapped) is split too, as split_huge_pages_pid splits every
+ * large anonymous folio it meets, not only PMD-mapped ones.
+ */
+static void test_split_huge_pages_pte_mapped(void **state)
+{
+	struct wt w;
+	struct zd_folio *thp;
+	unsigned long a;
+
+	wt_init(&w, state);
+	a = map_anon(w.mm, 2 * MiB);
+	ZT_EQ(zd_madvise(w.mm, a, 2 * MiB, ZD_MADV_HUGEPAGE), 0);
+	write_page(w.mm, a + 5 * PG, 0x61);
+	ZT_EQ(level_at(w.mm, a), 2);
+	thp = zt_folio_at(w.mm, a + 5 * PG, NULL);
+	ZT_EQ(zd_madvise(w.mm, a, PG, ZD_MADV_DONTNEED), 0);
+	ZT_EQ(level_at(w.mm, a + 5 * PG), 1);
+	ZT_EQ(zd_folio_order(thp), ZD_PMD_ORDER);
+	ZT_EQ(zd_folio_mapcount(thp), 511);
+
+	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 2 * MiB), 1);
+	ZT_EQ(zd_folio_order(zt_folio_at(w.mm, a + 5 * PG, NULL)), 0);
+	ZT_EQ(zd_folio_mapcount(zt_folio_at(w.mm, a + 5 * PG, NULL)), 1);
+	ZT_EQ(zd_folio_ref_count(zt_folio_at(w.mm, a + 5 * PG, NULL)), 1);
+	ZT_EQ(zd_folio_order(thp), 0);
+	ZT_EQ(zd_folio_ref_count(thp), 0);	/* the zapped first page is freed */
+	expect_page(w.mm, a + 5 * PG, 0x61);
+	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 2 * MiB), 0);
+	wt_fini(&w);
+}
+
 static void test_split_huge_pages(void **state)
 {
 	struct wt w;
@@ -829,13 +862,16 @@ static void test_split_huge_pages(void **state)
 	ZT_EQ(zd_split_huge_pages(w.mm, a, a + 6 * MiB), 1);
 	ZT_EQ(level_at(w.mm, a), 1);
 	ZT_EQ(level_at(w.mm, a + PMDSZ - PG), 1);
-	ZT_PTR_EQ(zt_folio_at(w.mm, a + 77 * PG, NULL), thp);
-	ZT_EQ(zd_folio_order(thp), ZD_PMD_ORDER);
-	ZT_EQ(zd_folio_entire_mapcount(thp), 0);
-	ZT_EQ(zd_folio_mapcount(thp), 512);
-	ZT_EQ(zd_page_mapcount(zd_folio_page(thp, 77)), 1);
-	ZT_EQ(zd_folio_ref_count(thp), 512);
+	/* split_folio_to_order(): 512 small folios, each mapped once where its page was. */
+	ZT_PTR_EQ(zt_folio_at(w.mm, a + 77 * PG, NULL), (struct zd_folio *)zd_folio_page(thp, 77));
+	ZT_EQ(zd_folio_order(thp), 0);
+	ZT_EQ(zd_folio_mapcount(thp), 1);
+	ZT_EQ(zd_folio_ref_count(thp), 1);
+	ZT_EQ(zd_folio_order(zt_folio_at(w.mm, a + 77 * PG, NULL)), 0);
+	ZT_EQ(zd_folio_mapcount(zt_folio_at(w.mm, a + 77 * PG, NULL)), 1);
+	ZT_EQ(zd_folio_ref_count(zt_folio_at(w.mm, a + 77 * PG, NULL)), 1);
 	ZT_TRUE(zd_folio_test_flag(thp, ZD_PG_lru));
+	ZT_TRUE(zd_folio_test_flag(zt_folio_at(w.mm, a + 77 * PG, NULL), ZD_PG_lru));
 	expect_page(w.mm, a + 5 * PG, 0x60);
 	/* The device THP is not a transparent huge page to split. */
 	EXPECT_UNTOUCHED(w.mm, &hs);
@@ -852,7 +888,7 @@ static void test_split_huge_pages(void **state)
 	}
 	ZT_EQ(zd_check_invariants(w.sys), 0);
 
-	/* A PTE-mapped large folio collapses into a new THP; the old one is freed. */
+	/* The small folios collapse into a new THP; the old ones are freed. */
 	ZT_EQ(zd_madvise(w.mm, a, PMDSZ, ZD_MADV_COLLAPSE), 0);
 	ZT_EQ(level_at(w.mm, a), 2);
 	ZT_TRUE(zt_folio_at(w.mm, a, NULL) != thp);
@@ -1111,6 +1147,7 @@ int main(void)
 		ZT_TEST(test_numa_hinting),
 		ZT_TEST(test_move_pages),
 		ZT_TEST(test_split_huge_pages),
+		ZT_TEST(test_split_huge_pages_pte_mapped),
 		ZT_TEST(test_madv_cold_pageout_free),
 		ZT_TEST(test_device_private),
 		ZT_TEST(test_devdax_4k),
